@@ -1,0 +1,33 @@
+# Thin wrapper around CMake (as DuckDB's). `make run` and `make test` install what they need.
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all build deps configure test run debug sanitize clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure:
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: deps build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+
+run: deps build
+	@$(BUILD_DIR)/bin/sluiced $(ARGS)
+
+debug:
+	@$(MAKE) build BUILD_DIR=build-debug BUILD_TYPE=Debug
+
+sanitize:
+	@$(MAKE) test BUILD_DIR=build-sanitize BUILD_TYPE=Sanitize
+
+clean:
+	@rm -rf $(BUILD_DIR) build-debug build-sanitize

@@ -1,0 +1,3 @@
+grammar SqlBase;
+statements : EOF ;
+WS : [ \t\r\n]+ -> skip ;

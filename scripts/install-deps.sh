@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Sluice builds against. Idempotent and quiet when all is there.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ccache pkg-config
+  antlr4 default-jre-headless libantlr4-runtime-dev
+  librdkafka-dev librocksdb-dev libboost1.81-dev
+  nlohmann-json3-dev libspdlog-dev catch2 libsimdjson-dev libcli11-dev
+  libre2-dev libhowardhinnant-date-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
