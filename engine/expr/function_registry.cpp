@@ -31,6 +31,22 @@ const FunctionInfo* FunctionRegistry::Find(const std::string& upper_name) const 
   return it == functions_.end() ? nullptr : &it->second;
 }
 
+const FunctionOverload* FunctionRegistry::Resolve(const std::string& upper_name,
+                                                  const std::vector<TypePtr>& arg_types,
+                                                  TypePtr* return_type) const {
+  const FunctionInfo* info = Find(upper_name);
+  if (!info) return nullptr;
+  const int n = static_cast<int>(arg_types.size());
+  for (const auto& o : info->overloads) {
+    if (n < o.min_args || (o.max_args >= 0 && n > o.max_args)) continue;
+    if (TypePtr t = o.resolve(arg_types)) {
+      *return_type = t;
+      return &o;
+    }
+  }
+  return nullptr;
+}
+
 namespace fn {
 
 bool Accepts(TypeKind wanted, const TypePtr& actual) {

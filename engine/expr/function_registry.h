@@ -72,6 +72,11 @@ class FunctionRegistry {
 
   void Add(FunctionInfo info);  // appends overloads if the name exists
   const FunctionInfo* Find(const std::string& upper_name) const;
+  // Binds a call with no lambda arguments: the first overload whose resolve() accepts
+  // arg_types, with its result type in *return_type; nullptr if none (or unknown name).
+  const FunctionOverload* Resolve(const std::string& upper_name,
+                                  const std::vector<TypePtr>& arg_types,
+                                  TypePtr* return_type) const;
   const std::map<std::string, FunctionInfo>& All() const { return functions_; }
 
  private:
