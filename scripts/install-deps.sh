@@ -7,7 +7,7 @@ PACKAGES=(
   antlr4 default-jre-headless libantlr4-runtime-dev
   librdkafka-dev librocksdb-dev libboost1.81-dev
   nlohmann-json3-dev libspdlog-dev catch2 libsimdjson-dev libcli11-dev
-  libre2-dev libhowardhinnant-date-dev
+  libre2-dev libhowardhinnant-date-dev tzdata
 )
 
 missing=()

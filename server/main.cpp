@@ -1,1 +1,29 @@
-int main() { return 0; }
+// sluiced: the Sluice server. Today it offers the offline check of a queries file; the REST
+// server and the Kafka runtime arrive with their own issues.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "server/check_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"sluiced - streaming SQL for Kafka, compatible with ksqlDB"};
+  std::string check_file;
+  bool check = false, syntax_only = false;
+  app.add_flag("--check", check, "Validate a file of statements (FILE) and exit");
+  app.add_option("file", check_file, "Statements file for --check")->check(CLI::ExistingFile);
+  app.add_flag("--syntax-only", syntax_only, "With --check: parse only, no semantic validation");
+  CLI11_PARSE(app, argc, argv);
+
+  if (check) {
+    if (check_file.empty()) {
+      std::cerr << "sluiced: --check needs a FILE\n";
+      return 2;
+    }
+    sluice::CheckOptions options;
+    options.syntax_only = syntax_only;
+    return sluice::RunCheck(check_file, options, std::cout, std::cerr);
+  }
+  std::cerr << "sluiced: the REST server is not built yet; this build offers\n"
+               "  sluiced --check [--syntax-only] FILE.sql\n";
+  return 2;
+}

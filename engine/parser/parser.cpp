@@ -1,1 +1,278 @@
-// placeholder: replaced by the AST builder
+#include "engine/parser/parser.h"
+
+#include <cctype>
+
+#include "SqlBaseLexer.h"
+#include "SqlBaseParser.h"
+#include "antlr4-runtime.h"
+#include "engine/parser/ast_builder.h"
+
+namespace sluice {
+
+namespace {
+
+using sluicegen::SqlBaseLexer;
+using sluicegen::SqlBaseParser;
+
+// Feeds the lexer upper-cased characters so keywords match in any case, while token text
+// (taken from the underlying buffer) keeps the user's spelling.
+class CaseInsensitiveStream : public antlr4::ANTLRInputStream {
+ public:
+  explicit CaseInsensitiveStream(const std::string& text) : antlr4::ANTLRInputStream(text) {}
+  size_t LA(ssize_t i) override {
+    size_t c = antlr4::ANTLRInputStream::LA(i);
+    if (c >= 'a' && c <= 'z') return c - 'a' + 'A';
+    return c;
+  }
+};
+
+std::string TokenDisplay(antlr4::Token* t) {
+  if (t->getType() == antlr4::Token::EOF) return "<EOF>";
+  std::string text = t->getText();
+  for (auto& c : text)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+}
+
+// Records the first syntax error with ksqlDB's shape: "line L:C: Syntax Error\n<detail>".
+class ErrorCollector : public antlr4::BaseErrorListener {
+ public:
+  ErrorCollector(SourcePos origin, const antlr4::dfa::Vocabulary& vocab)
+      : origin_(origin), vocab_(vocab) {}
+
+  void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line,
+                   size_t col, const std::string& msg, std::exception_ptr) override {
+    if (failed_) return;
+    failed_ = true;
+    pos_.line = static_cast<int>(line) + origin_.line - 1;
+    pos_.column = static_cast<int>(col) + 1 + (line == 1 ? origin_.column - 1 : 0);
+    detail_ = Describe(recognizer, offending, msg);
+  }
+
+  bool failed() const { return failed_; }
+  Status ToStatus() const {
+    return Status::SyntaxError("line " + std::to_string(pos_.line) + ":" +
+                               std::to_string(pos_.column) + ": Syntax Error\n" + detail_);
+  }
+
+ private:
+  std::string Describe(antlr4::Recognizer* recognizer, antlr4::Token* offending,
+                       const std::string& msg) const {
+    auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
+    if (!parser || !offending) return msg;  // lexer errors: ANTLR's text is fine
+    // A statement that does not start with a statement keyword: say so, as ksqlDB does.
+    if (offending->getTokenIndex() == FirstTokenIndex(parser) &&
+        parser->getContext()->getRuleIndex() == SqlBaseParser::RuleStatement)
+      return "Unknown statement '" + TokenDisplay(offending) + "'";
+    std::string text = "unexpected '" + TokenDisplay(offending) + "'";
+    std::string expected = Expected(parser);
+    if (!expected.empty()) text += ", expecting " + expected;
+    return text;
+  }
+
+  static size_t FirstTokenIndex(antlr4::Parser* parser) {
+    auto* stream = parser->getTokenStream();
+    for (size_t i = 0; i < stream->size(); ++i)
+      if (stream->get(i)->getChannel() == antlr4::Token::DEFAULT_CHANNEL) return i;
+    return 0;
+  }
+
+  // What the parser could have accepted at the error, readable: keywords and punctuation by
+  // their text, token classes by name; long lists are cut.
+  std::string Expected(antlr4::Parser* parser) const {
+    antlr4::misc::IntervalSet set;
+    try {
+      set = parser->getExpectedTokens();
+    } catch (...) {
+      return "";
+    }
+    std::vector<std::string> names;
+    const bool identifier = set.contains(static_cast<ssize_t>(SqlBaseParser::IDENTIFIER));
+    // Keywords that may serve as identifiers are covered by "an identifier": skip them.
+    const antlr4::misc::IntervalSet& non_reserved = NonReservedTokens(parser);
+    for (ssize_t t : set.toList()) {
+      if (identifier && non_reserved.contains(static_cast<ssize_t>(t))) continue;
+      if (t == SqlBaseParser::IDENTIFIER || t == SqlBaseParser::QUOTED_IDENTIFIER ||
+          t == SqlBaseParser::BACKQUOTED_IDENTIFIER || t == SqlBaseParser::DIGIT_IDENTIFIER ||
+          t == SqlBaseParser::VARIABLE)
+        continue;
+      if (t == static_cast<ssize_t>(antlr4::Token::EOF)) {
+        names.push_back("<EOF>");
+        continue;
+      }
+      names.push_back(vocab_.getDisplayName(t));
+    }
+    if (identifier) names.insert(names.begin(), "an identifier");
+    if (names.size() > 12) {
+      names.resize(12);
+      names.push_back("...");
+    }
+    std::string out;
+    for (size_t i = 0; i < names.size(); ++i)
+      out += (i == 0 ? "" : (i + 1 == names.size() ? " or " : ", ")) + names[i];
+    return out;
+  }
+
+  // The tokens of the `nonReserved` rule: keywords that can also be identifiers.
+  static const antlr4::misc::IntervalSet& NonReservedTokens(antlr4::Parser* parser) {
+    static const antlr4::misc::IntervalSet set = [parser] {
+      const antlr4::atn::ATN& atn = parser->getATN();
+      return atn.nextTokens(atn.ruleToStartState[SqlBaseParser::RuleNonReserved]);
+    }();
+    return set;
+  }
+
+  SourcePos origin_;
+  const antlr4::dfa::Vocabulary& vocab_;
+  bool failed_ = false;
+  SourcePos pos_;
+  std::string detail_;
+};
+
+// Everything ANTLR needs for one parse, kept alive together.
+struct ParseSession {
+  explicit ParseSession(const std::string& text, SourcePos origin)
+      : input(text), lexer(&input), tokens(&lexer), parser(&tokens),
+        errors(origin, parser.getVocabulary()) {
+    lexer.removeErrorListeners();
+    parser.removeErrorListeners();
+    lexer.addErrorListener(&errors);
+    parser.addErrorListener(&errors);
+    // SLL first: much faster, and exact whenever it succeeds; LL only on failure.
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+        antlr4::atn::PredictionMode::SLL);
+  }
+  CaseInsensitiveStream input;
+  SqlBaseLexer lexer;
+  antlr4::CommonTokenStream tokens;
+  SqlBaseParser parser;
+  ErrorCollector errors;
+};
+
+template <typename Ctx, typename Fn>
+Ctx* ParseTwoStage(ParseSession& s, Fn rule) {
+  s.parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  s.parser.removeErrorListeners();
+  try {
+    return (s.parser.*rule)();
+  } catch (antlr4::ParseCancellationException&) {
+  }
+  s.tokens.seek(0);
+  s.parser.reset();
+  s.parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
+  s.parser.addErrorListener(&s.errors);
+  s.parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+      antlr4::atn::PredictionMode::LL);
+  return (s.parser.*rule)();
+}
+
+SourcePos Origin(const RawStatement& raw) {
+  SourcePos origin = raw.pos;
+  if (origin.line == 0) origin = {1, 1};
+  return origin;
+}
+
+}  // namespace
+
+std::vector<RawStatement> SplitStatements(const std::string& script) {
+  CaseInsensitiveStream input(script);
+  SqlBaseLexer lexer(&input);
+  lexer.removeErrorListeners();
+  std::vector<RawStatement> out;
+  ssize_t start = -1;  // char index of the current statement's first token
+  SourcePos start_pos;
+  for (auto token = lexer.nextToken(); token->getType() != antlr4::Token::EOF;
+       token = lexer.nextToken()) {
+    if (token->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
+    if (start < 0) {
+      start = static_cast<ssize_t>(token->getStartIndex());
+      start_pos = {static_cast<int>(token->getLine()),
+                   static_cast<int>(token->getCharPositionInLine()) + 1};
+    }
+    if (token->getType() == SqlBaseLexer::SEMICOLON) {
+      // Token indexes are code points; the script is UTF-8, so cut by re-encoding.
+      out.push_back({input.getText(antlr4::misc::Interval(start, static_cast<ssize_t>(token->getStopIndex()))),
+                     start_pos});
+      start = -1;
+    }
+  }
+  if (start >= 0) {
+    out.push_back({input.getText(antlr4::misc::Interval(start, static_cast<ssize_t>(input.size()) - 1)),
+                   start_pos});
+    // Trim trailing whitespace of an unterminated last statement.
+    auto& t = out.back().text;
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+  }
+  return out;
+}
+
+Result<std::string> SubstituteVariables(const std::string& text, const VariableMap& vars) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+      size_t end = text.find('}', i + 2);
+      if (end != std::string::npos) {
+        std::string name = text.substr(i + 2, end - i - 2);
+        for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        auto it = vars.find(name);
+        if (it == vars.end()) return Status::InvalidArgument("Variable '" + name + "' is not defined");
+        out += it->second;
+        i = end;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
+Result<StatementPtr> ParseStatement(const RawStatement& raw, const VariableMap* vars) {
+  std::string text = raw.text;
+  if (vars && text.find("${") != std::string::npos) {
+    auto substituted = SubstituteVariables(text, *vars);
+    if (!substituted.ok()) return substituted.status();
+    text = *substituted;
+  }
+  const SourcePos origin = Origin(raw);
+  ParseSession session(text, origin);
+  auto* tree = ParseTwoStage<SqlBaseParser::SingleStatementContext>(
+      session, &SqlBaseParser::singleStatement);
+  if (session.errors.failed()) return session.errors.ToStatus();
+  try {
+    AstBuilder builder(origin);
+    StatementPtr stmt = builder.BuildStatement(tree->statement());
+    stmt->text = text;
+    return stmt;
+  } catch (const AstBuilder::BuildError& e) {
+    return Status::SyntaxError("line " + std::to_string(e.pos.line) + ":" +
+                               std::to_string(e.pos.column) + ": " + e.message);
+  }
+}
+
+Result<StatementPtr> ParseSingleStatement(const std::string& sql, const VariableMap* vars) {
+  auto raws = SplitStatements(sql);
+  if (raws.empty()) return Status::SyntaxError("line 1:1: Syntax Error\nEmpty statement");
+  if (raws.size() > 1)
+    return Status::SyntaxError("line " + std::to_string(raws[1].pos.line) + ":" +
+                               std::to_string(raws[1].pos.column) +
+                               ": Expected exactly one statement, found " +
+                               std::to_string(raws.size()));
+  return ParseStatement(raws[0], vars);
+}
+
+Result<ExprPtr> ParseExpression(const std::string& text) {
+  ParseSession session(text, {1, 1});
+  auto* tree = ParseTwoStage<SqlBaseParser::SingleExpressionContext>(
+      session, &SqlBaseParser::singleExpression);
+  if (session.errors.failed()) return session.errors.ToStatus();
+  try {
+    AstBuilder builder({1, 1});
+    return builder.BuildExpression(tree->expression());
+  } catch (const AstBuilder::BuildError& e) {
+    return Status::SyntaxError("line " + std::to_string(e.pos.line) + ":" +
+                               std::to_string(e.pos.column) + ": " + e.message);
+  }
+}
+
+}  // namespace sluice

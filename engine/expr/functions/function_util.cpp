@@ -1,0 +1,412 @@
+#include "engine/expr/functions/function_util.h"
+
+#include <re2/re2.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <unordered_map>
+
+namespace sluice::fnutil {
+
+FunctionOverload Make(std::string signature, int min_args, int max_args, ResolveFn resolve,
+                      ScalarImpl impl, NullPolicy policy) {
+  FunctionOverload o;
+  o.signature = std::move(signature);
+  o.min_args = min_args;
+  o.max_args = max_args;
+  o.resolve = std::move(resolve);
+  o.impl = std::move(impl);
+  o.null_policy = policy;
+  return o;
+}
+
+FunctionInfo Info(std::string name, std::string category, std::string description,
+                  std::vector<FunctionOverload> overloads) {
+  FunctionInfo info;
+  info.name = std::move(name);
+  info.category = std::move(category);
+  info.description = std::move(description);
+  info.overloads = std::move(overloads);
+  return info;
+}
+
+bool SameOrNull(const TypePtr& a, const TypePtr& b) {
+  return !a || !b || TypeEquals(a, b);
+}
+
+TypePtr Common(const TypePtr& a, const TypePtr& b) {
+  if (!a) return b;
+  if (!b) return a;
+  if (TypeEquals(a, b)) return a;
+  return nullptr;
+}
+
+Decimal ToDecimal(const Value& v, int scale) {
+  if (v.IsDecimal()) return v.AsDecimal().Rescale(scale);
+  if (v.IsInt() || v.IsBigint()) return Decimal{static_cast<__int128>(v.ToInt64()), 0}.Rescale(scale);
+  if (v.IsDouble()) return Decimal::FromDouble(v.AsDouble(), scale);
+  return Decimal{0, scale};
+}
+
+int32_t ToInt32(const Value& v) { return static_cast<int32_t>(v.ToInt64()); }
+
+std::string JavaDouble(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
+  char buf[64];
+  int prec = 1;
+  for (; prec <= 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  // buf: [-]D[.DDD]e[+-]XX
+  std::string s(buf);
+  bool neg = s[0] == '-';
+  if (neg) s.erase(0, 1);
+  size_t epos = s.find('e');
+  int exp10 = std::atoi(s.c_str() + epos + 1);
+  std::string digits;
+  for (size_t i = 0; i < epos; ++i)
+    if (s[i] != '.') digits.push_back(s[i]);
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  std::string out = neg ? "-" : "";
+  double ad = std::fabs(d);
+  if (ad >= 1e-3 && ad < 1e7) {
+    if (exp10 >= 0) {
+      std::string ip = digits.substr(0, std::min(digits.size(), static_cast<size_t>(exp10 + 1)));
+      while (static_cast<int>(ip.size()) < exp10 + 1) ip.push_back('0');
+      std::string fp = digits.size() > static_cast<size_t>(exp10 + 1) ? digits.substr(exp10 + 1) : "0";
+      out += ip + "." + fp;
+    } else {
+      out += "0." + std::string(-exp10 - 1, '0') + digits;
+    }
+  } else {
+    out += digits.substr(0, 1) + "." + (digits.size() > 1 ? digits.substr(1) : "0") + "E" +
+           std::to_string(exp10);
+  }
+  return out;
+}
+
+std::string JavaString(const Value& v) {
+  if (v.IsNull()) return "null";
+  if (v.IsDouble()) return JavaDouble(v.AsDouble());
+  return v.ToString();
+}
+
+// ---- UTF-8 -------------------------------------------------------------------------------
+
+void AppendUtf8(std::string* out, uint32_t cp) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+namespace {
+// Decodes one code point at s[*i], advancing *i.
+uint32_t NextCp(std::string_view s, size_t* i) {
+  unsigned char c = static_cast<unsigned char>(s[*i]);
+  int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (len == 0 || *i + len > s.size()) {
+    ++*i;
+    return 0xFFFD;
+  }
+  uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+  for (int k = 1; k < len; ++k) {
+    unsigned char cc = static_cast<unsigned char>(s[*i + k]);
+    if ((cc & 0xC0) != 0x80) {
+      ++*i;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  *i += len;
+  return cp;
+}
+}  // namespace
+
+std::vector<uint32_t> DecodeUtf8(std::string_view s) {
+  std::vector<uint32_t> out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) out.push_back(NextCp(s, &i));
+  return out;
+}
+
+bool IsAscii(std::string_view s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+
+size_t Utf8Offset(std::string_view s, size_t cp_index) {
+  size_t i = 0;
+  for (size_t n = 0; n < cp_index && i < s.size(); ++n) NextCp(s, &i);
+  return i;
+}
+
+size_t Utf16Length(std::string_view s) {
+  if (IsAscii(s)) return s.size();
+  size_t n = 0;
+  for (size_t i = 0; i < s.size();) n += NextCp(s, &i) >= 0x10000 ? 2 : 1;
+  return n;
+}
+
+// ---- regex ---------------------------------------------------------------------------------
+
+const re2::RE2* CachedRegex(const std::string& pattern) {
+  thread_local std::unordered_map<std::string, std::unique_ptr<re2::RE2>> cache;
+  auto it = cache.find(pattern);
+  if (it != cache.end()) return it->second.get();
+  if (cache.size() > 512) cache.clear();
+  re2::RE2::Options opts;
+  opts.set_log_errors(false);
+  auto re = std::make_unique<re2::RE2>(pattern, opts);
+  const re2::RE2* result = re->ok() ? re.get() : nullptr;
+  cache.emplace(pattern, std::move(re));
+  return result;
+}
+
+std::string JavaReplacementToRe2(const std::string& repl) {
+  std::string out;
+  for (size_t i = 0; i < repl.size(); ++i) {
+    char c = repl[i];
+    if (c == '\\' && i + 1 < repl.size()) {
+      char n = repl[++i];
+      if (n == '\\') out += "\\\\";
+      else out.push_back(n);
+    } else if (c == '$' && i + 1 < repl.size() && isdigit(static_cast<unsigned char>(repl[i + 1]))) {
+      out.push_back('\\');
+      out.push_back(repl[++i]);
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// ---- JSON ----------------------------------------------------------------------------------
+
+namespace {
+void CivilFromDays(int64_t z, int* y, int* m, int* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  *y = static_cast<int>(yoe + era * 400 + (*m <= 2));
+}
+std::string FormatDate(int64_t days) {
+  int y, m, d;
+  CivilFromDays(days, &y, &m, &d);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+  return buf;
+}
+std::string FormatTime(int64_t millis, bool always_millis) {
+  char buf[32];
+  int h = static_cast<int>(millis / 3600000), mi = static_cast<int>(millis / 60000 % 60),
+      s = static_cast<int>(millis / 1000 % 60), ms = static_cast<int>(millis % 1000);
+  if (always_millis || ms) std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%03d", h, mi, s, ms);
+  else std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", h, mi, s);
+  return buf;
+}
+}  // namespace
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      case '\b': *out += "\\b"; break;
+      case '\f': *out += "\\f"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          *out += buf;
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendJson(const Value& v, std::string* out) {
+  if (v.IsNull()) {
+    *out += "null";
+  } else if (v.IsBool()) {
+    *out += v.AsBool() ? "true" : "false";
+  } else if (v.IsInt() || v.IsBigint()) {
+    *out += std::to_string(v.ToInt64());
+  } else if (v.IsDouble()) {
+    double d = v.AsDouble();
+    if (std::isnan(d) || std::isinf(d)) AppendJsonString(JavaDouble(d), out);
+    else *out += JavaDouble(d);
+  } else if (v.IsDecimal()) {
+    *out += v.AsDecimal().ToString();
+  } else if (v.IsString()) {
+    AppendJsonString(v.AsString(), out);
+  } else if (v.IsBytes()) {
+    AppendJsonString(Base64Encode(v.AsBytes().data), out);
+  } else if (v.IsDate()) {
+    AppendJsonString(FormatDate(v.AsDate().days), out);
+  } else if (v.IsTime()) {
+    AppendJsonString(FormatTime(v.AsTime().millis, false), out);
+  } else if (v.IsTimestamp()) {
+    int64_t ms = v.AsTimestamp().millis;
+    int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    AppendJsonString(FormatDate(days) + "T" + FormatTime(ms - days * 86400000, true), out);
+  } else if (v.IsArray()) {
+    out->push_back('[');
+    bool first = true;
+    for (const auto& e : v.AsArray()) {
+      if (!first) out->push_back(',');
+      first = false;
+      AppendJson(e, out);
+    }
+    out->push_back(']');
+  } else if (v.IsMap()) {
+    out->push_back('{');
+    bool first = true;
+    for (const auto& [k, e] : v.AsMap()) {
+      if (!first) out->push_back(',');
+      first = false;
+      AppendJsonString(k.IsString() ? k.AsString() : JavaString(k), out);
+      out->push_back(':');
+      AppendJson(e, out);
+    }
+    out->push_back('}');
+  } else if (v.IsStruct()) {
+    const StructValue& st = v.AsStruct();
+    out->push_back('{');
+    for (size_t i = 0; i < st.fields.size(); ++i) {
+      if (i) out->push_back(',');
+      AppendJsonString(st.type && i < st.type->fields.size() ? st.type->fields[i].name : "", out);
+      out->push_back(':');
+      AppendJson(st.fields[i], out);
+    }
+    out->push_back('}');
+  }
+}
+
+// ---- base64 / hex --------------------------------------------------------------------------
+
+std::string Base64Encode(std::string_view in) {
+  static const char* kTable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+    out.push_back(kTable[(n >> 18) & 63]);
+    out.push_back(kTable[(n >> 12) & 63]);
+    out.push_back(kTable[(n >> 6) & 63]);
+    out.push_back(kTable[n & 63]);
+  }
+  if (i + 1 == in.size()) {
+    uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    out.push_back(kTable[(n >> 18) & 63]);
+    out.push_back(kTable[(n >> 12) & 63]);
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out.push_back(kTable[(n >> 18) & 63]);
+    out.push_back(kTable[(n >> 12) & 63]);
+    out.push_back(kTable[(n >> 6) & 63]);
+    out.push_back('=');
+  }
+  return out;
+}
+
+bool Base64Decode(std::string_view in, std::string* out) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+  };
+  out->clear();
+  uint32_t buf = 0;
+  int bits = 0;
+  size_t pad = 0;
+  for (char c : in) {
+    if (c == '=') {
+      ++pad;
+      continue;
+    }
+    if (pad) return false;
+    int v = val(c);
+    if (v < 0) return false;
+    buf = (buf << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out->push_back(static_cast<char>((buf >> bits) & 0xFF));
+    }
+  }
+  return pad <= 2 && bits < 6;
+}
+
+std::string HexEncode(std::string_view in, bool upper) {
+  const char* kHex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  std::string out;
+  out.reserve(in.size() * 2);
+  for (char c : in) {
+    out.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 15]);
+    out.push_back(kHex[static_cast<unsigned char>(c) & 15]);
+  }
+  return out;
+}
+
+bool HexDecode(std::string_view in, std::string* out) {
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out->clear();
+  // An odd number of digits is read with a leading zero, as Java's hex decoder in ksqlDB does.
+  size_t i = 0;
+  if (in.size() % 2 == 1) {
+    int v = val(in[0]);
+    if (v < 0) return false;
+    out->push_back(static_cast<char>(v));
+    i = 1;
+  }
+  for (; i + 1 < in.size() + 1 && i < in.size(); i += 2) {
+    int hi = val(in[i]), lo = val(in[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+}  // namespace sluice::fnutil

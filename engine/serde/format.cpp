@@ -1,0 +1,159 @@
+// Format names, the factories that pick an implementation, and the schema checks that tell a
+// user at CREATE time (not at the first record) that a format cannot carry their columns.
+#include "engine/serde/format.h"
+
+#include <strings.h>
+
+#include "engine/serde/serde_factories.h"
+
+namespace sluice {
+
+namespace {
+struct NamedFormat {
+  const char* name;
+  FormatKind kind;
+};
+constexpr NamedFormat kFormats[] = {
+    {"JSON", FormatKind::kJson},         {"KAFKA", FormatKind::kKafka},
+    {"DELIMITED", FormatKind::kDelimited}, {"NONE", FormatKind::kNone},
+    {"AVRO", FormatKind::kAvro},         {"PROTOBUF", FormatKind::kProtobuf},
+    {"PROTOBUF_NOSR", FormatKind::kProtobuf}, {"JSON_SR", FormatKind::kJsonSr},
+};
+
+bool ContainsMap(const SqlType& t) {
+  switch (t.kind) {
+    case TypeKind::kMap: return true;
+    case TypeKind::kArray: return ContainsMap(*t.element);
+    case TypeKind::kStruct:
+      for (const auto& f : t.fields)
+        if (ContainsMap(*f.type)) return true;
+      return false;
+    default: return false;
+  }
+}
+
+bool KafkaSupports(TypeKind k) {
+  return k == TypeKind::kInteger || k == TypeKind::kBigint || k == TypeKind::kDouble ||
+         k == TypeKind::kString || k == TypeKind::kBytes;
+}
+
+// "[`K` STRING KEY, `V` INTEGER]" as ksqlDB lists columns in its messages.
+std::string ListColumns(const std::vector<Column>& columns, bool is_key) {
+  std::string s = "[";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i) s += ", ";
+    s += "`" + columns[i].name + "` " + columns[i].type->ToSqlString() + (is_key ? " KEY" : "");
+  }
+  return s + "]";
+}
+
+Status UnsupportedType(FormatKind kind, TypeKind type) {
+  return Status::TypeError(std::string("The '") + FormatName(kind) +
+                           "' format does not support type '" + TypeKindName(type) + "'");
+}
+
+Status CheckNeeded(const std::vector<Column>& columns, const std::vector<bool>& needed) {
+  if (needed.empty() || needed.size() == columns.size()) return Status::OK();
+  return Status::InvalidArgument("needed has " + std::to_string(needed.size()) +
+                                 " entries for " + std::to_string(columns.size()) + " columns");
+}
+
+Status NotSupportedYet(FormatKind kind) {
+  return Status::NotSupported(std::string("The '") + FormatName(kind) +
+                              "' format is not supported yet");
+}
+}  // namespace
+
+Result<FormatKind> ParseFormatName(const std::string& name) {
+  for (const auto& f : kFormats)
+    if (strcasecmp(f.name, name.c_str()) == 0) return f.kind;
+  std::string upper = name;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return Status::InvalidArgument("Unknown format: " + upper);
+}
+
+const char* FormatName(FormatKind kind) {
+  switch (kind) {
+    case FormatKind::kKafka: return "KAFKA";
+    case FormatKind::kJson: return "JSON";
+    case FormatKind::kDelimited: return "DELIMITED";
+    case FormatKind::kNone: return "NONE";
+    case FormatKind::kAvro: return "AVRO";
+    case FormatKind::kProtobuf: return "PROTOBUF";
+    case FormatKind::kJsonSr: return "JSON_SR";
+  }
+  return "?";
+}
+
+Status ValidateColumns(const FormatOptions& opts, const std::vector<Column>& columns, bool is_key) {
+  if (is_key) {
+    for (const Column& c : columns)
+      if (ContainsMap(*c.type))
+        return Status::TypeError(
+            "Map keys, including types that contain maps, are not supported as they may lead to "
+            "unexpected behavior due to inconsistent serialization. Key column name: `" + c.name +
+            "`. Column type: " + c.type->ToSqlString() +
+            ". See https://github.com/confluentinc/ksql/issues/6621 for more.");
+  }
+  switch (opts.kind) {
+    case FormatKind::kNone:
+      if (columns.empty()) return Status::OK();
+      return Status::TypeError("The 'NONE' format can only be used when no columns are defined. Got: " +
+                               ListColumns(columns, is_key));
+    case FormatKind::kKafka:
+      for (const Column& c : columns)
+        if (!KafkaSupports(c.type->kind)) return UnsupportedType(opts.kind, c.type->kind);
+      if (columns.size() > 1)
+        return Status::TypeError("The 'KAFKA' format only supports a single field. Got: " +
+                                 ListColumns(columns, is_key));
+      return Status::OK();
+    case FormatKind::kDelimited:
+      for (const Column& c : columns)
+        if (!c.type->IsPrimitive()) return UnsupportedType(opts.kind, c.type->kind);
+      return Status::OK();
+    default:
+      return Status::OK();
+  }
+}
+
+Result<std::unique_ptr<RowDeserializer>> MakeDeserializer(const FormatOptions& opts,
+                                                          std::vector<Column> columns,
+                                                          std::vector<bool> needed) {
+  SLUICE_RETURN_IF_ERROR(CheckNeeded(columns, needed));
+  SLUICE_RETURN_IF_ERROR(ValidateColumns(opts, columns, false));
+  switch (opts.kind) {
+    case FormatKind::kJson: {
+      bool wrapped = opts.wrap_single_value || columns.size() != 1;
+      return serde::MakeJsonDeserializer(std::move(columns), std::move(needed), wrapped);
+    }
+    case FormatKind::kDelimited:
+      return serde::MakeDelimitedDeserializer(std::move(columns), std::move(needed), opts.delimiter);
+    case FormatKind::kKafka:
+      return serde::MakeKafkaDeserializer(std::move(columns));
+    case FormatKind::kNone:
+      return serde::MakeNoneDeserializer();
+    default:
+      return NotSupportedYet(opts.kind);
+  }
+}
+
+Result<std::unique_ptr<RowSerializer>> MakeSerializer(const FormatOptions& opts,
+                                                      std::vector<Column> columns) {
+  SLUICE_RETURN_IF_ERROR(ValidateColumns(opts, columns, false));
+  switch (opts.kind) {
+    case FormatKind::kJson: {
+      bool wrapped = opts.wrap_single_value || columns.size() != 1;
+      return serde::MakeJsonSerializer(std::move(columns), wrapped);
+    }
+    case FormatKind::kDelimited:
+      return serde::MakeDelimitedSerializer(std::move(columns), opts.delimiter);
+    case FormatKind::kKafka:
+      return serde::MakeKafkaSerializer(std::move(columns));
+    case FormatKind::kNone:
+      return serde::MakeNoneSerializer();
+    default:
+      return NotSupportedYet(opts.kind);
+  }
+}
+
+}  // namespace sluice
