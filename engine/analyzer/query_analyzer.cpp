@@ -1,0 +1,448 @@
+#include "engine/analyzer/query_analyzer.h"
+
+#include <set>
+
+#include "engine/analyzer/with_properties.h"
+
+namespace sluice {
+
+namespace {
+
+bool IsAggregateFunction(const std::string& name) {
+  static const std::set<std::string> kAggregates = {
+      "COUNT", "SUM", "AVG", "MIN", "MAX", "COLLECT_LIST", "COLLECT_SET", "TOPK",
+      "TOPKDISTINCT", "HISTOGRAM", "COUNT_DISTINCT", "EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET",
+      "STDDEV_SAMP", "STDDEV_SAMPLE", "CORRELATION", "ATTR", "VARIANCE"};
+  return kAggregates.count(name) > 0;
+}
+
+bool ContainsAggregate(const Expression& e) {
+  switch (e.kind) {
+    case ExprKind::kFunctionCall: {
+      auto& f = static_cast<const FunctionCallExpr&>(e);
+      if (IsAggregateFunction(f.name)) return true;
+      for (const auto& a : f.args)
+        if (ContainsAggregate(*a)) return true;
+      return false;
+    }
+    case ExprKind::kArithmeticBinary: {
+      auto& b = static_cast<const ArithmeticBinaryExpr&>(e);
+      return ContainsAggregate(*b.left) || ContainsAggregate(*b.right);
+    }
+    case ExprKind::kCast: return ContainsAggregate(*static_cast<const CastExpr&>(e).operand);
+    default: return false;
+  }
+}
+
+// Resolves column names over the source's columns and pseudo columns.
+class SourceScope : public ColumnScope {
+ public:
+  SourceScope(const DataSource& source, std::string alias, const QueryPlan& plan)
+      : source_(source), alias_(std::move(alias)), plan_(plan) {}
+
+  Result<ColumnBinding> Resolve(const std::string& qualifier,
+                                const std::string& name) const override {
+    if (!qualifier.empty() && qualifier != source_.name && qualifier != alias_)
+      return Status::InvalidArgument("column '" + qualifier + "." + name + "' cannot be resolved.");
+    for (size_t i = 0; i < source_.columns.size(); ++i)
+      if (source_.columns[i].name == name) {
+        used_.insert(static_cast<int>(i));
+        return ColumnBinding{static_cast<int>(i), source_.columns[i].type};
+      }
+    if (name == "ROWTIME") return ColumnBinding{plan_.rowtime_index, SqlType::Bigint()};
+    if (name == "ROWPARTITION") return ColumnBinding{plan_.rowpartition_index, SqlType::Integer()};
+    if (name == "ROWOFFSET") return ColumnBinding{plan_.rowoffset_index, SqlType::Bigint()};
+    return Status::InvalidArgument(
+        "column '" + (qualifier.empty() ? name : qualifier + "." + name) + "' cannot be resolved.");
+  }
+  // The source columns some expression read: the deserializer decodes only those.
+  const std::set<int>& used() const { return used_; }
+
+ private:
+  mutable std::set<int> used_;
+  const DataSource& source_;
+  std::string alias_;
+  const QueryPlan& plan_;
+};
+
+// A SELECT item after `*` / `S->*` expansion, with its output name.
+struct ProjectionItem {
+  std::string name;
+  ExprPtr expr;
+  bool from_star = false;
+  bool aliased = false;
+};
+
+ExprPtr ColumnRef(const std::string& name) {
+  auto c = std::make_shared<ColumnRefExpr>();
+  c->name = name;
+  return c;
+}
+
+Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCompiler& compiler,
+                    const ColumnScope& scope, std::vector<ProjectionItem>* items) {
+  int generated = 0;
+  std::set<std::string> explicit_names;
+  for (const auto& item : q.select)
+    if (item.kind == SelectItem::Kind::kExpression && !item.alias.empty())
+      explicit_names.insert(item.alias);
+  auto next_generated = [&]() {
+    std::string n;
+    do n = "KSQL_COL_" + std::to_string(generated++);
+    while (explicit_names.count(n));
+    return n;
+  };
+  for (const auto& item : q.select) {
+    if (item.kind == SelectItem::Kind::kAll) {
+      if (!item.qualifier.empty() && item.qualifier != source.name && item.qualifier != q.from.alias)
+        return Status::InvalidArgument("'" + item.qualifier + "' is not a valid stream/table name or alias.");
+      for (const auto& c : source.columns)
+        items->push_back({c.name, ColumnRef(c.name), true, false});
+      continue;
+    }
+    if (item.kind == SelectItem::Kind::kStructAll) {
+      auto type = compiler.TypeOf(*item.expression, scope);
+      if (!type.ok()) return type.status();
+      if (!*type || (*type)->kind != TypeKind::kStruct)
+        return Status::InvalidArgument("Can't dereference a non-STRUCT: " + FormatExpression(*item.expression));
+      for (const auto& f : (*type)->fields) {
+        auto d = std::make_shared<DereferenceExpr>();
+        d->base = item.expression;
+        d->field = f.name;
+        items->push_back({f.name, d, false, false});
+      }
+      continue;
+    }
+    ProjectionItem p;
+    p.expr = item.expression;
+    p.aliased = !item.alias.empty();
+    if (p.aliased) p.name = item.alias;
+    else if (item.expression->kind == ExprKind::kColumnRef)
+      p.name = static_cast<const ColumnRefExpr&>(*item.expression).name;
+    else if (item.expression->kind == ExprKind::kDereference)
+      p.name = static_cast<const DereferenceExpr&>(*item.expression).field;
+    else p.name = next_generated();
+    items->push_back(std::move(p));
+  }
+  return Status::OK();
+}
+
+// The text an expression is compared by when matching PARTITION BY to the projection:
+// column references lose their qualifier.
+std::string MatchText(const Expression& e) {
+  if (e.kind == ExprKind::kColumnRef) return static_cast<const ColumnRefExpr&>(e).name;
+  return FormatExpression(e);
+}
+
+bool IsSourceKeyRef(const Expression& e, const DataSource& source) {
+  if (e.kind != ExprKind::kColumnRef) return false;
+  const SourceColumn* c = source.FindColumn(static_cast<const ColumnRefExpr&>(e).name);
+  return c && c->ns == ColumnNamespace::kKey;
+}
+
+std::string JoinNames(const std::vector<std::string>& names, const char* sep) {
+  std::string s;
+  for (size_t i = 0; i < names.size(); ++i)
+    s += (i == 0 ? "" : (i + 1 == names.size() ? " and " : sep)) + names[i];
+  return s;
+}
+
+// Splits the projection into key and value items, as ksqlDB decides the sink's key.
+Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::string& sink_name,
+                        std::vector<ProjectionItem> items, std::vector<ProjectionItem>* keys,
+                        std::vector<ProjectionItem>* values) {
+  if (!q.has_partition_by) {
+    std::vector<std::string> missing;
+    for (const auto& kc : source.KeyColumns()) {
+      std::vector<std::string> aliases;
+      for (const auto& it : items)
+        if (IsSourceKeyRef(*it.expr, source) &&
+            static_cast<const ColumnRefExpr&>(*it.expr).name == kc.name)
+          aliases.push_back(it.name);
+      if (aliases.empty()) missing.push_back(kc.name);
+      if (aliases.size() > 1)
+        return Status::InvalidArgument("The projection contains a key column (`" + kc.name +
+                                       "`) more than once, aliased as: " + JoinNames(aliases, ", ") + ".");
+    }
+    if (!missing.empty()) {
+      std::string cols = JoinNames(missing, ", ");
+      std::string eg;
+      for (size_t i = 0; i < missing.size(); ++i) eg += (i ? ", " : "") + missing[i];
+      return Status::InvalidArgument("The query used to build `" + sink_name + "` must include the key column" +
+                                     (missing.size() > 1 ? "s " : " ") + cols +
+                                     " in its projection (eg, SELECT " + eg + "...).");
+    }
+    for (auto& it : items) (IsSourceKeyRef(*it.expr, source) ? keys : values)->push_back(std::move(it));
+    return Status::OK();
+  }
+
+  // PARTITION BY: each partitioning expression becomes a key column; it must be selected
+  // (under any alias) unless the projection is `*`, which then gets it under a generated name.
+  const bool star = std::any_of(items.begin(), items.end(), [](auto& i) { return i.from_star; });
+  std::vector<ProjectionItem> old_keys_from_star;
+  std::vector<bool> used(items.size(), false);
+  int generated = 0;
+  for (const auto& p : q.partition_by) {
+    if (p->kind == ExprKind::kLiteral && static_cast<const LiteralExpr&>(*p).value.IsNull()) continue;
+    const std::string text = MatchText(*p);
+    std::vector<size_t> matches;
+    for (size_t i = 0; i < items.size(); ++i)
+      if (!used[i] && MatchText(*items[i].expr) == text) matches.push_back(i);
+    if (matches.size() > 1) {
+      std::vector<std::string> names;
+      for (size_t m : matches) names.push_back(items[m].name);
+      return Status::InvalidArgument("The projection contains a key column (`" + text +
+                                     "`) more than once, aliased as: " + JoinNames(names, ", ") + ".");
+    }
+    if (matches.empty()) {
+      if (!star) {
+        std::string qualified = p->kind == ExprKind::kColumnRef ? source.name + "." + text : text;
+        if (p->kind != ExprKind::kColumnRef) {
+          // ksqlDB prints qualified column names inside the expression.
+          qualified = FormatExpression(*p);
+          for (const auto& c : source.columns) {
+            size_t pos = 0;
+            while ((pos = qualified.find(c.name, pos)) != std::string::npos) {
+              bool left_ok = pos == 0 || !std::isalnum(static_cast<unsigned char>(qualified[pos - 1]));
+              size_t end = pos + c.name.size();
+              bool right_ok = end >= qualified.size() || !std::isalnum(static_cast<unsigned char>(qualified[end]));
+              if (left_ok && right_ok && (pos == 0 || qualified[pos - 1] != '.')) {
+                qualified.insert(pos, source.name + ".");
+                pos += source.name.size() + 1;
+              }
+              pos += c.name.size();
+            }
+          }
+        }
+        return Status::InvalidArgument("The query used to build `" + sink_name +
+                                       "` must include the partitioning expression " + qualified +
+                                       " in its projection (eg, SELECT " + qualified + "...).");
+      }
+      std::string name = p->kind == ExprKind::kColumnRef ? text : "KSQL_COL_" + std::to_string(generated++);
+      keys->push_back({name, p, false, false});
+      continue;
+    }
+    used[matches[0]] = true;
+    keys->push_back(items[matches[0]]);
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (used[i]) continue;
+    // `*` with PARTITION BY: the old key columns move to the end of the value.
+    if (items[i].from_star && IsSourceKeyRef(*items[i].expr, source)) old_keys_from_star.push_back(items[i]);
+    else values->push_back(items[i]);
+  }
+  for (auto& k : old_keys_from_star) values->push_back(std::move(k));
+  return Status::OK();
+}
+
+Result<OutputColumn> CompileColumn(const ProjectionItem& item, const ExpressionCompiler& compiler,
+                                   const ColumnScope& scope, const char* clause) {
+  auto compiled = compiler.Compile(*item.expr, scope);
+  if (!compiled.ok()) {
+    const std::string& m = compiled.status().message();
+    if (m.rfind("column '", 0) == 0) return Status::InvalidArgument(std::string(clause) + " " + m);
+    return compiled.status();
+  }
+  if (!compiled->type)
+    return Status::InvalidArgument("Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).");
+  return OutputColumn{item.name, std::move(*compiled)};
+}
+
+// Builds the sink's DataSource for CSAS/CTAS, or checks INSERT INTO's target.
+Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source, const QueryPlan& plan,
+                                const MetaStore& metastore, const AnalysisConfig& config) {
+  auto sink = std::make_shared<DataSource>();
+  sink->name = req.name;
+  sink->kind = req.kind;
+  sink->is_sink = true;
+  sink->sql = req.statement_text;
+  for (const auto& k : plan.key_columns)
+    sink->columns.push_back({k.name, k.expr.type, ColumnNamespace::kKey, ""});
+  for (const auto& v : plan.value_columns)
+    sink->columns.push_back({v.name, v.expr.type, ColumnNamespace::kValue, ""});
+  {
+    std::set<std::string> names;
+    for (const auto& c : sink->columns)
+      if (!names.insert(c.name).second)
+        return Status::InvalidArgument("Duplicate column names:\n\t" + c.name);
+    for (const auto& c : sink->columns)
+      if (IsReservedColumnName(c.name))
+        return Status::InvalidArgument("Reserved column name in select: `" + c.name +
+                                       "`. Please remove or alias the column.");
+  }
+
+  if (req.insert_into) {
+    DataSourcePtr target = metastore.FindSource(req.name);
+    if (!target) return Status::NotFound("Sink " + req.name + " does not exist for the INSERT INTO statement.");
+    if (target->kind != SourceKind::kStream)
+      return Status::InvalidArgument("INSERT INTO can only be used to insert into a stream. " +
+                                     req.name + " is a table.");
+    bool same = target->columns.size() == sink->columns.size();
+    for (size_t i = 0; same && i < target->columns.size(); ++i)
+      same = target->columns[i].name == sink->columns[i].name &&
+             target->columns[i].ns == sink->columns[i].ns &&
+             TypeEquals(target->columns[i].type, sink->columns[i].type);
+    if (!same)
+      return Status::InvalidArgument("Incompatible schema between results and sink.");
+    return target;
+  }
+
+  WithProperties props;
+  if (req.properties) {
+    auto parsed = ParseWithProperties(*req.properties);
+    if (!parsed.ok()) return parsed.status();
+    props = *parsed;
+  }
+  sink->topic = props.kafka_topic.value_or(req.topic_prefix + req.name);
+  sink->partitions = props.partitions.value_or(source.partitions);
+  const bool has_key = !plan.key_columns.empty();
+  if (!has_key && props.key_format && req.kind == SourceKind::kStream)
+    return Status::InvalidArgument("Key format specified for stream without key columns.");
+  FormatKind key_kind = props.key_format.value_or(source.key_format.kind);
+  if (!has_key) key_kind = props.key_format.value_or(FormatKind::kNone);
+  else if (!props.key_format && source.key_format.kind == FormatKind::kNone)
+    key_kind = config.default_key_format.value_or(FormatKind::kKafka);
+  FormatKind value_kind = props.value_format.value_or(source.value_format.kind);
+  for (FormatKind k : {key_kind, value_kind})
+    if (k == FormatKind::kAvro || k == FormatKind::kProtobuf || k == FormatKind::kJsonSr)
+      return Status::NotSupported(std::string("Format ") + FormatName(k) + " is not supported yet");
+  std::optional<char> value_delim = props.value_delimiter;
+  if (!value_delim && !props.value_format) value_delim = source.value_format.delimiter;
+  std::optional<char> key_delim = props.key_delimiter;
+  if (!key_delim && !props.key_format) key_delim = source.key_format.delimiter;
+  if (props.wrap_single_value && plan.value_columns.size() != 1)
+    return Status::InvalidArgument("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
+  sink->value_format = MakeFormatOptions(value_kind, value_delim,
+                                         props.wrap_single_value.value_or(config.wrap_single_values));
+  sink->key_format = MakeFormatOptions(key_kind, key_delim, false);
+  SLUICE_RETURN_IF_ERROR(ValidateColumns(sink->key_format, sink->KeyColumns(), true));
+  SLUICE_RETURN_IF_ERROR(ValidateColumns(sink->value_format, sink->ValueColumns(), false));
+  if (props.timestamp) {
+    sink->timestamp_column = *props.timestamp;
+    sink->timestamp_format = props.timestamp_format.value_or("");
+  }
+  return DataSourcePtr(sink);
+}
+
+}  // namespace
+
+Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const MetaStore& metastore,
+                               const AnalysisConfig& config) {
+  if (!q.joins.empty()) return Status::NotSupported("Joins are not supported yet");
+  if (q.window) return Status::NotSupported("Windowed aggregations are not supported yet");
+  if (q.has_group_by || q.having) return Status::NotSupported("GROUP BY is not supported yet");
+  if (q.emit == EmitKind::kFinal) return Status::NotSupported("EMIT FINAL is not supported yet");
+  for (const auto& item : q.select)
+    if (item.expression && ContainsAggregate(*item.expression))
+      return Status::NotSupported("Aggregate functions are not supported yet");
+
+  DataSourcePtr source = metastore.FindSource(q.from.name);
+  if (!source) return Status::NotFound(q.from.name + " does not exist.");
+  if (source->window) return Status::NotSupported("Windowed sources are not supported yet");
+  if (req.kind == SourceKind::kTable && source->kind == SourceKind::kStream && !req.insert_into)
+    return Status::InvalidArgument(
+        "Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS "
+        "SELECT statement instead.");
+  if (req.kind == SourceKind::kStream && source->kind == SourceKind::kTable && !req.insert_into)
+    return Status::InvalidArgument(
+        "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS "
+        "SELECT statement instead.");
+  if (q.has_partition_by && source->kind == SourceKind::kTable)
+    return Status::InvalidArgument("Unsupported operation: PARTITION BY on a table. "
+                                   "Use GROUP BY to re-key a table.");
+
+  QueryPlan plan;
+  plan.source = source;
+  plan.source_column_count = static_cast<int>(source->columns.size());
+  plan.rowtime_index = plan.source_column_count;
+  plan.rowpartition_index = plan.source_column_count + 1;
+  plan.rowoffset_index = plan.source_column_count + 2;
+  plan.row_width = plan.source_column_count + 3;
+
+  ExpressionCompiler compiler(FunctionRegistry::Builtins(),
+                              [&metastore](const std::string& n) { return metastore.FindType(n); });
+  SourceScope scope(*source, q.from.alias, plan);
+
+  if (q.where) {
+    auto where = compiler.Compile(*q.where, scope);
+    if (!where.ok()) {
+      const std::string& m = where.status().message();
+      return Status::InvalidArgument(m.rfind("column '", 0) == 0 ? "WHERE " + m : m);
+    }
+    if (where->type && where->type->kind != TypeKind::kBoolean)
+      return Status::InvalidArgument("Type error in WHERE expression: Should evaluate to boolean but is " +
+                                     FormatExpression(*q.where) + " (" + where->type->ToString() + ") instead.");
+    plan.where = std::move(*where);
+  }
+
+  std::vector<ProjectionItem> items;
+  SLUICE_RETURN_IF_ERROR(ExpandSelect(q, *source, compiler, scope, &items));
+
+  // Table functions at the top of a SELECT item: compiled separately; the item then reads
+  // the element from its slot in the row.
+  for (auto& item : items) {
+    if (item.expr->kind != ExprKind::kFunctionCall) continue;
+    auto& call = static_cast<const FunctionCallExpr&>(*item.expr);
+    const FunctionInfo* info = FunctionRegistry::Builtins().Find(call.name);
+    if (!info || !info->is_table_function) continue;
+    auto tf = compiler.CompileTableFunction(call, scope);
+    if (!tf.ok()) return tf.status();
+    const int slot = plan.row_width++;
+    plan.table_function_slots.push_back(slot);
+    auto slot_ref = std::make_shared<ColumnRefExpr>();
+    slot_ref->name = "$TF" + std::to_string(slot);
+    plan.table_functions.push_back(std::move(*tf));
+    item.expr = slot_ref;
+  }
+  // Slot references resolve through this scope; everything else through the source's.
+  class SlotScope : public ColumnScope {
+   public:
+    SlotScope(const ColumnScope& base, const QueryPlan& plan) : base_(base), plan_(plan) {}
+    Result<ColumnBinding> Resolve(const std::string& qualifier, const std::string& name) const override {
+      if (qualifier.empty() && name.rfind("$TF", 0) == 0) {
+        int slot = std::stoi(name.substr(3));
+        for (size_t i = 0; i < plan_.table_function_slots.size(); ++i)
+          if (plan_.table_function_slots[i] == slot)
+            return ColumnBinding{slot, plan_.table_functions[i].element_type};
+      }
+      return base_.Resolve(qualifier, name);
+    }
+   private:
+    const ColumnScope& base_;
+    const QueryPlan& plan_;
+  } slot_scope(scope, plan);
+
+  std::vector<ProjectionItem> keys, values;
+  SLUICE_RETURN_IF_ERROR(SplitKeyAndValue(q, *source, req.name, items, &keys, &values));
+  if (values.empty()) return Status::InvalidArgument("The projection contains no value columns.");
+  for (const auto& k : keys) {
+    auto c = CompileColumn(k, compiler, slot_scope, q.has_partition_by ? "PARTITION BY" : "SELECT");
+    if (!c.ok()) return c.status();
+    plan.key_columns.push_back(std::move(*c));
+  }
+  for (const auto& v : values) {
+    auto c = CompileColumn(v, compiler, slot_scope, "SELECT");
+    if (!c.ok()) return c.status();
+    plan.value_columns.push_back(std::move(*c));
+  }
+
+  plan.used_columns.assign(scope.used().begin(), scope.used().end());
+  if (!source->timestamp_column.empty())
+    for (size_t i = 0; i < source->columns.size(); ++i)
+      if (source->columns[i].name == source->timestamp_column) plan.used_columns.push_back(static_cast<int>(i));
+
+  auto sink = BuildSink(req, *source, plan, metastore, config);
+  if (!sink.ok()) return sink.status();
+  plan.sink = *sink;
+  if (!plan.sink->timestamp_column.empty()) {
+    for (size_t i = 0; i < plan.value_columns.size(); ++i)
+      if (plan.value_columns[i].name == plan.sink->timestamp_column) plan.sink_timestamp_column = static_cast<int>(i);
+    if (plan.sink_timestamp_column < 0)
+      return Status::InvalidArgument("The TIMESTAMP column set in the WITH clause does not exist in the schema: '" +
+                                     plan.sink->timestamp_column + "'");
+    plan.sink_timestamp_format = plan.sink->timestamp_format;
+  }
+  return plan;
+}
+
+}  // namespace sluice

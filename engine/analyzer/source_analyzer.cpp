@@ -1,0 +1,168 @@
+#include "engine/analyzer/source_analyzer.h"
+
+#include <set>
+
+#include "engine/analyzer/with_properties.h"
+#include "engine/expr/expression_compiler.h"
+
+namespace sluice {
+
+AnalysisConfig AnalysisConfig::FromProperties(const std::map<std::string, std::string>& props) {
+  AnalysisConfig c;
+  if (auto it = props.find("ksql.persistence.default.format.value"); it != props.end()) {
+    auto f = ParseFormatName(it->second);
+    if (f.ok()) c.default_value_format = *f;
+  }
+  if (auto it = props.find("ksql.persistence.default.format.key"); it != props.end()) {
+    auto f = ParseFormatName(it->second);
+    if (f.ok()) c.default_key_format = *f;
+  }
+  if (auto it = props.find("ksql.persistence.wrap.single.values"); it != props.end())
+    c.wrap_single_values = it->second != "false";
+  return c;
+}
+
+bool IsReservedColumnName(const std::string& name) {
+  return name == "ROWTIME" || name == "ROWPARTITION" || name == "ROWOFFSET" ||
+         name == "WINDOWSTART" || name == "WINDOWEND";
+}
+
+FormatOptions MakeFormatOptions(FormatKind kind, std::optional<char> delimiter,
+                                std::optional<bool> wrap_single_value) {
+  FormatOptions o;
+  o.kind = kind;
+  if (delimiter) o.delimiter = *delimiter;
+  if (wrap_single_value) o.wrap_single_value = *wrap_single_value;
+  return o;
+}
+
+namespace {
+
+Status CheckKeyConstraints(const CreateSource& stmt) {
+  const bool table = stmt.source_kind == SourceKind::kTable;
+  bool has_key = false;
+  for (const auto& e : stmt.elements) {
+    if (e.constraint == TableElement::Constraint::kKey && table)
+      return Status::InvalidArgument("Column `" + e.name +
+                                     "` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\n"
+                                     "Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
+                                     "Streams have KEYs, which have no uniqueness or NON NULL constraints.");
+    if (e.constraint == TableElement::Constraint::kPrimaryKey && !table)
+      return Status::InvalidArgument("Column `" + e.name +
+                                     "` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\n"
+                                     "Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
+                                     "Streams have KEYs, which have no uniqueness or NON NULL constraints.");
+    has_key |= e.constraint == TableElement::Constraint::kKey ||
+               e.constraint == TableElement::Constraint::kPrimaryKey;
+  }
+  if (table && !has_key && !stmt.elements.empty())
+    return Status::InvalidArgument("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.");
+  return Status::OK();
+}
+
+Result<std::vector<SourceColumn>> BuildColumns(const CreateSource& stmt, const MetaStore& metastore) {
+  std::vector<SourceColumn> keys, others;
+  std::set<std::string> seen;
+  CustomTypeLookup lookup = [&metastore](const std::string& n) { return metastore.FindType(n); };
+  for (const auto& e : stmt.elements) {
+    if (IsReservedColumnName(e.name))
+      return Status::InvalidArgument("'" + e.name + "' is a reserved column name. You cannot use it as a name for a column.");
+    if (!seen.insert(e.name).second)
+      return Status::InvalidArgument("Duplicate column names:\n\t" + e.name);
+    auto type = ResolveTypeSpec(*e.type, lookup);
+    if (!type.ok()) return type.status();
+    SourceColumn c{e.name, *type, ColumnNamespace::kValue, ""};
+    switch (e.constraint) {
+      case TableElement::Constraint::kKey:
+      case TableElement::Constraint::kPrimaryKey: c.ns = ColumnNamespace::kKey; break;
+      case TableElement::Constraint::kHeaders: c.ns = ColumnNamespace::kHeaders; break;
+      case TableElement::Constraint::kHeader:
+        c.ns = ColumnNamespace::kHeader;
+        c.header_key = e.header_key;
+        break;
+      case TableElement::Constraint::kNone: break;
+    }
+    (c.ns == ColumnNamespace::kKey ? keys : others).push_back(std::move(c));
+  }
+  keys.insert(keys.end(), others.begin(), others.end());
+  return keys;
+}
+
+Status CheckTimestampColumn(const DataSource& source) {
+  if (source.timestamp_column.empty()) return Status::OK();
+  const SourceColumn* c = source.FindColumn(source.timestamp_column);
+  if (!c)
+    return Status::InvalidArgument("The TIMESTAMP column set in the WITH clause does not exist in the schema: '" +
+                                   source.timestamp_column + "'");
+  const TypeKind k = c->type->kind;
+  if (k == TypeKind::kBigint || k == TypeKind::kTimestamp) return Status::OK();
+  if (k == TypeKind::kString) {
+    if (source.timestamp_format.empty())
+      return Status::InvalidArgument("A String timestamp field has been specified without also specifying the TIMESTAMP_FORMAT property");
+    return Status::OK();
+  }
+  return Status::InvalidArgument("Timestamp column, `" + c->name +
+                                 "`, should be LONG(INT64), TIMESTAMP, or a String with a TIMESTAMP_FORMAT specified.");
+}
+
+}  // namespace
+
+Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaStore& metastore,
+                                          const AnalysisConfig& config) {
+  auto props = ParseWithProperties(stmt.properties);
+  if (!props.ok()) return props.status();
+  SLUICE_RETURN_IF_ERROR(CheckKeyConstraints(stmt));
+
+  auto source = std::make_shared<DataSource>();
+  source->name = stmt.name;
+  source->kind = stmt.source_kind;
+  source->is_source_table = stmt.is_source;
+  source->sql = stmt.text;
+  if (!props->kafka_topic)
+    return Status::InvalidArgument("Missing required property \"KAFKA_TOPIC\" which has no default value.");
+  source->topic = *props->kafka_topic;
+  source->partitions = props->partitions.value_or(1);
+
+  auto value_kind = props->value_format ? props->value_format : config.default_value_format;
+  if (!value_kind)
+    return Status::InvalidArgument(
+        "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either provide "
+        "one or set a default via the 'ksql.persistence.default.format.value' config.");
+  auto key_kind = props->key_format ? props->key_format : config.default_key_format;
+  for (FormatKind k : {*value_kind, *key_kind})
+    if (k == FormatKind::kAvro || k == FormatKind::kProtobuf || k == FormatKind::kJsonSr)
+      return Status::NotSupported(std::string("Format ") + FormatName(k) + " is not supported yet");
+
+  auto columns = BuildColumns(stmt, metastore);
+  if (!columns.ok()) return columns.status();
+  if (columns->empty())
+    return Status::InvalidArgument("The statement does not define any columns.");
+  source->columns = std::move(*columns);
+
+  const auto value_columns = source->ValueColumns();
+  const auto key_columns = source->KeyColumns();
+  if (props->wrap_single_value && value_columns.size() != 1 && *value_kind != FormatKind::kNone)
+    return Status::InvalidArgument("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
+  const bool wrap = props->wrap_single_value.value_or(config.wrap_single_values);
+  source->value_format = MakeFormatOptions(*value_kind, props->value_delimiter, wrap);
+  source->key_format = MakeFormatOptions(*key_kind, props->key_delimiter, false);
+  SLUICE_RETURN_IF_ERROR(ValidateColumns(source->key_format, key_columns, true));
+  SLUICE_RETURN_IF_ERROR(ValidateColumns(source->value_format, value_columns, false));
+
+  if (props->window_type) return Status::NotSupported("Windowed sources are not supported yet");
+  if (props->timestamp) source->timestamp_column = *props->timestamp;
+  if (props->timestamp_format) source->timestamp_format = *props->timestamp_format;
+  SLUICE_RETURN_IF_ERROR(CheckTimestampColumn(*source));
+
+  if (auto existing = metastore.FindSource(source->name)) {
+    if (!stmt.or_replace && !stmt.if_not_exists) {
+      const char* kind = existing->kind == SourceKind::kStream ? "stream" : "table";
+      return Status::AlreadyExists(
+          std::string("Cannot add ") + (source->kind == SourceKind::kStream ? "stream" : "table") +
+          " '" + source->name + "': A " + kind + " with the same name already exists");
+    }
+  }
+  return DataSourcePtr(source);
+}
+
+}  // namespace sluice

@@ -1,0 +1,29 @@
+#pragma once
+// CREATE [OR REPLACE] [SOURCE] STREAM|TABLE (columns) WITH (...): validates the statement
+// against the metastore and builds the DataSource it registers.
+#include <map>
+#include <string>
+
+#include "engine/common/status.h"
+#include "engine/metastore/metastore.h"
+
+namespace sluice {
+
+// Session/server properties the analysis depends on (defaults as ksqlDB's).
+struct AnalysisConfig {
+  std::optional<FormatKind> default_key_format = FormatKind::kKafka;
+  std::optional<FormatKind> default_value_format;  // ksql.persistence.default.format.value
+  bool wrap_single_values = true;                  // ksql.persistence.wrap.single.values
+  static AnalysisConfig FromProperties(const std::map<std::string, std::string>& props);
+};
+
+Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaStore& metastore,
+                                          const AnalysisConfig& config);
+
+// Shared by CREATE ... AS SELECT: format options for one side from the WITH properties.
+FormatOptions MakeFormatOptions(FormatKind kind, std::optional<char> delimiter,
+                                std::optional<bool> wrap_single_value);
+
+bool IsReservedColumnName(const std::string& name);
+
+}  // namespace sluice

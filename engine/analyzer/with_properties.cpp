@@ -1,0 +1,128 @@
+#include "engine/analyzer/with_properties.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace sluice {
+
+namespace {
+std::string Upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Result<std::string> AsString(const Property& p) {
+  if (!p.value->value.IsString())
+    return Status::InvalidArgument("Invalid value for property " + p.name + ": expected a string");
+  return p.value->value.AsString();
+}
+
+Result<int64_t> AsInt(const Property& p) {
+  const Value& v = p.value->value;
+  if (v.IsInt() || v.IsBigint()) return v.ToInt64();
+  if (v.IsString()) {
+    try {
+      size_t used = 0;
+      int64_t n = std::stoll(v.AsString(), &used);
+      if (used == v.AsString().size()) return n;
+    } catch (...) {
+    }
+  }
+  return Status::InvalidArgument("Invalid value for property " + p.name + ": expected a number");
+}
+
+Result<char> AsDelimiter(const Property& p) {
+  auto s = AsString(p);
+  if (!s.ok()) return s.status();
+  std::string d = *s;
+  if (Upper(d) == "TAB") return '\t';
+  if (Upper(d) == "SPACE") return ' ';
+  if (d.size() != 1 || std::isspace(static_cast<unsigned char>(d[0])))
+    return Status::InvalidArgument(
+        "Invalid value for property " + p.name + ": Delimiter must be a single character or "
+        "TAB or SPACE; got '" + d + "'");
+  return d[0];
+}
+
+Result<FormatKind> AsFormat(const Property& p) {
+  auto s = AsString(p);
+  if (!s.ok()) return s.status();
+  return ParseFormatName(*s);
+}
+
+// Parses "10 SECONDS" style durations of WINDOW_SIZE.
+Result<int64_t> AsWindowSize(const Property& p) {
+  auto s = AsString(p);
+  if (!s.ok()) return s.status();
+  std::string text = Upper(*s);
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i == 0) return Status::InvalidArgument("Invalid WINDOW_SIZE: " + *s);
+  int64_t n = std::stoll(text.substr(0, i));
+  std::string unit = text.substr(i);
+  unit.erase(std::remove_if(unit.begin(), unit.end(), ::isspace), unit.end());
+  if (!unit.empty() && unit.back() == 'S') unit.pop_back();
+  if (unit == "MILLISECOND") return n;
+  if (unit == "SECOND") return n * 1000;
+  if (unit == "MINUTE") return n * 60'000;
+  if (unit == "HOUR") return n * 3'600'000;
+  if (unit == "DAY") return n * 86'400'000;
+  return Status::InvalidArgument("Invalid WINDOW_SIZE: " + *s);
+}
+}  // namespace
+
+Result<WithProperties> ParseWithProperties(const Properties& props) {
+  WithProperties w;
+  std::optional<FormatKind> format;
+  for (const auto& p : props) {
+    const std::string& n = p.name;
+#define SLUICE_TAKE(expr, field)            \
+  {                                         \
+    auto r = (expr);                        \
+    if (!r.ok()) return r.status();         \
+    w.field = *r;                           \
+  }
+    if (n == "KAFKA_TOPIC") SLUICE_TAKE(AsString(p), kafka_topic)
+    else if (n == "PARTITIONS") SLUICE_TAKE(AsInt(p), partitions)
+    else if (n == "REPLICAS") SLUICE_TAKE(AsInt(p), replicas)
+    else if (n == "KEY_FORMAT") SLUICE_TAKE(AsFormat(p), key_format)
+    else if (n == "VALUE_FORMAT") SLUICE_TAKE(AsFormat(p), value_format)
+    else if (n == "VALUE_DELIMITER") SLUICE_TAKE(AsDelimiter(p), value_delimiter)
+    else if (n == "KEY_DELIMITER") SLUICE_TAKE(AsDelimiter(p), key_delimiter)
+    else if (n == "TIMESTAMP") SLUICE_TAKE(AsString(p), timestamp)
+    else if (n == "TIMESTAMP_FORMAT") SLUICE_TAKE(AsString(p), timestamp_format)
+    else if (n == "WINDOW_TYPE") SLUICE_TAKE(AsString(p), window_type)
+    else if (n == "WINDOW_SIZE") SLUICE_TAKE(AsWindowSize(p), window_size_ms)
+    else if (n == "FORMAT") {
+      auto f = AsFormat(p);
+      if (!f.ok()) return f.status();
+      format = *f;
+    } else if (n == "WRAP_SINGLE_VALUE") {
+      const Value& v = p.value->value;
+      if (v.IsBool()) w.wrap_single_value = v.AsBool();
+      else if (v.IsString() && (Upper(v.AsString()) == "TRUE" || Upper(v.AsString()) == "FALSE"))
+        w.wrap_single_value = Upper(v.AsString()) == "TRUE";
+      else return Status::InvalidArgument("Invalid value for property WRAP_SINGLE_VALUE: expected a boolean");
+    } else if (n == "KEY_SCHEMA_ID" || n == "VALUE_SCHEMA_ID" || n == "KEY_SCHEMA_FULL_NAME" ||
+               n == "VALUE_SCHEMA_FULL_NAME" || n == "VALUE_AVRO_SCHEMA_FULL_NAME" ||
+               n == "KEY_PROTOBUF_NULLABLE_REPRESENTATION" ||
+               n == "VALUE_PROTOBUF_NULLABLE_REPRESENTATION") {
+      return Status::NotSupported("Property " + n + " needs a schema registry format, which Sluice does not have yet");
+    } else if (n == "RETENTION_MS" || n == "CLEANUP_POLICY" || n == "SOURCE_CONNECTOR") {
+      // accepted; topic configuration for a real cluster
+    } else {
+      return Status::InvalidArgument("Invalid config variable(s) in the WITH clause: " + n);
+    }
+#undef SLUICE_TAKE
+  }
+  if (format) {
+    if (w.key_format || w.value_format)
+      return Status::InvalidArgument(
+          "Cannot supply both 'FORMAT' and 'KEY_FORMAT' or 'VALUE_FORMAT' properties, as "
+          "'FORMAT' sets both key and value formats.");
+    w.key_format = w.value_format = format;
+  }
+  return w;
+}
+
+}  // namespace sluice

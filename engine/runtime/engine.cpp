@@ -1,0 +1,290 @@
+#include "engine/runtime/engine.h"
+
+#include "engine/analyzer/query_analyzer.h"
+#include "engine/expr/cast.h"
+
+namespace sluice {
+
+namespace {
+// ksqlDB-style error for a statement: the problem, then the statement it concerns.
+Status WithStatement(const Status& s, const std::string& text) {
+  if (s.ok()) return s;
+  std::string message = s.message() + "\nStatement: " + text;
+  switch (s.code()) {
+    case Status::Code::kNotSupported: return Status::NotSupported(message);
+    case Status::Code::kSyntaxError: return Status::SyntaxError(message);
+    default: return Status::InvalidArgument(message);
+  }
+}
+
+// INSERT VALUES and test inputs have no source row: expressions see no columns.
+class EmptyScope : public ColumnScope {
+ public:
+  Result<ColumnBinding> Resolve(const std::string& q, const std::string& name) const override {
+    return Status::InvalidArgument("column '" + name + "' cannot be resolved.");
+  }
+};
+}  // namespace
+
+Engine::Engine(std::map<std::string, std::string> properties)
+    : properties_(std::move(properties)), config_(AnalysisConfig::FromProperties(properties_)) {}
+
+Status Engine::Execute(const std::string& sql) {
+  for (const RawStatement& raw : SplitStatements(sql)) {
+    auto parsed = ParseStatement(raw, &variables_);
+    if (!parsed.ok()) return WithStatement(parsed.status(), raw.text);
+    SLUICE_RETURN_IF_ERROR(WithStatement(ExecuteStatement(**parsed), raw.text));
+  }
+  return Status::OK();
+}
+
+Status Engine::ExecuteStatement(const Statement& stmt) {
+  switch (stmt.kind) {
+    case StatementKind::kCreateSource: return CreateSourceStatement(static_cast<const CreateSource&>(stmt));
+    case StatementKind::kCreateAsSelect: return CreateAsSelectStatement(static_cast<const CreateAsSelect&>(stmt));
+    case StatementKind::kInsertInto: return InsertIntoStatement(static_cast<const InsertInto&>(stmt));
+    case StatementKind::kInsertValues: return InsertValuesStatement(static_cast<const InsertValues&>(stmt));
+    case StatementKind::kDropSource: return DropSourceStatement(static_cast<const DropSource&>(stmt));
+    case StatementKind::kRegisterType: {
+      auto& t = static_cast<const RegisterType&>(stmt);
+      auto type = ResolveTypeSpec(*t.type, [this](const std::string& n) { return metastore_.FindType(n); });
+      if (!type.ok()) return type.status();
+      return metastore_.PutType(t.name, *type, t.if_not_exists);
+    }
+    case StatementKind::kDropType: {
+      auto& t = static_cast<const NamedStatement&>(stmt);
+      Status s = metastore_.DropType(t.name);
+      return t.if_exists && !s.ok() ? Status::OK() : s;
+    }
+    case StatementKind::kDefineVariable: {
+      auto& d = static_cast<const PropertyStatement&>(stmt);
+      variables_[d.name] = d.value;
+      return Status::OK();
+    }
+    case StatementKind::kUndefineVariable:
+      variables_.erase(static_cast<const NamedStatement&>(stmt).name);
+      return Status::OK();
+    case StatementKind::kSetProperty: {
+      auto& p = static_cast<const PropertyStatement&>(stmt);
+      properties_[p.name] = p.value;
+      config_ = AnalysisConfig::FromProperties(properties_);
+      return Status::OK();
+    }
+    case StatementKind::kUnsetProperty:
+      properties_.erase(static_cast<const PropertyStatement&>(stmt).name);
+      config_ = AnalysisConfig::FromProperties(properties_);
+      return Status::OK();
+    case StatementKind::kTerminateQuery: {
+      auto& t = static_cast<const NamedStatement&>(stmt);
+      if (t.all) {
+        queries_.clear();
+        return Status::OK();
+      }
+      for (auto it = queries_.begin(); it != queries_.end(); ++it)
+        if (it->id == t.name) {
+          queries_.erase(it);
+          return Status::OK();
+        }
+      return Status::NotFound("Unknown queryId: " + t.name);
+    }
+    case StatementKind::kQuery:
+      return Status::NotSupported("Pull and push queries arrive with the REST layer");
+    case StatementKind::kAlterSource:
+    case StatementKind::kCreateConnector:
+    case StatementKind::kDropConnector:
+    case StatementKind::kAssertTopic:
+    case StatementKind::kAssertSchema:
+    case StatementKind::kPauseQuery:
+    case StatementKind::kResumeQuery:
+    case StatementKind::kPrintTopic:
+    case StatementKind::kAlterSystemProperty:
+      return Status::NotSupported(std::string(StatementKindName(stmt.kind)) + " is not supported yet");
+    default:
+      return Status::OK();  // SHOW/LIST/DESCRIBE/EXPLAIN change nothing
+  }
+}
+
+Status Engine::CreateSourceStatement(const CreateSource& stmt) {
+  auto source = AnalyzeCreateSource(stmt, metastore_, config_);
+  if (!source.ok()) return source.status();
+  if (auto existing = metastore_.FindSource(stmt.name); existing && stmt.if_not_exists) return Status::OK();
+  CreateTopic((*source)->topic, (*source)->partitions);
+  return metastore_.PutSource(*source, stmt.or_replace);
+}
+
+Status Engine::CreateAsSelectStatement(const CreateAsSelect& stmt) {
+  if (auto existing = metastore_.FindSource(stmt.name); existing && !stmt.or_replace) {
+    if (stmt.if_not_exists) return Status::OK();
+    const char* kind = existing->kind == SourceKind::kStream ? "stream" : "table";
+    return Status::AlreadyExists(std::string("Cannot add ") +
+                                 (stmt.source_kind == SourceKind::kStream ? "stream" : "table") + " '" +
+                                 stmt.name + "': A " + kind + " with the same name already exists");
+  }
+  SinkRequest req;
+  req.name = stmt.name;
+  req.kind = stmt.source_kind;
+  req.properties = &stmt.properties;
+  req.statement_text = stmt.text;
+  if (auto it = properties_.find("ksql.output.topic.name.prefix"); it != properties_.end())
+    req.topic_prefix = it->second;
+  auto plan = AnalyzeQuery(*stmt.query, req, metastore_, config_);
+  if (!plan.ok()) return plan.status();
+  DataSourcePtr sink = plan->sink;
+  CreateTopic(sink->topic, sink->partitions);
+  SLUICE_RETURN_IF_ERROR(metastore_.PutSource(sink, stmt.or_replace));
+  std::string prefix = stmt.source_kind == SourceKind::kStream ? "CSAS_" : "CTAS_";
+  return StartQuery(prefix + stmt.name + "_" + std::to_string(next_query_number_++), stmt.text,
+                    std::move(*plan));
+}
+
+Status Engine::InsertIntoStatement(const InsertInto& stmt) {
+  SinkRequest req;
+  req.name = stmt.target;
+  req.insert_into = true;
+  req.statement_text = stmt.text;
+  auto plan = AnalyzeQuery(*stmt.query, req, metastore_, config_);
+  if (!plan.ok()) return plan.status();
+  return StartQuery("INSERTQUERY_" + std::to_string(next_query_number_++), stmt.text, std::move(*plan));
+}
+
+Status Engine::StartQuery(std::string id, const std::string& text, QueryPlan plan) {
+  plan.query_id = id;
+  auto task = QueryTask::Create(std::move(plan));
+  if (!task.ok()) return task.status();
+  queries_.push_back({std::move(id), text, std::move(*task)});
+  return Status::OK();
+}
+
+Status Engine::InsertValuesStatement(const InsertValues& stmt) {
+  DataSourcePtr target = metastore_.FindSource(stmt.target);
+  if (!target) return Status::NotFound("Cannot insert values into an unknown stream/table: " + stmt.target);
+  if (target->is_sink)
+    return Status::InvalidArgument("Cannot insert values into read-only " +
+                                   std::string(target->kind == SourceKind::kStream ? "stream" : "table") +
+                                   ": " + target->name);
+  std::vector<std::string> columns = stmt.columns;
+  if (columns.empty())
+    for (const auto& c : target->columns) columns.push_back(c.name);
+  if (columns.size() != stmt.values.size())
+    return Status::InvalidArgument("Expected a value for each column. Expected Columns: [" +
+                                   std::to_string(columns.size()) + "]. Got " +
+                                   std::to_string(stmt.values.size()) + " values.");
+  KafkaRecord rec;
+  rec.topic = target->topic;
+  Row key(target->KeyColumns().size()), value(target->ValueColumns().size());
+  ExpressionCompiler compiler;
+  EmptyScope scope;
+  EvalContext ctx;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    auto compiled = compiler.Compile(*stmt.values[i], scope);
+    if (!compiled.ok()) return compiled.status();
+    ctx.lambda_values.resize(compiled->lambda_slots);
+    Value v = compiled->eval(ctx);
+    if (columns[i] == "ROWTIME") {
+      rec.timestamp = v.ToInt64();
+      continue;
+    }
+    const SourceColumn* col = target->FindColumn(columns[i]);
+    if (!col) return Status::InvalidArgument("Column name " + columns[i] + " does not exist.");
+    if (compiled->type && !TypeEquals(compiled->type, col->type)) {
+      if (!CanCoerceLiteral(*compiled->type, *col->type))
+        return Status::InvalidArgument("Expected type " + col->type->ToString() + " for field " +
+                                       col->name + " but got " + FormatExpression(*stmt.values[i]) +
+                                       "(" + compiled->type->ToString() + ")");
+      std::string error;
+      v = CastValue(v, *compiled->type, *col->type, &error);
+      if (!error.empty()) return Status::InvalidArgument(error);
+    }
+    int key_index = 0, value_index = 0;
+    for (const auto& c : target->columns) {
+      if (c.name == col->name) break;
+      (c.ns == ColumnNamespace::kKey ? key_index : value_index)++;
+    }
+    (col->ns == ColumnNamespace::kKey ? key : value)[col->ns == ColumnNamespace::kKey ? key_index : value_index] = v;
+  }
+  auto key_ser = MakeSerializer(target->key_format, target->KeyColumns());
+  if (!key_ser.ok()) return key_ser.status();
+  auto value_ser = MakeSerializer(target->value_format, target->ValueColumns());
+  if (!value_ser.ok()) return value_ser.status();
+  std::string bytes;
+  if (!key.empty() && !(*key_ser)->IsNullPayload(key)) {
+    SLUICE_RETURN_IF_ERROR((*key_ser)->Serialize(key, &bytes));
+    rec.key = bytes;
+  }
+  if (!(*value_ser)->IsNullPayload(value)) {
+    SLUICE_RETURN_IF_ERROR((*value_ser)->Serialize(value, &bytes));
+    rec.value = bytes;
+  }
+  return Produce(std::move(rec));
+}
+
+Status Engine::DropSourceStatement(const DropSource& stmt) {
+  DataSourcePtr source = metastore_.FindSource(stmt.name);
+  if (!source) {
+    if (stmt.if_exists) return Status::OK();
+    return Status::NotFound("Source " + stmt.name + " does not exist.");
+  }
+  if (source->kind != stmt.source_kind)
+    return Status::InvalidArgument("Incompatible data source type is " +
+                                   std::string(source->kind == SourceKind::kStream ? "STREAM" : "TABLE") +
+                                   ", but statement was DROP " +
+                                   (stmt.source_kind == SourceKind::kStream ? "STREAM" : "TABLE"));
+  std::vector<std::string> readers, writers;
+  for (const auto& q : queries_) {
+    if (q.task->plan().source->name == stmt.name) readers.push_back(q.id);
+    if (q.task->plan().sink->name == stmt.name) writers.push_back(q.id);
+  }
+  auto list = [](const std::vector<std::string>& ids) {
+    std::string s;
+    for (size_t i = 0; i < ids.size(); ++i) s += (i ? ", " : "") + ids[i];
+    return s;
+  };
+  if (!readers.empty())
+    return Status::InvalidArgument("Cannot drop " + stmt.name + ".\nThe following queries read from this source: [" +
+                                   list(readers) + "].\nThe following queries write into this source: [" +
+                                   list(writers) + "].\nYou need to terminate them before dropping " + stmt.name + ".");
+  if (!writers.empty())
+    return Status::InvalidArgument("Cannot drop " + stmt.name + ".\nThe following queries read from this source: [].\n"
+                                   "The following queries write into this source: [" + list(writers) +
+                                   "].\nYou need to terminate them before dropping " + stmt.name + ".");
+  if (stmt.delete_topic) topics_.erase(source->topic);
+  return metastore_.DropSource(stmt.name);
+}
+
+void Engine::CreateTopic(const std::string& name, int partitions) {
+  topics_[name];
+  auto& p = partitions_[name];
+  p = std::max(p, partitions);
+}
+
+Status Engine::Produce(KafkaRecord record) { return ProduceAt(std::move(record), 0); }
+
+Status Engine::ProduceAt(KafkaRecord record, int depth) {
+  // A query that writes into a topic it reads would loop forever: stop and say so.
+  if (depth > 32) return Status::RuntimeError("Query chain deeper than 32 topics (a cycle?) at topic " + record.topic);
+  auto& log = topics_[record.topic];
+  record.offset = static_cast<int64_t>(log.size());
+  log.push_back(record);
+  std::vector<KafkaRecord> outputs;
+  for (auto& q : queries_) {
+    if (q.task->plan().source->topic != record.topic) continue;
+    outputs.clear();
+    q.task->Process(record, &outputs, &processing_log_);
+    for (auto& out : outputs) SLUICE_RETURN_IF_ERROR(ProduceAt(std::move(out), depth + 1));
+  }
+  return Status::OK();
+}
+
+const std::vector<KafkaRecord>& Engine::Records(const std::string& topic) const {
+  static const std::vector<KafkaRecord> kEmpty;
+  auto it = topics_.find(topic);
+  return it == topics_.end() ? kEmpty : it->second;
+}
+
+std::vector<std::string> Engine::Topics() const {
+  std::vector<std::string> out;
+  for (const auto& [name, records] : topics_) out.push_back(name);
+  return out;
+}
+
+}  // namespace sluice

@@ -1,0 +1,58 @@
+#pragma once
+// Engine: executes statements against the metastore and runs the persistent queries they
+// start, over in-memory topics. The test driver wraps it today; the Kafka runtime and the
+// REST server will drive the same statement handling with real topics.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/analyzer/source_analyzer.h"
+#include "engine/metastore/metastore.h"
+#include "engine/parser/parser.h"
+#include "engine/runtime/query_task.h"
+#include "engine/runtime/test_driver.h"
+
+namespace sluice {
+
+struct PersistentQuery {
+  std::string id;  // CSAS_<SINK>_<n>, CTAS_<SINK>_<n>, INSERTQUERY_<n>
+  std::string statement;
+  std::unique_ptr<QueryTask> task;
+};
+
+class Engine {
+ public:
+  explicit Engine(std::map<std::string, std::string> properties);
+
+  Status Execute(const std::string& sql);
+  Status ExecuteStatement(const Statement& stmt);
+  void CreateTopic(const std::string& name, int partitions);
+  Status Produce(KafkaRecord record);
+
+  const MetaStore& metastore() const { return metastore_; }
+  const std::vector<KafkaRecord>& Records(const std::string& topic) const;
+  std::vector<std::string> Topics() const;
+  const std::vector<std::string>& processing_log() const { return processing_log_; }
+
+ private:
+  Status CreateSourceStatement(const CreateSource& stmt);
+  Status CreateAsSelectStatement(const CreateAsSelect& stmt);
+  Status InsertIntoStatement(const InsertInto& stmt);
+  Status InsertValuesStatement(const InsertValues& stmt);
+  Status DropSourceStatement(const DropSource& stmt);
+  Status StartQuery(std::string id, const std::string& text, QueryPlan plan);
+  Status ProduceAt(KafkaRecord record, int depth);
+
+  std::map<std::string, std::string> properties_;
+  AnalysisConfig config_;
+  MetaStore metastore_;
+  VariableMap variables_;
+  std::vector<PersistentQuery> queries_;
+  std::map<std::string, std::vector<KafkaRecord>> topics_;
+  std::map<std::string, int> partitions_;
+  std::vector<std::string> processing_log_;
+  int next_query_number_ = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,200 @@
+#include "engine/runtime/query_task.h"
+
+#include <algorithm>
+
+#include "engine/expr/java_time_format.h"
+
+namespace sluice {
+
+Result<std::unique_ptr<QueryTask>> QueryTask::Create(QueryPlan plan) {
+  std::unique_ptr<QueryTask> task(new QueryTask(std::move(plan)));
+  const QueryPlan& p = task->plan_;
+  const DataSource& src = *p.source;
+  for (size_t i = 0; i < src.columns.size(); ++i) {
+    if (src.columns[i].ns == ColumnNamespace::kKey) task->key_positions_.push_back(static_cast<int>(i));
+    if (src.columns[i].ns == ColumnNamespace::kValue) task->value_positions_.push_back(static_cast<int>(i));
+  }
+  auto key_in = MakeDeserializer(src.key_format, src.KeyColumns());
+  if (!key_in.ok()) return key_in.status();
+  // Decode only the value columns the query reads (simdjson skips the rest of the record).
+  std::vector<bool> needed;
+  for (int position : task->value_positions_)
+    needed.push_back(std::find(p.used_columns.begin(), p.used_columns.end(), position) != p.used_columns.end());
+  auto value_in = MakeDeserializer(src.value_format, src.ValueColumns(), needed);
+  if (!value_in.ok()) return value_in.status();
+  auto key_out = MakeSerializer(p.sink->key_format, p.sink->KeyColumns());
+  if (!key_out.ok()) return key_out.status();
+  auto value_out = MakeSerializer(p.sink->value_format, p.sink->ValueColumns());
+  if (!value_out.ok()) return value_out.status();
+  task->key_in_ = std::move(*key_in);
+  task->value_in_ = std::move(*value_in);
+  task->key_out_ = std::move(*key_out);
+  task->value_out_ = std::move(*value_out);
+
+  int slots = p.where ? p.where->lambda_slots : 0;
+  for (const auto& c : p.key_columns) slots = std::max(slots, c.expr.lambda_slots);
+  for (const auto& c : p.value_columns) slots = std::max(slots, c.expr.lambda_slots);
+  for (const auto& t : p.table_functions) slots = std::max(slots, t.lambda_slots);
+  task->ctx_.lambda_values.resize(slots);
+  task->row_.resize(p.row_width);
+  return task;
+}
+
+std::string QueryTask::LogEntry(const KafkaRecord& in, const std::string& what) const {
+  return "query " + plan_.query_id + ", topic " + in.topic + ", partition " +
+         std::to_string(in.partition) + ", offset " + std::to_string(in.offset) + ": " + what;
+}
+
+bool QueryTask::Decode(const KafkaRecord& in, std::string* error) {
+  for (auto& v : row_) v = Value();
+  if (!key_positions_.empty()) {
+    if (in.key) {
+      Status s = key_in_->Deserialize(*in.key, &key_row_);
+      if (!s.ok()) {
+        *error = "Failed to deserialize key: " + s.message();
+        return false;
+      }
+      for (size_t i = 0; i < key_positions_.size() && i < key_row_.size(); ++i)
+        row_[key_positions_[i]] = key_row_[i];
+    }
+  }
+  if (in.value) {
+    Status s = value_in_->Deserialize(*in.value, &value_row_);
+    if (!s.ok()) {
+      *error = "Failed to deserialize value: " + s.message();
+      return false;
+    }
+    for (size_t i = 0; i < value_positions_.size() && i < value_row_.size(); ++i)
+      row_[value_positions_[i]] = value_row_[i];
+  }
+  row_[plan_.rowtime_index] = Value(in.timestamp);
+  row_[plan_.rowpartition_index] = Value(static_cast<int32_t>(in.partition));
+  row_[plan_.rowoffset_index] = Value(in.offset);
+  return true;
+}
+
+bool QueryTask::ExtractTimestamp(int64_t* ts, std::string* error) {
+  const DataSource& src = *plan_.source;
+  if (src.timestamp_column.empty()) return true;
+  for (size_t i = 0; i < src.columns.size(); ++i) {
+    if (src.columns[i].name != src.timestamp_column) continue;
+    const Value& v = row_[i];
+    if (v.IsNull()) {
+      *error = "Timestamp column " + src.timestamp_column + " is null";
+      return false;
+    }
+    if (v.IsBigint()) *ts = v.AsBigint();
+    else if (v.IsTimestamp()) *ts = v.AsTimestamp().millis;
+    else if (v.IsString()) {
+      auto format = jtime::DateTimeFormat::Get(src.timestamp_format, error);
+      if (!format || !format->ParseInstant(v.AsString(), *jtime::TimeZone::Utc(), ts, error)) return false;
+    }
+    row_[plan_.rowtime_index] = Value(*ts);
+    return true;
+  }
+  return true;
+}
+
+void QueryTask::Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
+                        std::vector<std::string>* log) {
+  std::string error;
+  if (!Decode(in, &error)) {
+    log->push_back(LogEntry(in, error));
+    return;
+  }
+  const bool null_value = !in.value.has_value() ||
+                          (in.value && value_row_.empty() && !plan_.source->ValueColumns().empty());
+  int64_t ts = in.timestamp;
+  if (!null_value && !ExtractTimestamp(&ts, &error)) {
+    log->push_back(LogEntry(in, error));
+    return;
+  }
+  ctx_.row = &row_;
+  ctx_.error.clear();
+  const bool table = plan_.source->kind == SourceKind::kTable;
+  if (null_value) {
+    // A stream record without a value passes through (key re-computed) unless filtered; a
+    // table tombstone deletes the row downstream too.
+    if (table) EmitTombstone(in, ts, out, log);
+    else if (!plan_.where) EmitProjected(in, ts, true, out, log);
+    return;
+  }
+  if (plan_.where) {
+    Value keep = plan_.where->eval(ctx_);
+    if (!ctx_.error.empty()) log->push_back(LogEntry(in, "Error evaluating WHERE: " + ctx_.error));
+    if (keep.IsNull() || !keep.AsBool()) {
+      if (table) EmitTombstone(in, ts, out, log);  // the row no longer matches: delete it
+      return;
+    }
+  }
+  if (plan_.table_functions.empty()) {
+    EmitProjected(in, ts, false, out, log);
+    return;
+  }
+  // Table functions: as many output rows as the longest result; shorter ones pad with NULL.
+  std::vector<std::vector<Value>> produced;
+  size_t rows = 0;
+  for (auto& tf : plan_.table_functions) {
+    produced.push_back(tf.eval(ctx_));
+    rows = std::max(rows, produced.back().size());
+  }
+  if (!ctx_.error.empty()) log->push_back(LogEntry(in, "Error in table function: " + ctx_.error));
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t t = 0; t < produced.size(); ++t)
+      row_[plan_.table_function_slots[t]] = r < produced[t].size() ? produced[t][r] : Value();
+    EmitProjected(in, ts, false, out, log);
+  }
+}
+
+void QueryTask::EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value,
+                              std::vector<KafkaRecord>* out, std::vector<std::string>* log) {
+  ctx_.error.clear();
+  out_key_.resize(plan_.key_columns.size());
+  for (size_t i = 0; i < plan_.key_columns.size(); ++i) out_key_[i] = plan_.key_columns[i].expr.eval(ctx_);
+  KafkaRecord rec;
+  rec.topic = plan_.sink->topic;
+  rec.partition = in.partition;
+  rec.timestamp = ts;
+  rec.headers = in.headers;
+  if (!null_value) {
+    out_value_.resize(plan_.value_columns.size());
+    for (size_t i = 0; i < plan_.value_columns.size(); ++i) out_value_[i] = plan_.value_columns[i].expr.eval(ctx_);
+    if (plan_.sink_timestamp_column >= 0) {
+      const Value& t = out_value_[plan_.sink_timestamp_column];
+      if (t.IsBigint()) rec.timestamp = t.AsBigint();
+      else if (t.IsTimestamp()) rec.timestamp = t.AsTimestamp().millis;
+      else if (t.IsString()) {
+        std::string err;
+        auto format = jtime::DateTimeFormat::Get(plan_.sink_timestamp_format, &err);
+        int64_t parsed = 0;
+        if (format && format->ParseInstant(t.AsString(), *jtime::TimeZone::Utc(), &parsed, &err)) rec.timestamp = parsed;
+      }
+    }
+  }
+  if (!ctx_.error.empty()) log->push_back(LogEntry(in, "Error evaluating expression: " + ctx_.error));
+  std::string bytes;
+  if (!plan_.key_columns.empty() && !key_out_->IsNullPayload(out_key_)) {
+    Status s = key_out_->Serialize(out_key_, &bytes);
+    if (!s.ok()) {
+      log->push_back(LogEntry(in, "Failed to serialize key: " + s.message()));
+      return;
+    }
+    rec.key = bytes;
+  }
+  if (!null_value && !value_out_->IsNullPayload(out_value_)) {
+    Status s = value_out_->Serialize(out_value_, &bytes);
+    if (!s.ok()) {
+      log->push_back(LogEntry(in, "Failed to serialize value: " + s.message()));
+      return;
+    }
+    rec.value = bytes;
+  }
+  out->push_back(std::move(rec));
+}
+
+void QueryTask::EmitTombstone(const KafkaRecord& in, int64_t ts, std::vector<KafkaRecord>* out,
+                              std::vector<std::string>* log) {
+  EmitProjected(in, ts, true, out, log);
+}
+
+}  // namespace sluice

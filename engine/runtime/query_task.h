@@ -1,0 +1,47 @@
+#pragma once
+// QueryTask: runs one stateless persistent query's plan over input records of its source
+// topic, producing the records for its sink topic. It never touches Kafka or topics itself:
+// the driver (test driver today, the Kafka runtime later) hands it records and takes what it
+// emits, so the same task runs under both.
+//
+// Per record: deserialize key and value -> extract the timestamp -> WHERE -> table
+// functions (flat-map) -> project key and value -> serialize. A record that cannot be
+// processed (bad bytes, failed expression) goes to the processing log and the query goes on.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/planner/query_plan.h"
+#include "engine/runtime/test_driver.h"
+#include "engine/serde/format.h"
+
+namespace sluice {
+
+class QueryTask {
+ public:
+  static Result<std::unique_ptr<QueryTask>> Create(QueryPlan plan);
+
+  const QueryPlan& plan() const { return plan_; }
+  // Appends the records this input produces to *out; problems go to *processing_log.
+  void Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
+               std::vector<std::string>* processing_log);
+
+ private:
+  explicit QueryTask(QueryPlan plan) : plan_(std::move(plan)) {}
+  bool Decode(const KafkaRecord& in, std::string* error);
+  bool ExtractTimestamp(int64_t* ts, std::string* error);
+  void EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value,
+                     std::vector<KafkaRecord>* out, std::vector<std::string>* log);
+  void EmitTombstone(const KafkaRecord& in, int64_t ts, std::vector<KafkaRecord>* out,
+                     std::vector<std::string>* log);
+  std::string LogEntry(const KafkaRecord& in, const std::string& what) const;
+
+  QueryPlan plan_;
+  std::unique_ptr<RowDeserializer> key_in_, value_in_;
+  std::unique_ptr<RowSerializer> key_out_, value_out_;
+  std::vector<int> key_positions_, value_positions_;  // where decoded columns go in the row
+  Row row_, key_row_, value_row_, out_key_, out_value_;
+  EvalContext ctx_;
+};
+
+}  // namespace sluice
