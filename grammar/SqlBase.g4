@@ -316,7 +316,7 @@ type
 typeParameter
     : INTEGER_VALUE
     | DECIMAL_VALUE
-    | identifier
+    | IDENTIFIER
     ;
 
 baseType

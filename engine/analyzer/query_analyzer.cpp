@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "engine/analyzer/rowtime_literals.h"
 #include "engine/analyzer/with_properties.h"
 
 namespace sluice {
@@ -79,6 +80,28 @@ ExprPtr ColumnRef(const std::string& name) {
   return c;
 }
 
+// A name derived from a struct field (`A->B` is named B) that another item already has, or
+// that a plain column of the projection has, becomes B_1, B_2, ... as in ksqlDB.
+std::string UniqueName(const std::string& base, const Query& q, const DataSource& source,
+                       const std::vector<ProjectionItem>& so_far) {
+  auto taken = [&](const std::string& n) {
+    if (source.FindColumn(n)) return true;
+    for (const auto& it : so_far)
+      if (it.name == n) return true;
+    for (const auto& s : q.select) {
+      if (s.kind != SelectItem::Kind::kExpression) continue;
+      if (s.alias == n) return true;
+      if (s.alias.empty() && s.expression->kind == ExprKind::kColumnRef &&
+          static_cast<const ColumnRefExpr&>(*s.expression).name == n)
+        return true;
+    }
+    return false;
+  };
+  if (!taken(base)) return base;
+  for (int i = 1;; ++i)
+    if (!taken(base + "_" + std::to_string(i))) return base + "_" + std::to_string(i);
+}
+
 Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCompiler& compiler,
                     const ColumnScope& scope, std::vector<ProjectionItem>* items) {
   int generated = 0;
@@ -120,7 +143,7 @@ Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCo
     else if (item.expression->kind == ExprKind::kColumnRef)
       p.name = static_cast<const ColumnRefExpr&>(*item.expression).name;
     else if (item.expression->kind == ExprKind::kDereference)
-      p.name = static_cast<const DereferenceExpr&>(*item.expression).field;
+      p.name = UniqueName(static_cast<const DereferenceExpr&>(*item.expression).field, q, source, *items);
     else p.name = next_generated();
     items->push_back(std::move(p));
   }
@@ -218,7 +241,9 @@ Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::str
                                        "` must include the partitioning expression " + qualified +
                                        " in its projection (eg, SELECT " + qualified + "...).");
       }
-      std::string name = p->kind == ExprKind::kColumnRef ? text : "KSQL_COL_" + std::to_string(generated++);
+      std::string name = p->kind == ExprKind::kColumnRef     ? text
+                         : p->kind == ExprKind::kDereference ? static_cast<const DereferenceExpr&>(*p).field
+                                                             : "KSQL_COL_" + std::to_string(generated++);
       keys->push_back({name, p, false, false});
       continue;
     }
@@ -266,7 +291,7 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
       if (!names.insert(c.name).second)
         return Status::InvalidArgument("Duplicate column names:\n\t" + c.name);
     for (const auto& c : sink->columns)
-      if (IsReservedColumnName(c.name))
+      if (c.ns == ColumnNamespace::kValue && IsReservedColumnName(c.name))
         return Status::InvalidArgument("Reserved column name in select: `" + c.name +
                                        "`. Please remove or alias the column.");
   }
@@ -296,7 +321,7 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
   sink->topic = props.kafka_topic.value_or(req.topic_prefix + req.name);
   sink->partitions = props.partitions.value_or(source.partitions);
   const bool has_key = !plan.key_columns.empty();
-  if (!has_key && props.key_format && req.kind == SourceKind::kStream)
+  if (!has_key && props.key_format && *props.key_format != FormatKind::kNone && req.kind == SourceKind::kStream)
     return Status::InvalidArgument("Key format specified for stream without key columns.");
   FormatKind key_kind = props.key_format.value_or(source.key_format.kind);
   if (!has_key) key_kind = props.key_format.value_or(FormatKind::kNone);
@@ -310,6 +335,7 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
   if (!value_delim && !props.value_format) value_delim = source.value_format.delimiter;
   std::optional<char> key_delim = props.key_delimiter;
   if (!key_delim && !props.key_format) key_delim = source.key_format.delimiter;
+  SLUICE_RETURN_IF_ERROR(CheckWrapping(value_kind, props.wrap_single_value));
   if (props.wrap_single_value && plan.value_columns.size() != 1)
     return Status::InvalidArgument("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
   sink->value_format = MakeFormatOptions(value_kind, value_delim,
@@ -347,6 +373,12 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
     return Status::InvalidArgument(
         "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS "
         "SELECT statement instead.");
+  if (q.has_partition_by && q.partition_by.empty())
+    return Status::InvalidArgument("PARTITION BY requires at least one expression");
+  if (q.partition_by.size() > 1)
+    for (const auto& p : q.partition_by)
+      if (p->kind == ExprKind::kLiteral && static_cast<const LiteralExpr&>(*p).value.IsNull())
+        return Status::InvalidArgument("Cannot PARTITION BY multiple columns including NULL");
   if (q.has_partition_by && source->kind == SourceKind::kTable)
     return Status::InvalidArgument("Unsupported operation: PARTITION BY on a table. "
                                    "Use GROUP BY to re-key a table.");
@@ -364,7 +396,9 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
   SourceScope scope(*source, q.from.alias, plan);
 
   if (q.where) {
-    auto where = compiler.Compile(*q.where, scope);
+    auto rewritten = RewriteRowtimeStringComparisons(q.where);
+    if (!rewritten.ok()) return rewritten.status();
+    auto where = compiler.Compile(**rewritten, scope);
     if (!where.ok()) {
       const std::string& m = where.status().message();
       return Status::InvalidArgument(m.rfind("column '", 0) == 0 ? "WHERE " + m : m);
@@ -385,6 +419,8 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
     auto& call = static_cast<const FunctionCallExpr&>(*item.expr);
     const FunctionInfo* info = FunctionRegistry::Builtins().Find(call.name);
     if (!info || !info->is_table_function) continue;
+    if (source->kind == SourceKind::kTable)
+      return Status::InvalidArgument("Table source is not supported with table functions");
     auto tf = compiler.CompileTableFunction(call, scope);
     if (!tf.ok()) return tf.status();
     const int slot = plan.row_width++;
@@ -435,11 +471,12 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
   if (!sink.ok()) return sink.status();
   plan.sink = *sink;
   if (!plan.sink->timestamp_column.empty()) {
+    SLUICE_RETURN_IF_ERROR(CheckTimestampColumn(*plan.sink));
     for (size_t i = 0; i < plan.value_columns.size(); ++i)
       if (plan.value_columns[i].name == plan.sink->timestamp_column) plan.sink_timestamp_column = static_cast<int>(i);
-    if (plan.sink_timestamp_column < 0)
-      return Status::InvalidArgument("The TIMESTAMP column set in the WITH clause does not exist in the schema: '" +
-                                     plan.sink->timestamp_column + "'");
+    for (size_t i = 0; i < plan.key_columns.size(); ++i)
+      if (plan.key_columns[i].name == plan.sink->timestamp_column)
+        plan.sink_timestamp_column = static_cast<int>(plan.value_columns.size() + i);
     plan.sink_timestamp_format = plan.sink->timestamp_format;
   }
   return plan;

@@ -27,6 +27,16 @@ bool IsReservedColumnName(const std::string& name) {
          name == "WINDOWSTART" || name == "WINDOWEND";
 }
 
+Status CheckWrapping(FormatKind kind, std::optional<bool> wrap_single_value) {
+  // Only JSON (and the schema-registry formats) wrap a single value in a record; the
+  // others always write the bare value, so asking them to wrap is an error.
+  if (wrap_single_value && *wrap_single_value &&
+      (kind == FormatKind::kDelimited || kind == FormatKind::kKafka || kind == FormatKind::kNone))
+    return Status::InvalidArgument(std::string("Format '") + FormatName(kind) +
+                                   "' does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
+  return Status::OK();
+}
+
 FormatOptions MakeFormatOptions(FormatKind kind, std::optional<char> delimiter,
                                 std::optional<bool> wrap_single_value) {
   FormatOptions o;
@@ -82,11 +92,27 @@ Result<std::vector<SourceColumn>> BuildColumns(const CreateSource& stmt, const M
         break;
       case TableElement::Constraint::kNone: break;
     }
+    if (c.ns == ColumnNamespace::kHeaders) {
+      const TypePtr& t = c.type;
+      bool ok = t->kind == TypeKind::kArray && t->element->kind == TypeKind::kStruct &&
+                t->element->fields.size() == 2 && t->element->fields[0].name == "KEY" &&
+                t->element->fields[0].type->kind == TypeKind::kString &&
+                t->element->fields[1].name == "VALUE" &&
+                t->element->fields[1].type->kind == TypeKind::kBytes;
+      if (!ok)
+        return Status::InvalidArgument("Invalid type for HEADERS column: expected ARRAY<STRUCT<`KEY` STRING, `VALUE` BYTES>>, got " +
+                                       t->ToString());
+    }
+    if (c.ns == ColumnNamespace::kHeader && c.type->kind != TypeKind::kBytes)
+      return Status::InvalidArgument("Invalid type for HEADER('" + c.header_key + "') column: expected BYTES, got " +
+                                     c.type->ToString());
     (c.ns == ColumnNamespace::kKey ? keys : others).push_back(std::move(c));
   }
   keys.insert(keys.end(), others.begin(), others.end());
   return keys;
 }
+
+}  // namespace
 
 Status CheckTimestampColumn(const DataSource& source) {
   if (source.timestamp_column.empty()) return Status::OK();
@@ -102,10 +128,8 @@ Status CheckTimestampColumn(const DataSource& source) {
     return Status::OK();
   }
   return Status::InvalidArgument("Timestamp column, `" + c->name +
-                                 "`, should be LONG(INT64), TIMESTAMP, or a String with a TIMESTAMP_FORMAT specified.");
+                                 "`, should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified");
 }
-
-}  // namespace
 
 Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaStore& metastore,
                                           const AnalysisConfig& config) {
@@ -143,6 +167,7 @@ Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaSt
   const auto key_columns = source->KeyColumns();
   if (props->wrap_single_value && value_columns.size() != 1 && *value_kind != FormatKind::kNone)
     return Status::InvalidArgument("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
+  SLUICE_RETURN_IF_ERROR(CheckWrapping(*value_kind, props->wrap_single_value));
   const bool wrap = props->wrap_single_value.value_or(config.wrap_single_values);
   source->value_format = MakeFormatOptions(*value_kind, props->value_delimiter, wrap);
   source->key_format = MakeFormatOptions(*key_kind, props->key_delimiter, false);
@@ -154,7 +179,15 @@ Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaSt
   if (props->timestamp_format) source->timestamp_format = *props->timestamp_format;
   SLUICE_RETURN_IF_ERROR(CheckTimestampColumn(*source));
 
+  if (stmt.or_replace && stmt.is_source)
+    return Status::InvalidArgument("Cannot add " + std::string(stmt.source_kind == SourceKind::kStream ? "stream" : "table") +
+                                   " '" + source->name + "': CREATE OR REPLACE is not supported on source " +
+                                   (stmt.source_kind == SourceKind::kStream ? "streams." : "tables."));
   if (auto existing = metastore.FindSource(source->name)) {
+    if (stmt.or_replace && existing->is_source_table)
+      return Status::InvalidArgument("Cannot add " + std::string(stmt.source_kind == SourceKind::kStream ? "stream" : "table") +
+                                     " '" + source->name + "': CREATE OR REPLACE is not supported on source " +
+                                     (existing->kind == SourceKind::kStream ? "streams." : "tables."));
     if (!stmt.or_replace && !stmt.if_not_exists) {
       const char* kind = existing->kind == SourceKind::kStream ? "stream" : "table";
       return Status::AlreadyExists(

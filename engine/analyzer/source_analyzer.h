@@ -26,4 +26,10 @@ FormatOptions MakeFormatOptions(FormatKind kind, std::optional<char> delimiter,
 
 bool IsReservedColumnName(const std::string& name);
 
+// The TIMESTAMP column must exist and be BIGINT, TIMESTAMP or STRING with TIMESTAMP_FORMAT.
+Status CheckTimestampColumn(const DataSource& source);
+
+// WRAP_SINGLE_VALUE=true is an error for formats that never wrap (DELIMITED, KAFKA, NONE).
+Status CheckWrapping(FormatKind kind, std::optional<bool> wrap_single_value);
+
 }  // namespace sluice

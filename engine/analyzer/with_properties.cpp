@@ -89,7 +89,12 @@ Result<WithProperties> ParseWithProperties(const Properties& props) {
     else if (n == "VALUE_FORMAT") SLUICE_TAKE(AsFormat(p), value_format)
     else if (n == "VALUE_DELIMITER") SLUICE_TAKE(AsDelimiter(p), value_delimiter)
     else if (n == "KEY_DELIMITER") SLUICE_TAKE(AsDelimiter(p), key_delimiter)
-    else if (n == "TIMESTAMP") SLUICE_TAKE(AsString(p), timestamp)
+    else if (n == "TIMESTAMP") {
+      auto r = AsString(p);
+      if (!r.ok()) return r.status();
+      const std::string& t = *r;
+      w.timestamp = t.size() >= 2 && t.front() == '`' && t.back() == '`' ? t.substr(1, t.size() - 2) : Upper(t);
+    }
     else if (n == "TIMESTAMP_FORMAT") SLUICE_TAKE(AsString(p), timestamp_format)
     else if (n == "WINDOW_TYPE") SLUICE_TAKE(AsString(p), window_type)
     else if (n == "WINDOW_SIZE") SLUICE_TAKE(AsWindowSize(p), window_size_ms)

@@ -671,8 +671,25 @@ ExprPtr AstBuilder::BuildFunctionCall(P::FunctionCallContext* ctx) {
   }
   for (auto* arg : ctx->functionArgument()) {
     if (arg->lambdaFunction()) e->args.push_back(BuildLambda(arg->lambdaFunction()));
+    else if (auto unit = TimeUnitArgument(arg)) e->args.push_back(unit);
     else e->args.push_back(BuildExpression(arg->expression()));
   }
+  return e;
+}
+
+// DATEADD(DAYS, 3, d), TIMESTAMPADD(MILLISECONDS, ...): an unquoted time unit keyword as a
+// whole argument is the unit's name, passed to the function as a STRING.
+ExprPtr AstBuilder::TimeUnitArgument(P::FunctionArgumentContext* arg) {
+  if (arg->getStart() != arg->getStop()) return nullptr;
+  switch (arg->getStart()->getType()) {
+    case P::DAY: case P::DAYS: case P::HOUR: case P::HOURS: case P::MINUTE: case P::MINUTES:
+    case P::SECOND: case P::SECONDS: case P::MILLISECOND: case P::MILLISECONDS: break;
+    default: return nullptr;
+  }
+  auto e = Make<LiteralExpr>(arg);
+  e->literal_kind = LiteralExpr::Kind::kString;
+  e->text = Upper(arg->getText());
+  e->value = Value(e->text);
   return e;
 }
 

@@ -67,6 +67,7 @@ class AstBuilder {
   ExprPtr BuildPrimary(P::PrimaryExpressionContext* ctx);
   ExprPtr BuildFunctionCall(P::FunctionCallContext* ctx);
   ExprPtr BuildLambda(P::LambdaFunctionContext* ctx);
+  ExprPtr TimeUnitArgument(P::FunctionArgumentContext* arg);
   std::shared_ptr<LiteralExpr> BuildLiteral(P::LiteralContext* ctx);
   std::shared_ptr<LiteralExpr> BuildNumber(P::NumberContext* ctx);
   TypeSpecPtr BuildType(P::TypeContext* ctx);

@@ -158,7 +158,7 @@ Status Engine::StartQuery(std::string id, const std::string& text, QueryPlan pla
 Status Engine::InsertValuesStatement(const InsertValues& stmt) {
   DataSourcePtr target = metastore_.FindSource(stmt.target);
   if (!target) return Status::NotFound("Cannot insert values into an unknown stream/table: " + stmt.target);
-  if (target->is_sink)
+  if (target->is_sink || target->is_source_table)
     return Status::InvalidArgument("Cannot insert values into read-only " +
                                    std::string(target->kind == SourceKind::kStream ? "stream" : "table") +
                                    ": " + target->name);
@@ -247,6 +247,8 @@ Status Engine::DropSourceStatement(const DropSource& stmt) {
     return Status::InvalidArgument("Cannot drop " + stmt.name + ".\nThe following queries read from this source: [].\n"
                                    "The following queries write into this source: [" + list(writers) +
                                    "].\nYou need to terminate them before dropping " + stmt.name + ".");
+  if (stmt.delete_topic && source->is_source_table)
+    return Status::InvalidArgument("Cannot delete topic for read-only source: " + stmt.name);
   if (stmt.delete_topic) topics_.erase(source->topic);
   return metastore_.DropSource(stmt.name);
 }

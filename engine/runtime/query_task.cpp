@@ -67,10 +67,30 @@ bool QueryTask::Decode(const KafkaRecord& in, std::string* error) {
     for (size_t i = 0; i < value_positions_.size() && i < value_row_.size(); ++i)
       row_[value_positions_[i]] = value_row_[i];
   }
+  DecodeHeaders(in);
   row_[plan_.rowtime_index] = Value(in.timestamp);
   row_[plan_.rowpartition_index] = Value(static_cast<int32_t>(in.partition));
   row_[plan_.rowoffset_index] = Value(in.offset);
   return true;
+}
+
+// HEADERS columns get every header as ARRAY<STRUCT<KEY STRING, VALUE BYTES>>; a
+// HEADER('k') column the value of the last header with that key.
+void QueryTask::DecodeHeaders(const KafkaRecord& in) {
+  const DataSource& src = *plan_.source;
+  for (size_t i = 0; i < src.columns.size(); ++i) {
+    const SourceColumn& c = src.columns[i];
+    if (c.ns == ColumnNamespace::kHeaders) {
+      ArrayValue items;
+      const TypePtr& entry_type = c.type->element;
+      for (const auto& h : in.headers)
+        items.push_back(Value::Struct(entry_type, {Value(h.key), h.value ? Value(Bytes{*h.value}) : Value()}));
+      row_[i] = Value::Array(std::move(items));
+    } else if (c.ns == ColumnNamespace::kHeader) {
+      for (const auto& h : in.headers)
+        if (h.key == c.header_key) row_[i] = h.value ? Value(Bytes{*h.value}) : Value();
+    }
+  }
 }
 
 bool QueryTask::ExtractTimestamp(int64_t* ts, std::string* error) {
@@ -109,9 +129,25 @@ void QueryTask::Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
     log->push_back(LogEntry(in, error));
     return;
   }
+  if (ts < 0) {
+    log->push_back(LogEntry(in, "Skipping record with invalid (negative) timestamp " + std::to_string(ts)));
+    return;
+  }
+  if (null_value) {
+    // A record without a value has no value columns and no pseudo columns either (ksqlDB
+    // sees a null row); only its key columns are known.
+    row_[plan_.rowtime_index] = Value();
+    row_[plan_.rowpartition_index] = Value();
+    row_[plan_.rowoffset_index] = Value();
+  }
   ctx_.row = &row_;
   ctx_.error.clear();
   const bool table = plan_.source->kind == SourceKind::kTable;
+  if (table && !key_positions_.empty() && !in.key) {
+    // A table row needs its PRIMARY KEY: without one it cannot be stored or updated.
+    log->push_back(LogEntry(in, "Skipping record with a null key for table " + plan_.source->name));
+    return;
+  }
   if (null_value) {
     // A stream record without a value passes through (key re-computed) unless filtered; a
     // table tombstone deletes the row downstream too.
@@ -160,7 +196,9 @@ void QueryTask::EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value
     out_value_.resize(plan_.value_columns.size());
     for (size_t i = 0; i < plan_.value_columns.size(); ++i) out_value_[i] = plan_.value_columns[i].expr.eval(ctx_);
     if (plan_.sink_timestamp_column >= 0) {
-      const Value& t = out_value_[plan_.sink_timestamp_column];
+      const int n = static_cast<int>(out_value_.size());
+      const Value& t = plan_.sink_timestamp_column < n ? out_value_[plan_.sink_timestamp_column]
+                                                       : out_key_[plan_.sink_timestamp_column - n];
       if (t.IsBigint()) rec.timestamp = t.AsBigint();
       else if (t.IsTimestamp()) rec.timestamp = t.AsTimestamp().millis;
       else if (t.IsString()) {
@@ -172,8 +210,18 @@ void QueryTask::EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value
     }
   }
   if (!ctx_.error.empty()) log->push_back(LogEntry(in, "Error evaluating expression: " + ctx_.error));
+  if (rec.timestamp < 0) {
+    // Kafka cannot carry a negative timestamp: skip the record, as Kafka Streams does.
+    log->push_back(LogEntry(in, "Skipping record with invalid (negative) output timestamp " +
+                                    std::to_string(rec.timestamp)));
+    return;
+  }
   std::string bytes;
-  if (!plan_.key_columns.empty() && !key_out_->IsNullPayload(out_key_)) {
+  // A single NULL key column is a null key; so is an all-NULL DELIMITED key (it would be
+  // an empty line). JSON keeps {"A":null,"B":null} for several columns, as ksqlDB does.
+  const bool all_null = std::all_of(out_key_.begin(), out_key_.end(), [](const Value& v) { return v.IsNull(); });
+  const bool null_key = all_null && (out_key_.size() == 1 || plan_.sink->key_format.kind == FormatKind::kDelimited);
+  if (!plan_.key_columns.empty() && !null_key && !key_out_->IsNullPayload(out_key_)) {
     Status s = key_out_->Serialize(out_key_, &bytes);
     if (!s.ok()) {
       log->push_back(LogEntry(in, "Failed to serialize key: " + s.message()));

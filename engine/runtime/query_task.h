@@ -29,6 +29,7 @@ class QueryTask {
  private:
   explicit QueryTask(QueryPlan plan) : plan_(std::move(plan)) {}
   bool Decode(const KafkaRecord& in, std::string* error);
+  void DecodeHeaders(const KafkaRecord& in);
   bool ExtractTimestamp(int64_t* ts, std::string* error);
   void EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value,
                      std::vector<KafkaRecord>* out, std::vector<std::string>* log);
