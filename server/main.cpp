@@ -1,5 +1,6 @@
-// sluiced: the Sluice server. Today it offers the offline check of a queries file; the REST
-// server and the Kafka runtime arrive with their own issues.
+// sluiced: the Sluice server. Today it offers the offline check of a queries file (syntax,
+// and validation of each statement against the ones before it); the REST server and the
+// Kafka runtime arrive with their own issues.
 #include <CLI/CLI.hpp>
 #include <iostream>
 

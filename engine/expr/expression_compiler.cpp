@@ -199,6 +199,47 @@ TypePtr MergeStructTypes(const std::vector<TypePtr>& types) {
   return any ? SqlType::Struct(std::move(fields)) : nullptr;
 }
 
+// SQL equality of two values of comparable types (after coercion), as ksqlDB evaluates `=`, IS
+// [NOT] DISTINCT FROM, IN and simple CASE: numbers by value across kinds, ARRAY element-wise,
+// MAP by key lookup (entry order does not matter), STRUCT field by field name. NULLs nested
+// inside composites equal each other; top-level NULL handling is the caller's.
+bool ValuesEqual(const Value& a, const Value& b) {
+  if (a.IsNull() || b.IsNull()) return a.IsNull() && b.IsNull();
+  if (a.IsArray() && b.IsArray()) {
+    const ArrayValue &x = a.AsArray(), &y = b.AsArray();
+    if (x.size() != y.size()) return false;
+    for (size_t i = 0; i < x.size(); ++i)
+      if (!ValuesEqual(x[i], y[i])) return false;
+    return true;
+  }
+  if (a.IsMap() && b.IsMap()) {
+    const MapValue &x = a.AsMap(), &y = b.AsMap();
+    if (x.size() != y.size()) return false;
+    for (const auto& [k, v] : x) {
+      auto it = std::find_if(y.begin(), y.end(),
+                             [&](const auto& kv) { return ValuesEqual(kv.first, k); });
+      if (it == y.end() || !ValuesEqual(v, it->second)) return false;
+    }
+    return true;
+  }
+  if (a.IsStruct() && b.IsStruct()) {
+    const StructValue &x = a.AsStruct(), &y = b.AsStruct();
+    if (x.fields.size() != y.fields.size()) return false;
+    for (size_t i = 0; i < x.fields.size(); ++i) {
+      size_t j = i;
+      if (x.type && y.type && i < x.type->fields.size() &&
+          (i >= y.type->fields.size() || y.type->fields[i].name != x.type->fields[i].name)) {
+        int k = y.type->FieldIndex(x.type->fields[i].name);
+        if (k < 0) return false;
+        j = static_cast<size_t>(k);
+      }
+      if (j >= y.fields.size() || !ValuesEqual(x.fields[i], y.fields[j])) return false;
+    }
+    return true;
+  }
+  return CompareValues(a, b) == 0;
+}
+
 TypePtr CommonType(const std::vector<TypePtr>& types) {
   TypePtr t = CommonSuperType(types);
   if (!t) t = MergeStructTypes(types);
@@ -675,14 +716,24 @@ Evaluator CompareEval(Evaluator a, Evaluator b, Pred pred) {
   };
 }
 
+Evaluator EqualEval(Evaluator a, Evaluator b, bool negate) {
+  return [a = std::move(a), b = std::move(b), negate](EvalContext& ctx) -> Value {
+    Value x = a(ctx);
+    if (x.IsNull()) return Value();
+    Value y = b(ctx);
+    if (y.IsNull()) return Value();
+    return Value(ValuesEqual(x, y) != negate);
+  };
+}
+
 Result<Node> Compiler::Comparison(const ComparisonExpr& e) {
   Node l, r;
   SLUICE_RETURN_IF_ERROR(ComparePair(*e.left, *e.right, ToCompareOp(e.op), &l, &r));
   Node n;
   n.type = SqlType::Boolean();
   switch (e.op) {
-    case ComparisonOp::kEq: n.eval = CompareEval(l.eval, r.eval, [](int c) { return c == 0; }); break;
-    case ComparisonOp::kNeq: n.eval = CompareEval(l.eval, r.eval, [](int c) { return c != 0; }); break;
+    case ComparisonOp::kEq: n.eval = EqualEval(l.eval, r.eval, false); break;
+    case ComparisonOp::kNeq: n.eval = EqualEval(l.eval, r.eval, true); break;
     case ComparisonOp::kLt: n.eval = CompareEval(l.eval, r.eval, [](int c) { return c < 0; }); break;
     case ComparisonOp::kLte: n.eval = CompareEval(l.eval, r.eval, [](int c) { return c <= 0; }); break;
     case ComparisonOp::kGt: n.eval = CompareEval(l.eval, r.eval, [](int c) { return c > 0; }); break;
@@ -757,7 +808,7 @@ Result<Node> Compiler::IsDistinct(const IsDistinctFromExpr& e) {
     Value y = b(ctx);
     bool distinct;
     if (x.IsNull() || y.IsNull()) distinct = x.IsNull() != y.IsNull();
-    else distinct = CompareValues(x, y) != 0;
+    else distinct = !ValuesEqual(x, y);
     return Value(distinct != neg);
   };
   return MaybeFold(std::move(n), {&l, &r});
@@ -1115,7 +1166,7 @@ Result<Node> Compiler::SimpleCase(const SimpleCaseExpr& e) {
     if (!v.IsNull()) {
       for (const auto& [c, r] : branches) {
         Value w = c(ctx);
-        if (!w.IsNull() && CompareValues(v, w) == 0) return r(ctx);
+        if (!w.IsNull() && ValuesEqual(v, w)) return r(ctx);
       }
     }
     return else_eval ? else_eval(ctx) : Value();

@@ -2,6 +2,7 @@
 
 #include "engine/analyzer/query_analyzer.h"
 #include "engine/expr/cast.h"
+#include "engine/expr/function_catalog.h"
 
 namespace sluice {
 
@@ -86,6 +87,17 @@ Status Engine::ExecuteStatement(const Statement& stmt) {
           return Status::OK();
         }
       return Status::NotFound("Unknown queryId: " + t.name);
+    }
+    case StatementKind::kDescribeFunction: {
+      auto described = DescribeFunctionEntity(FunctionRegistry::Builtins(),
+                                              static_cast<const NamedStatement&>(stmt).name, stmt.text);
+      return described.ok() ? Status::OK() : described.status();
+    }
+    case StatementKind::kDescribeSource: {
+      auto& d = static_cast<const DescribeSource&>(stmt);
+      if (!metastore_.FindSource(d.name))
+        return Status::NotFound("Could not find STREAM/TABLE '" + d.name + "' in the Metastore");
+      return Status::OK();
     }
     case StatementKind::kQuery:
       return Status::NotSupported("Pull and push queries arrive with the REST layer");

@@ -145,6 +145,11 @@ void AppendJavaDouble(double v, std::string* out) {
   // Shortest round-trip digits in scientific form: "d[.ddd]e[+-]XX".
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  if (std::string_view(buf, res.ptr - buf).find('.') == std::string_view::npos) {
+    // One shortest digit: Java's Double.toString always renders two significant digits, the
+    // pair closest to the exact value (Double.MIN_VALUE is "4.9E-324", not "5.0E-324").
+    res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific, 1);
+  }
   std::string_view sci(buf, res.ptr - buf);
   bool neg = sci[0] == '-';
   if (neg) sci.remove_prefix(1);
@@ -155,6 +160,7 @@ void AppendJavaDouble(double v, std::string* out) {
   int nd = 0;
   for (size_t i = 0; i < e_pos; ++i)
     if (sci[i] != '.') digits[nd++] = sci[i];
+  while (nd > 1 && digits[nd - 1] == '0') --nd;
   if (neg) out->push_back('-');
   double a = std::fabs(v);
   if (a >= 1e-3 && a < 1e7) {

@@ -64,6 +64,7 @@ TEST_CASE("GENERATE_SERIES", "[functions]") {
   CHECK(Eval("GENERATE_SERIES", {1, 4}, &rt) == Arr({1, 2, 3, 4}));
   CHECK(rt->element->kind == TypeKind::kInteger);
   CHECK(Eval("GENERATE_SERIES", {4, 0, -2}) == Arr({4, 2, 0}));
+  CHECK(Eval("GENERATE_SERIES", {4, 3}) == Arr({4, 3}));  // no step: counts down
   CHECK(Eval("GENERATE_SERIES", {int64_t{1}, int64_t{3}}, &rt) == Arr({int64_t{1}, int64_t{2}, int64_t{3}}));
   CHECK(rt->element->kind == TypeKind::kBigint);
   CHECK(Eval("GENERATE_SERIES", {1, 5, 0}).IsNull());

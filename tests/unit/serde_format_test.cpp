@@ -76,6 +76,11 @@ TEST_CASE("text codecs: base64, Java doubles, ISO times", "[serde]") {
   CHECK(java(0.0001) == "1.0E-4");
   CHECK(java(-0.0) == "-0.0");
   CHECK(java(1.7976931348623157e308) == "1.7976931348623157E308");
+  CHECK(java(4.9E-324) == "4.9E-324");    // two digits, the pair nearest the exact value
+  CHECK(java(-4.9E-324) == "-4.9E-324");
+  CHECK(java(1e-323) == "9.9E-324");
+  CHECK(java(1e23) == "1.0E23");
+  CHECK(java(2.0) == "2.0");
   int64_t ms;
   CHECK(serde::ParseIsoTimestamp("2021-03-04T05:06:07.089+01:00", &ms));
   CHECK(ms == 1614830767089);

@@ -322,7 +322,8 @@ void RegisterCollectionFunctions(FunctionRegistry& r) {
   auto series = [](bool big) {
     return [big](const Args& a, const CallContext&, std::string* err) -> Value {
       int64_t start = a[0].ToInt64(), end = a[1].ToInt64();
-      int64_t step = a.size() > 2 ? a[2].ToInt64() : 1;
+      // Without a step: 1 counting up, -1 counting down (ksqlDB's GenerateSeries).
+      int64_t step = a.size() > 2 ? a[2].ToInt64() : (end >= start ? 1 : -1);
       if (step == 0) {
         if (err) *err = "GENERATE_SERIES step cannot be zero";
         return Value();

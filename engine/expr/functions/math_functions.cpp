@@ -292,8 +292,8 @@ void RegisterMathFunctions(FunctionRegistry& r) {
   r.Add(Info("SQRT", kCat, "Returns the square root of a number (NaN for negative input).", {DoubleFn("SQRT", [](double x) { return std::sqrt(x); })}));
   r.Add(Info("EXP", kCat, "Returns e raised to the power of a number.", {DoubleFn("EXP", [](double x) { return std::exp(x); })}));
   r.Add(Info("LN", kCat, "Returns the natural logarithm of a number (-Infinity at 0, NaN below).", {DoubleFn("LN", [](double x) { return std::log(x); })}));
-  r.Add(Info("LOG", kCat, "Returns the base-10 logarithm of a value, or its logarithm in a given base.",
-             {DoubleFn("LOG", [](double x) { return std::log10(x); }),
+  r.Add(Info("LOG", kCat, "Returns the natural logarithm of a value, or its logarithm in a given base.",
+             {DoubleFn("LOG", [](double x) { return std::log(x); }),
               Simple("LOG(base DOUBLE, value DOUBLE) => DOUBLE", {K::kDouble, K::kDouble}, D,
                      [](const Args& a, const CallContext&, std::string*) {
                        double b = a[0].ToDouble(), v = a[1].ToDouble();

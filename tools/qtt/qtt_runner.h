@@ -1,0 +1,58 @@
+#pragma once
+// Running ksqlDB query-validation-test cases through the TestDriver: inputs serialized with
+// the formats of the sources registered on their topics, outputs decoded with the formats of
+// the sinks and compared with the expectations (JSON-wise, numbers by value).
+// Used by sluice-qtt (the conformance corpus) and sluice-test-runner (ksql-test-runner's
+// three-file form).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tools/qtt/qtt_corpus.h"
+
+namespace sluice::qtt {
+
+enum class Outcome { kPass, kFail, kSkip };
+
+struct CaseResult {
+  Outcome outcome = Outcome::kFail;
+  std::string reason;               // one line: why FAIL/SKIP ("" for PASS)
+  std::string detail;               // multi-line: expected vs actual records of the failing topic
+  std::vector<std::string> notes;   // verbose remarks (e.g. an error message far from ksqlDB's)
+
+  nlohmann::json ToJson() const;
+  static CaseResult FromJson(const nlohmann::json& j);
+};
+
+// "<file>::<name>", the id used in the output and in expected-passes lists.
+inline std::string CaseId(const TestCase& c) { return c.file + "::" + c.name; }
+
+// Why a case cannot run here at all (AVRO/PROTOBUF/JSON_SR, schema registry, disabled in the
+// corpus), or "" when it can. Checked before any engine work.
+std::string StaticSkipReason(const TestCase& c);
+
+// Runs one case in this process (never throws: exceptions become FAIL).
+CaseResult RunCase(const TestCase& c);
+
+struct RunOptions {
+  int jobs = 1;              // child processes at once
+  int timeout_seconds = 60;  // per case; a case running longer is killed and FAILs
+  bool verbose = false;      // children keep the engine's stdout/stderr (on our stderr)
+};
+
+// Runs the cases in forked child processes (one per file, `jobs` at a time), so that a crash
+// or a hang fails only the case it happened in. `on_result(i, result)` is called in case
+// order as results become available. Returns every result, indexed like `cases`.
+std::vector<CaseResult> RunCasesIsolated(
+    const std::vector<TestCase>& cases, const RunOptions& opts,
+    const std::function<void(size_t, const CaseResult&)>& on_result);
+
+// ksql-test-runner's files: statements (SQL text), inputs ({"inputs": [...]}) and expected
+// outputs ({"outputs": [...]}) as one test case.
+Result<TestCase> CaseFromRunnerFiles(const std::string& statements_path,
+                                     const std::string& input_path,
+                                     const std::string& output_path);
+
+}  // namespace sluice::qtt
