@@ -275,6 +275,12 @@ class Compiler {
   Result<Node> Compile(const Expression& e);
   Result<std::shared_ptr<BoundCall>> Bind(const FunctionCallExpr& call, bool table);
   int slots() const { return next_slot_; }
+  // The table function call `call` (a node of the compiled expression) reads row[index].
+  void SetTableFunctionSlot(const FunctionCallExpr* call, int index, TypePtr type) {
+    tf_call_ = call;
+    tf_index_ = index;
+    tf_type_ = std::move(type);
+  }
 
  private:
   Result<Node> Literal(const LiteralExpr& e);
@@ -301,9 +307,16 @@ class Compiler {
 
   // Compiles both operands of a comparison, casts them to the common type.
   Status ComparePair(const Expression& l, const Expression& r, CompareOp op, Node* ln, Node* rn);
-  // Compiles `e` coerced to `target` for IN lists: STRING literals (also inside constructors)
-  // are parsed as the target type at compile time.
-  Result<Node> CompileCoerced(const Expression& e, const TypePtr& target);
+  // IN lists (ksqlDB's CoercionUtil.coerceUserList): the common type of `target` (the type so
+  // far) and `e`, of type `etype`. Literals coerce leniently (STRING literals parse as numbers
+  // or booleans, other literals render as STRING); constructors resolve element-wise.
+  Result<TypePtr> UserListCommonType(const Expression& e, const TypePtr& etype,
+                                     const TypePtr& target);
+  Result<TypePtr> UserListStructuredType(const TypePtr& target,
+                                         const std::vector<const Expression*>& exprs);
+  // `e` (of type `etype`) converted to `common`: literals at compile time, others by CAST.
+  Result<Node> UserListConvert(const Expression& e, Node n, const TypePtr& common);
+  bool coercion_failed_ = false;  // set by UserListCommonType's "operator does not exist"
   Result<Node> CaseResults(std::vector<Node>* results, Node* else_node);
 
   const FunctionRegistry& registry_;
@@ -311,6 +324,9 @@ class Compiler {
   const ColumnScope& scope_;
   std::vector<LambdaParam> frames_;  // innermost last
   int next_slot_ = 0;
+  const FunctionCallExpr* tf_call_ = nullptr;
+  int tf_index_ = -1;
+  TypePtr tf_type_;
 };
 
 #define SLUICE_ASSIGN(lhs, expr)                 \
@@ -606,6 +622,16 @@ Result<std::shared_ptr<BoundCall>> Compiler::Bind(const FunctionCallExpr& call, 
 }
 
 Result<Node> Compiler::FunctionCall(const FunctionCallExpr& e) {
+  if (&e == tf_call_) {
+    Node n;
+    n.type = tf_type_;
+    size_t idx = static_cast<size_t>(tf_index_);
+    n.eval = [idx](EvalContext& ctx) -> Value {
+      const Row* row = ctx.row;
+      return row && idx < row->size() ? (*row)[idx] : Value();
+    };
+    return n;
+  }
   SLUICE_ASSIGN(bc, Bind(e, false));
   Node n;
   n.type = bc->return_type;
@@ -679,10 +705,14 @@ Result<Node> Compiler::ArithBinary(const ArithmeticBinaryExpr& e) {
   } else {
     TypePtr rt = n.type;
     n.eval = [a = std::move(l.eval), b = std::move(r.eval), op, rt](EvalContext& ctx) -> Value {
+      // ksqlDB's generated Java unboxes both operands: a NULL one throws, and the whole
+      // expression evaluates to NULL (TRANSFORM(arr, x => x + 5) is NULL if arr holds a NULL).
       Value x = a(ctx);
-      if (x.IsNull()) return x;
       Value y = b(ctx);
-      if (y.IsNull()) return y;
+      if (x.IsNull() || y.IsNull()) {
+        ctx.Abort("NullPointerException: arithmetic on a NULL value");
+        return Value();
+      }
       std::string err;
       Value res = EvalArithmetic(op, x, y, *rt, &err);
       if (!err.empty()) ctx.ReportError(err);
@@ -959,67 +989,320 @@ std::optional<Result<Value>> CoerceLiteralTree(const Expression& e, const TypePt
   }
 }
 
-Result<Node> Compiler::CompileCoerced(const Expression& e, const TypePtr& target) {
-  auto c = CoerceLiteralTree(e, target);
-  if (c) {
-    if (!c->ok()) return c->status();
-    return ConstNode(c->value(), target);
+// ---- IN lists (ksqlDB's CoercionUtil and InListEvaluator) ------------------------------------
+
+namespace {
+
+bool IsLiteralExpr(const Expression& e) {
+  if (e.kind == ExprKind::kLiteral) return true;
+  // A negative number literal is parsed as a negation of the literal.
+  if (e.kind == ExprKind::kArithmeticUnary) {
+    const auto& u = static_cast<const ArithmeticUnaryExpr&>(e);
+    return u.operand->kind == ExprKind::kLiteral &&
+           static_cast<const LiteralExpr&>(*u.operand).literal_kind != LiteralExpr::Kind::kString &&
+           static_cast<const LiteralExpr&>(*u.operand).literal_kind != LiteralExpr::Kind::kNull;
   }
-  return Compile(e);
+  return false;
+}
+
+bool IsNullLiteral(const Expression& e) {
+  return e.kind == ExprKind::kLiteral &&
+         static_cast<const LiteralExpr&>(e).literal_kind == LiteralExpr::Kind::kNull;
+}
+
+const LiteralExpr* AsStringLiteral(const Expression& e) {
+  if (e.kind != ExprKind::kLiteral) return nullptr;
+  const auto& l = static_cast<const LiteralExpr&>(e);
+  return l.literal_kind == LiteralExpr::Kind::kString ? &l : nullptr;
+}
+
+// SqlBaseType names as ksqlDB prints them in "invalid input syntax for type X".
+std::string BaseTypeName(const TypePtr& t) {
+  switch (t->kind) {
+    case TypeKind::kInteger: return "INTEGER";
+    case TypeKind::kDecimal: return "DECIMAL";
+    default: return TypeKindName(t->kind);
+  }
+}
+
+Status InvalidSyntax(const std::string& value, const TypePtr& target) {
+  return Status::TypeError("invalid input syntax for type " + BaseTypeName(target) + ": \"" +
+                           value + "\".");
+}
+
+// ksqlDB's SqlBooleans.parseBooleanExact: a non-empty case-insensitive prefix of "true"/"yes"
+// or "false"/"no" ("t", "tr", "Y", "FaLs").
+std::optional<bool> ParseBooleanExact(std::string_view text) {
+  size_t b = 0, e = text.size();
+  while (b < e && static_cast<unsigned char>(text[b]) <= ' ') ++b;
+  while (e > b && static_cast<unsigned char>(text[e - 1]) <= ' ') --e;
+  std::string l(text.substr(b, e - b));
+  if (l.empty()) return std::nullopt;
+  for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto prefix_of = [&](std::string_view word) { return word.substr(0, l.size()) == l; };
+  if (prefix_of("true") || prefix_of("yes")) return true;
+  if (prefix_of("false") || prefix_of("no")) return false;
+  return std::nullopt;
+}
+
+// The numeric type of a STRING literal in an IN list (CoercionUtil.getStringNumericType):
+// INTEGER or BIGINT for whole numbers without '.'/exponent strictly inside their range, else a
+// DECIMAL shaped like a decimal literal. nullptr if the text is not a number.
+TypePtr StringNumericType(const std::string& text) {
+  std::string t(text);
+  size_t b = 0, e = t.size();
+  while (b < e && static_cast<unsigned char>(t[b]) <= ' ') ++b;
+  while (e > b && static_cast<unsigned char>(t[e - 1]) <= ' ') --e;
+  t = t.substr(b, e - b);
+  if (t.empty()) return nullptr;
+  // BigDecimal syntax: [sign] digits [. digits] [e|E [sign] digits], at least one digit.
+  size_t i = 0;
+  if (t[i] == '+' || t[i] == '-') ++i;
+  size_t int_digits = 0, frac_digits = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i, ++int_digits;
+  bool dot = false, exp = false;
+  if (i < t.size() && t[i] == '.') {
+    dot = true;
+    ++i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i, ++frac_digits;
+  }
+  if (int_digits + frac_digits == 0) return nullptr;
+  int exponent = 0;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    exp = true;
+    ++i;
+    size_t es = i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    size_t ed = i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+    if (i == ed || i - ed > 9) return nullptr;
+    exponent = std::stoi(t.substr(es, i - es));
+  }
+  if (i != t.size()) return nullptr;
+  if (!dot && !exp) {
+    std::string digits = t[0] == '+' || t[0] == '-' ? t.substr(1) : t;
+    size_t nz = digits.find_first_not_of('0');
+    digits = nz == std::string::npos ? "0" : digits.substr(nz);
+    const bool neg = t[0] == '-';
+    auto fits = [&](const std::string& bound) {  // |value| < bound (exclusive, as ksqlDB)
+      return digits.size() < bound.size() || (digits.size() == bound.size() && digits < bound);
+    };
+    if (neg ? fits("2147483648") : fits("2147483647")) return SqlType::Integer();
+    if (neg ? fits("9223372036854775808") : fits("9223372036854775807")) return SqlType::Bigint();
+  }
+  // DecimalUtil.fromValue of new BigDecimal(text): scale = fraction digits - exponent.
+  int scale = static_cast<int>(frac_digits) - exponent;
+  std::string unscaled;
+  for (char c : t.substr(0, t.find_first_of("eE")))
+    if (std::isdigit(static_cast<unsigned char>(c))) unscaled.push_back(c);
+  size_t nz = unscaled.find_first_not_of('0');
+  unscaled = nz == std::string::npos ? "0" : unscaled.substr(nz);
+  int digits = static_cast<int>(unscaled.size());
+  if (scale < 0) {  // BigDecimal with negative scale: DecimalUtil widens to scale 0
+    digits -= scale;
+    scale = 0;
+  }
+  int precision = digits;
+  if (unscaled == "0" || digits <= scale) precision = scale + 1;  // values in (-1, 1)
+  if (precision > 38) return nullptr;
+  return SqlType::Decimal(std::max(precision, 1), scale);
+}
+
+// DefaultSqlValueCoercer's type check for non-literals: implicit widening, composites
+// element-wise, and a STRUCT into a STRUCT holding (at least) all its fields by name.
+bool CanCoerceValue(const SqlType& from, const SqlType& to) {
+  if (from.kind != to.kind) return CanImplicitlyCast(from, to);
+  switch (from.kind) {
+    case TypeKind::kArray: return CanCoerceValue(*from.element, *to.element);
+    case TypeKind::kMap:
+      return CanCoerceValue(*from.key, *to.key) && CanCoerceValue(*from.value, *to.value);
+    case TypeKind::kStruct:
+      for (const auto& f : from.fields) {
+        int i = to.FieldIndex(f.name);
+        if (i < 0 || !CanCoerceValue(*f.type, *to.fields[i].type)) return false;
+      }
+      return true;
+    default: return CanImplicitlyCast(from, to);
+  }
+}
+
+}  // namespace
+
+Result<TypePtr> Compiler::UserListStructuredType(const TypePtr& target,
+                                                 const std::vector<const Expression*>& exprs) {
+  TypePtr common = target;
+  for (const Expression* x : exprs) {
+    if (IsNullLiteral(*x)) continue;
+    SLUICE_ASSIGN(n, Compile(*x));
+    SLUICE_ASSIGN(t, UserListCommonType(*x, n.type, common));
+    common = t;
+  }
+  return common;
+}
+
+Result<TypePtr> Compiler::UserListCommonType(const Expression& e, const TypePtr& etype,
+                                             const TypePtr& target) {
+  if (!target) return etype;  // first element
+  if (!etype) return target;  // NULL literal
+  auto fail = [&]() -> Status {
+    coercion_failed_ = true;
+    return Status::TypeError("operator does not exist: " + target->ToString() + " = " +
+                             etype->ToString() + " (" + FormatExpression(e) +
+                             ")\nHint: You might need to add explicit type casts.");
+  };
+  // Constructors: element-wise; an element's coercion failure reports the whole constructor.
+  auto structured = [&](auto&& resolve) -> Result<TypePtr> {
+    coercion_failed_ = false;
+    auto r = resolve();
+    if (!r.ok() && coercion_failed_) return fail();
+    return r;
+  };
+  switch (e.kind) {
+    case ExprKind::kArrayConstructor: {
+      if (target->kind != TypeKind::kArray) return fail();
+      const auto& a = static_cast<const ArrayConstructorExpr&>(e);
+      return structured([&]() -> Result<TypePtr> {
+        std::vector<const Expression*> items;
+        for (const auto& it : a.items) items.push_back(it.get());
+        SLUICE_ASSIGN(el, UserListStructuredType(target->element, items));
+        return SqlType::Array(el);
+      });
+    }
+    case ExprKind::kMapConstructor: {
+      if (target->kind != TypeKind::kMap) return fail();
+      const auto& m = static_cast<const MapConstructorExpr&>(e);
+      return structured([&]() -> Result<TypePtr> {
+        std::vector<const Expression*> keys, values;
+        for (const auto& [k, v] : m.entries) {
+          keys.push_back(k.get());
+          values.push_back(v.get());
+        }
+        SLUICE_ASSIGN(kt, UserListStructuredType(target->key, keys));
+        SLUICE_ASSIGN(vt, UserListStructuredType(target->value, values));
+        return SqlType::Map(kt, vt);
+      });
+    }
+    case ExprKind::kStructConstructor: {
+      if (target->kind != TypeKind::kStruct) return fail();
+      const auto& st = static_cast<const StructConstructorExpr&>(e);
+      return structured([&]() -> Result<TypePtr> {
+        // The union of the fields (the constructor's first), common types where both have one.
+        std::vector<StructField> fields;
+        for (const auto& [name, fe] : st.fields) {
+          SLUICE_ASSIGN(n, Compile(*fe));
+          int ti = target->FieldIndex(name);
+          TypePtr ft;
+          if (ti < 0) {
+            ft = n.type ? n.type : SqlType::String();
+          } else if (!n.type) {
+            ft = target->fields[ti].type;
+          } else {
+            SLUICE_ASSIGN(c, UserListCommonType(*fe, n.type, target->fields[ti].type));
+            ft = c;
+          }
+          fields.push_back(StructField{name, ft});
+        }
+        for (const auto& f : target->fields) {
+          bool seen = std::any_of(st.fields.begin(), st.fields.end(),
+                                  [&](const auto& sf) { return sf.first == f.name; });
+          if (!seen) fields.push_back(f);
+        }
+        return SqlType::Struct(std::move(fields));
+      });
+    }
+    default: break;
+  }
+  if (const LiteralExpr* lit = AsStringLiteral(e)) {
+    const std::string& text = lit->value.AsString();
+    if (target->IsNumeric()) {
+      TypePtr src = StringNumericType(text);
+      if (!src) return InvalidSyntax(text, target);
+      if (src->kind == TypeKind::kDouble || target->kind == TypeKind::kDouble)
+        return SqlType::Double();
+      if (src->kind == TypeKind::kDecimal || target->kind == TypeKind::kDecimal)
+        return CommonSuperType({src, target});
+      return CanImplicitlyCast(*src, *target) ? target : src;
+    }
+    if (target->kind == TypeKind::kBoolean) {
+      if (!ParseBooleanExact(text)) return InvalidSyntax(text, target);
+      return target;
+    }
+  }
+  if (TypePtr c = CommonSuperType({target, etype})) return c;
+  if (CanCoerceValue(*etype, *target)) return target;
+  if (CanCoerceValue(*target, *etype)) return etype;
+  if (IsLiteralExpr(e)) {
+    // Lenient literal coercion: any primitive literal renders as a STRING; a STRING literal
+    // parses as a DATE, TIME or TIMESTAMP.
+    if (target->kind == TypeKind::kString && etype->IsPrimitive()) return target;
+    if (etype->kind == TypeKind::kString && CanCoerceLiteral(*etype, *target)) return target;
+  }
+  return fail();
+}
+
+Result<Node> Compiler::UserListConvert(const Expression& e, Node n, const TypePtr& common) {
+  if (!n.type || TypeEquals(n.type, common)) return n;
+  if (IsLiteralExpr(e) && n.is_const) {
+    const Value& v = n.constant;
+    Value out;
+    if (common->kind == TypeKind::kString) {
+      // The literal as written: 10.30 stays "10.30"; doubles as Java renders them.
+      if (v.IsDouble()) out = Value(JavaDoubleToString(v.AsDouble()));
+      else out = Value(CastToStringValue(v, *n.type));
+    } else if (v.IsString() && common->kind == TypeKind::kBoolean) {
+      auto b = ParseBooleanExact(v.AsString());
+      if (!b) return InvalidSyntax(v.AsString(), common);
+      out = Value(*b);
+    } else {
+      std::string err;
+      out = CastValue(v, *n.type, *common, &err);
+      if (out.IsNull() || !err.empty())
+        return v.IsString() ? InvalidSyntax(v.AsString(), common)
+                            : Status::TypeError(err.empty() ? CastErrorMessage(*n.type, *common) : err);
+    }
+    return ConstNode(std::move(out), common);
+  }
+  return CastTo(std::move(n), common);
 }
 
 Result<Node> Compiler::InList(const InListExpr& e) {
-  SLUICE_ASSIGN(v, Compile(*e.value));
-  std::vector<Node> items;
-  TypePtr common = v.type;
-  std::vector<TypePtr> types{v.type};
-  for (const auto& item : e.list) {
-    SLUICE_ASSIGN(x, CompileCoerced(*item, v.type));
-    if (v.type && x.type) {
-      auto t = ComparisonOperandType(v.type, x.type, CompareOp::kEq);
-      if (!t.ok())
-        return Status::TypeError("operator does not exist: " + v.type->ToString() + " = " +
-                                 x.type->ToString() + " (" + FormatExpression(*item) +
-                                 ")\nHint: You might need to add explicit type casts.");
+  // The value and the non-NULL items, coerced to their common type.
+  std::vector<const Expression*> exprs{e.value.get()};
+  for (const auto& item : e.list)
+    if (!IsNullLiteral(*item)) exprs.push_back(item.get());
+  std::vector<Node> nodes;
+  TypePtr common;
+  for (const Expression* x : exprs) {
+    SLUICE_ASSIGN(n, Compile(*x));
+    SLUICE_ASSIGN(t, UserListCommonType(*x, n.type, common));
+    common = t;
+    nodes.push_back(std::move(n));
+  }
+  std::vector<Node> conv;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!common) {
+      conv.push_back(std::move(nodes[i]));
+      continue;
     }
-    types.push_back(x.type);
-    items.push_back(std::move(x));
+    SLUICE_ASSIGN(c, UserListConvert(*exprs[i], std::move(nodes[i]), common));
+    conv.push_back(std::move(c));
   }
-  // The type everything is compared as: the common type when one exists (numbers widen),
-  // else the value's type (temporal vs STRING: the strings are parsed).
-  TypePtr cmp = CommonType(types);
-  if (!cmp) cmp = v.type;
-  if (!cmp) {
-    for (const auto& t : types)
-      if (t) cmp = t;
-  }
-  Node vc = CastTo(std::move(v), cmp, true);
   std::vector<Evaluator> evals;
-  std::vector<Node> all{vc};
-  for (auto& x : items) {
-    Node c = CastTo(std::move(x), cmp, true);
-    evals.push_back(c.eval);
-    all.push_back(std::move(c));
-  }
+  for (size_t i = 1; i < conv.size(); ++i) evals.push_back(conv[i].eval);
   Node n;
   n.type = SqlType::Boolean();
   const bool neg = e.negated;
-  n.eval = [a = vc.eval, evals = std::move(evals), neg](EvalContext& ctx) -> Value {
+  // InListEvaluator.matches: a NULL value or item never matches (no SQL NULL result).
+  n.eval = [a = conv[0].eval, evals = std::move(evals), neg](EvalContext& ctx) -> Value {
     Value x = a(ctx);
-    if (x.IsNull()) return Value();
-    bool saw_null = false;
+    if (x.IsNull()) return Value(neg);
     for (const auto& ev : evals) {
       Value y = ev(ctx);
-      if (y.IsNull()) {
-        saw_null = true;
-        continue;
-      }
-      if (CompareValues(x, y) == 0) return Value(!neg);
+      if (!y.IsNull() && ValuesEqual(x, y)) return Value(!neg);
     }
-    if (saw_null) return Value();
     return Value(neg);
   };
-  return MaybeFold(std::move(n), all);
+  return MaybeFold(std::move(n), conv);
 }
 
 Result<Node> Compiler::Like(const LikeExpr& e) {
@@ -1275,14 +1558,12 @@ Result<Node> Compiler::MapCtor(const MapConstructorExpr& e) {
       if (t) return false;
     return true;
   };
-  for (const auto& t : ktypes)
-    if (!t) return Status::TypeError("Map keys can not be NULL");
+  if (all_null(ktypes)) return Status::TypeError("Cannot construct a map with all NULL keys");
   if (all_null(vtypes))
     return Status::TypeError(
         "Cannot construct a map with all NULL values "
         "(see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may "
         "cast a NULL value to the desired type.");
-  TypePtr kt = CommonType(ktypes), vt = CommonType(vtypes);
   auto list = [](const std::vector<TypePtr>& ts) {
     std::string s;
     for (const auto& t : ts) {
@@ -1291,17 +1572,31 @@ Result<Node> Compiler::MapCtor(const MapConstructorExpr& e) {
     }
     return s;
   };
-  if (!kt)
-    return Status::TypeError("Cannot construct a map with mismatching key types ([" +
-                             list(ktypes) + "]) from expression " + FormatExpression(e) + ".");
-  if (!vt)
-    return Status::TypeError("Cannot construct a map with mismatching value types ([" +
-                             list(vtypes) + "]) from expression " + FormatExpression(e) + ".");
+  // Keys and values each coerce to a common type as a user list (ksqlDB's CoercionUtil):
+  // MAP(k:=v1, 10:='no') has STRING keys ("10") and BOOLEAN values.
+  auto common_of = [&](bool key_side, const std::vector<TypePtr>& types) -> Result<TypePtr> {
+    TypePtr common;
+    for (size_t i = 0; i < e.entries.size(); ++i) {
+      const Expression& x = key_side ? *e.entries[i].first : *e.entries[i].second;
+      coercion_failed_ = false;
+      auto t = UserListCommonType(x, types[i], common);
+      if (!t.ok()) {
+        if (!coercion_failed_) return t.status();
+        return Status::TypeError(std::string("Cannot construct a map with mismatching ") +
+                                 (key_side ? "key" : "value") + " types ([" + list(types) +
+                                 "]) from expression " + FormatExpression(e) + ".");
+      }
+      common = t.value();
+    }
+    return common;
+  };
+  SLUICE_ASSIGN(kt, common_of(true, ktypes));
+  SLUICE_ASSIGN(vt, common_of(false, vtypes));
   std::vector<std::pair<Evaluator, Evaluator>> evals;
   std::vector<Node> all;
   for (size_t i = 0; i < keys.size(); ++i) {
-    Node k = CastTo(std::move(keys[i]), kt);
-    Node v = CastTo(std::move(values[i]), vt);
+    SLUICE_ASSIGN(k, UserListConvert(*e.entries[i].first, std::move(keys[i]), kt));
+    SLUICE_ASSIGN(v, UserListConvert(*e.entries[i].second, std::move(values[i]), vt));
     evals.emplace_back(k.eval, v.eval);
     all.push_back(std::move(k));
     all.push_back(std::move(v));
@@ -1420,7 +1715,15 @@ Result<CompiledExpression> ExpressionCompiler::Compile(const Expression& expr,
   auto n = c.Compile(expr);
   if (!n.ok()) return n.status();
   CompiledExpression out;
-  out.eval = std::move(n->eval);
+  out.eval = [e = std::move(n->eval)](EvalContext& ctx) -> Value {
+    ctx.aborted = false;
+    Value v = e(ctx);
+    if (ctx.aborted) {
+      ctx.aborted = false;
+      return Value();
+    }
+    return v;
+  };
   out.type = n->type;
   out.lambda_slots = c.slots();
   return out;
@@ -1431,6 +1734,124 @@ Result<TypePtr> ExpressionCompiler::TypeOf(const Expression& expr, const ColumnS
   auto n = c.Compile(expr);
   if (!n.ok()) return n.status();
   return n->type;
+}
+
+namespace {
+const FunctionCallExpr* FindTableCall(const Expression& e, const FunctionRegistry& registry) {
+  auto any = [&](std::initializer_list<const ExprPtr*> children) -> const FunctionCallExpr* {
+    for (const ExprPtr* c : children)
+      if (*c)
+        if (const FunctionCallExpr* f = FindTableCall(**c, registry)) return f;
+    return nullptr;
+  };
+  auto list = [&](const std::vector<ExprPtr>& children) -> const FunctionCallExpr* {
+    for (const auto& c : children)
+      if (c)
+        if (const FunctionCallExpr* f = FindTableCall(*c, registry)) return f;
+    return nullptr;
+  };
+  switch (e.kind) {
+    case ExprKind::kLiteral:
+    case ExprKind::kColumnRef:
+    case ExprKind::kLambda:
+      return nullptr;
+    case ExprKind::kFunctionCall: {
+      const auto& f = static_cast<const FunctionCallExpr&>(e);
+      const FunctionInfo* info = registry.Find(f.name);
+      if (info && info->is_table_function) return &f;
+      return list(f.args);
+    }
+    case ExprKind::kDereference: return any({&static_cast<const DereferenceExpr&>(e).base});
+    case ExprKind::kSubscript: {
+      const auto& x = static_cast<const SubscriptExpr&>(e);
+      return any({&x.base, &x.index});
+    }
+    case ExprKind::kArithmeticUnary:
+      return any({&static_cast<const ArithmeticUnaryExpr&>(e).operand});
+    case ExprKind::kArithmeticBinary: {
+      const auto& x = static_cast<const ArithmeticBinaryExpr&>(e);
+      return any({&x.left, &x.right});
+    }
+    case ExprKind::kComparison: {
+      const auto& x = static_cast<const ComparisonExpr&>(e);
+      return any({&x.left, &x.right});
+    }
+    case ExprKind::kLogicalBinary: {
+      const auto& x = static_cast<const LogicalBinaryExpr&>(e);
+      return any({&x.left, &x.right});
+    }
+    case ExprKind::kNot: return any({&static_cast<const NotExpr&>(e).operand});
+    case ExprKind::kIsNull: return any({&static_cast<const IsNullExpr&>(e).operand});
+    case ExprKind::kIsDistinctFrom: {
+      const auto& x = static_cast<const IsDistinctFromExpr&>(e);
+      return any({&x.left, &x.right});
+    }
+    case ExprKind::kBetween: {
+      const auto& x = static_cast<const BetweenExpr&>(e);
+      return any({&x.value, &x.lower, &x.upper});
+    }
+    case ExprKind::kInList: {
+      const auto& x = static_cast<const InListExpr&>(e);
+      if (const FunctionCallExpr* f = any({&x.value})) return f;
+      return list(x.list);
+    }
+    case ExprKind::kLike: {
+      const auto& x = static_cast<const LikeExpr&>(e);
+      return any({&x.value, &x.pattern});
+    }
+    case ExprKind::kSearchedCase: {
+      const auto& x = static_cast<const SearchedCaseExpr&>(e);
+      for (const auto& w : x.whens)
+        if (const FunctionCallExpr* f = any({&w.condition, &w.result})) return f;
+      return any({&x.else_result});
+    }
+    case ExprKind::kSimpleCase: {
+      const auto& x = static_cast<const SimpleCaseExpr&>(e);
+      if (const FunctionCallExpr* f = any({&x.operand})) return f;
+      for (const auto& w : x.whens)
+        if (const FunctionCallExpr* f = any({&w.condition, &w.result})) return f;
+      return any({&x.else_result});
+    }
+    case ExprKind::kCast: return any({&static_cast<const CastExpr&>(e).operand});
+    case ExprKind::kArrayConstructor:
+      return list(static_cast<const ArrayConstructorExpr&>(e).items);
+    case ExprKind::kMapConstructor:
+      for (const auto& [k, v] : static_cast<const MapConstructorExpr&>(e).entries)
+        if (const FunctionCallExpr* f = any({&k, &v})) return f;
+      return nullptr;
+    case ExprKind::kStructConstructor:
+      for (const auto& [name, v] : static_cast<const StructConstructorExpr&>(e).fields)
+        if (const FunctionCallExpr* f = any({&v})) return f;
+      return nullptr;
+  }
+  return nullptr;
+}
+}  // namespace
+
+const FunctionCallExpr* ExpressionCompiler::FindTableFunctionCall(const Expression& expr) const {
+  return FindTableCall(expr, registry_);
+}
+
+Result<CompiledExpression> ExpressionCompiler::CompileWithTableFunctionSlot(
+    const Expression& expr, const FunctionCallExpr& call, int row_index, TypePtr element_type,
+    const ColumnScope& scope) const {
+  Compiler c(registry_, custom_types_, scope);
+  c.SetTableFunctionSlot(&call, row_index, std::move(element_type));
+  auto n = c.Compile(expr);
+  if (!n.ok()) return n.status();
+  CompiledExpression out;
+  out.eval = [e = std::move(n->eval)](EvalContext& ctx) -> Value {
+    ctx.aborted = false;
+    Value v = e(ctx);
+    if (ctx.aborted) {
+      ctx.aborted = false;
+      return Value();
+    }
+    return v;
+  };
+  out.type = n->type;
+  out.lambda_slots = c.slots();
+  return out;
 }
 
 Result<CompiledTableFunction> ExpressionCompiler::CompileTableFunction(

@@ -20,8 +20,16 @@ struct EvalContext {
   std::vector<Value> lambda_values;  // slots for lambda parameters (sized by the compiler)
   std::string error;                 // first error of this record (UDF failure, bad cast...),
                                      // for the processing log; the caller clears it
+  // Set when evaluation hits what would throw in ksqlDB's generated code (arithmetic on a NULL
+  // operand: Java unboxing): the compiled expression as a whole then yields NULL. Reset by the
+  // top-level evaluator of every CompiledExpression.
+  bool aborted = false;
   void ReportError(const std::string& message) {
     if (error.empty()) error = message;
+  }
+  void Abort(const std::string& message) {
+    ReportError(message);
+    aborted = true;
   }
 };
 
@@ -80,6 +88,20 @@ class ExpressionCompiler {
   // SELECT list"). Error if `call` names a scalar function.
   Result<CompiledTableFunction> CompileTableFunction(const FunctionCallExpr& call,
                                                      const ColumnScope& scope) const;
+
+  // Table functions nested inside a SELECT item: EXPLODE(A)->F1, EXPLODE(M)['k'],
+  // ABS(EXPLODE(A)), CAST(EXPLODE(A) AS STRING). FindTableFunctionCall returns the first table
+  // function call in `expr` (`expr` itself, or any sub-expression: dereference base,
+  // subscript, function and constructor arguments, operands; lambda bodies excluded), nullptr
+  // if there is none. The flat-map operator then compiles the call with CompileTableFunction,
+  // stores each value it produces at input row position `row_index`, and evaluates the item
+  // compiled by CompileWithTableFunctionSlot: Compile() in which that call node (by identity)
+  // reads `row_index`, typed `element_type` (the CompiledTableFunction's).
+  const FunctionCallExpr* FindTableFunctionCall(const Expression& expr) const;
+  Result<CompiledExpression> CompileWithTableFunctionSlot(const Expression& expr,
+                                                          const FunctionCallExpr& call,
+                                                          int row_index, TypePtr element_type,
+                                                          const ColumnScope& scope) const;
 
  private:
   const FunctionRegistry& registry_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <limits>
 
 namespace sluice {
@@ -740,6 +741,7 @@ std::shared_ptr<LiteralExpr> AstBuilder::BuildNumber(P::NumberContext* ctx) {
   } else if (dynamic_cast<P::FloatLiteralContext*>(ctx)) {
     e->literal_kind = LiteralExpr::Kind::kDouble;
     e->value = Value(std::strtod(e->text.c_str(), nullptr));
+    if (std::isinf(e->value.AsDouble())) throw BuildError{Pos(ctx), "Number overflows DOUBLE: " + e->text};
   } else {
     // DECIMAL literal: scale = digits after the point, precision = significant digits, at
     // least the scale (BigDecimal's rules, as ksqlDB types `1.50` as DECIMAL(3, 2)).

@@ -1,5 +1,7 @@
 #include "engine/runtime/engine.h"
 
+#include <spdlog/spdlog.h>
+
 #include "engine/analyzer/query_analyzer.h"
 #include "engine/expr/cast.h"
 #include "engine/expr/function_catalog.h"
@@ -161,8 +163,11 @@ Status Engine::InsertIntoStatement(const InsertInto& stmt) {
 
 Status Engine::StartQuery(std::string id, const std::string& text, QueryPlan plan) {
   plan.query_id = id;
+  const std::string source = plan.source->name, source_topic = plan.source->topic;
+  const std::string sink = plan.sink->name, sink_topic = plan.sink->topic;
   auto task = QueryTask::Create(std::move(plan));
   if (!task.ok()) return task.status();
+  spdlog::info("query {} started: {} (topic {}) -> {} (topic {})", id, source, source_topic, sink, sink_topic);
   queries_.push_back({std::move(id), text, std::move(*task)});
   return Status::OK();
 }
@@ -283,7 +288,9 @@ Status Engine::ProduceAt(KafkaRecord record, int depth) {
   for (auto& q : queries_) {
     if (q.task->plan().source->topic != record.topic) continue;
     outputs.clear();
+    const size_t logged = processing_log_.size();
     q.task->Process(record, &outputs, &processing_log_);
+    for (size_t i = logged; i < processing_log_.size(); ++i) spdlog::warn("processing log: {}", processing_log_[i]);
     for (auto& out : outputs) SLUICE_RETURN_IF_ERROR(ProduceAt(std::move(out), depth + 1));
   }
   return Status::OK();

@@ -1,6 +1,5 @@
 // Row -> DELIMITED payload, quoting like commons-csv's MINIMAL mode (ksqlDB's printer) so that
-// ksqlDB and Sluice read each other's output: a field is quoted when it holds the delimiter,
-// a quote or a line break, starts with a character up to '#', or ends with a space.
+// ksqlDB and Sluice read each other's output (rules at NeedsQuotes).
 #include <charconv>
 
 #include "engine/serde/serde_factories.h"
@@ -27,6 +26,9 @@ class DelimitedSerializer final : public RowSerializer {
   }
 
  private:
+  // Every non-NULL value is rendered to text first and then quoted by the same rule, as
+  // commons-csv quotes value.toString() whatever the value's type (so a negative number as
+  // the first field of a record is quoted).
   Status AppendField(const Value& v, bool first, std::string* out) {
     if (v.IsNull()) return Status::OK();  // NULL is the empty field
     if (v.IsString()) {
@@ -36,28 +38,43 @@ class DelimitedSerializer final : public RowSerializer {
     if (v.IsArray() || v.IsMap() || v.IsStruct())
       return Status::SerdeError("The 'DELIMITED' format does not support type '" +
                                 std::string(v.IsArray() ? "ARRAY" : v.IsMap() ? "MAP" : "STRUCT") + "'");
+    text_.clear();
     char buf[32];
     if (v.IsInt() || v.IsBigint() || v.IsDate() || v.IsTime() || v.IsTimestamp()) {
       int64_t n = v.IsDate() ? v.AsDate().days : v.IsTime() ? v.AsTime().millis
                 : v.IsTimestamp() ? v.AsTimestamp().millis : v.ToInt64();
       auto res = std::to_chars(buf, buf + sizeof buf, n);
-      out->append(buf, res.ptr - buf);
+      text_.append(buf, res.ptr - buf);
     } else if (v.IsDouble()) {
-      AppendJavaDouble(v.AsDouble(), out);
+      AppendJavaDouble(v.AsDouble(), &text_);
     } else if (v.IsDecimal()) {
-      out->append(v.AsDecimal().ToString());
+      text_.append(v.AsDecimal().ToString());
     } else if (v.IsBool()) {
-      out->append(v.AsBool() ? "true" : "false");
+      text_.append(v.AsBool() ? "true" : "false");
     } else if (v.IsBytes()) {
-      AppendBase64(v.AsBytes().data, out);
+      AppendBase64(v.AsBytes().data, &text_);
     }
+    AppendText(text_, first, out);
     return Status::OK();
   }
 
+  static bool IsAsciiAlnum(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+  }
+
+  // commons-csv's QuoteMode.MINIMAL (CSVPrinter.printAndQuote), applied in this order:
+  //   - an empty value is quoted only as the first of a record (else the record would read
+  //     back as an empty line);
+  //   - the first value of a record is quoted when its first character is not an ASCII letter
+  //     or digit ("-10", " x", "é");
+  //   - any value is quoted when its first character is <= '#' (the comment character);
+  //   - ... or when it holds a line break, the quote character or the delimiter;
+  //   - ... or when its last character is <= ' '.
   bool NeedsQuotes(std::string_view s, bool first) const {
-    if (s.empty()) return first;  // a lone empty first field would read back as no record
+    if (s.empty()) return first;
     unsigned char c0 = static_cast<unsigned char>(s[0]);
-    if (c0 <= '#' || (first && c0 > 0x7E)) return true;
+    if (first && !IsAsciiAlnum(c0)) return true;
+    if (c0 <= '#') return true;
     for (char c : s)
       if (c == delim_ || c == '"' || c == '\n' || c == '\r') return true;
     return static_cast<unsigned char>(s.back()) <= ' ';
@@ -75,6 +92,7 @@ class DelimitedSerializer final : public RowSerializer {
 
   std::vector<Column> columns_;
   char delim_;
+  std::string text_;  // scratch: the current non-string field's text
 };
 }  // namespace
 

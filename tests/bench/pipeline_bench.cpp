@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "engine/runtime/test_driver.h"
 
 using namespace sluice;
@@ -102,6 +104,7 @@ void Report(const char* name, const Input& input, double seconds, double baselin
 }  // namespace
 
 int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::off);
   int n = 1'000'000;
   for (int i = 1; i < argc; ++i)
     if (std::string(argv[i]) == "--records" && i + 1 < argc) n = std::atoi(argv[++i]);

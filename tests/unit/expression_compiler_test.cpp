@@ -204,16 +204,92 @@ TEST_CASE("between and in", "[compiler]") {
   CHECK(IsTrue(V("I IN (1, 7)")));
   CHECK(IsFalse(V("I IN (1, 2)")));
   CHECK(IsTrue(V("I NOT IN (1, 2)")));
-  CHECK(V("I IN (1, NULL)").IsNull());
+  // ksqlDB's InListEvaluator: NULLs never match and IN never yields NULL.
+  CHECK(IsFalse(V("I IN (1, NULL)")));
   CHECK(IsTrue(V("I IN (NULL, 7)")));
-  CHECK(V("NI IN (1, 2)").IsNull());
+  CHECK(IsFalse(V("NI IN (1, 2)")));
+  CHECK(IsTrue(V("NI NOT IN (1, 2)")));
   CHECK(IsTrue(V("L IN (1, 100)")));
   CHECK(IsTrue(V("I IN ('7')")));
   CHECK(IsTrue(V("ARR IN (ARRAY['1', '2', '3'])")));
   CHECK(Err("I IN (1, '10 - not a number')") ==
-        "invalid input syntax for type INTEGER: \"10 - not a number\"");
+        "invalid input syntax for type INTEGER: \"10 - not a number\".");
   CHECK(Err("I IN (1, true)") ==
         "operator does not exist: INTEGER = BOOLEAN (true)\nHint: You might need to add explicit type casts.");
+}
+
+TEST_CASE("IN lists coerce like ksqlDB's CoercionUtil", "[compiler]") {
+  // STRING literals parse as numbers, widening the common type as needed.
+  CHECK(IsTrue(V("I IN (1, '7.000')")));
+  CHECK(IsFalse(V("I IN ('7.5')")));
+  CHECK(IsTrue(V("I IN (2.0, 7.00)")));
+  CHECK(IsFalse(V("I IN (7.10)")));
+  CHECK(IsFalse(V("I IN ('2147483648')")));
+  CHECK(IsTrue(V("L IN ('100')")));
+  CHECK(IsTrue(V("D IN ('2.50')")));
+  // Booleans: case-insensitive prefixes of true/yes/false/no.
+  CHECK(IsTrue(V("B IN ('tr')")));
+  CHECK(IsTrue(V("B IN ('Y')")));
+  CHECK(IsFalse(V("B IN ('FaL', 'n')")));
+  CHECK(Err("B IN (true, 'Not a boolean')") ==
+        "invalid input syntax for type BOOLEAN: \"Not a boolean\".");
+  // Other literals render as STRING next to a STRING value, as written.
+  CHECK(IsTrue(V("'true' IN (true)")));
+  CHECK(IsTrue(V("'10.30' IN (10.30)")));
+  CHECK(IsFalse(V("'10.3' IN (10.30)")));
+  CHECK(IsTrue(V("S IN (10, 'hello')")));
+  CHECK_THAT(Err("S IN (10, D)"), Catch::Contains("operator does not exist: STRING = DOUBLE (D)"));
+  // Constructors: maps by key, structs by field name (the union of the fields).
+  CHECK(IsTrue(V("M IN (MAP('b' := 2, 'a' := 1))")));
+  CHECK(IsFalse(V("M IN (MAP('a' := 1, 'c' := 2))")));
+  CHECK(IsTrue(V("M IN (MAP('a' := '1', 'b' := 2))")));
+  CHECK(IsTrue(V("ST IN (STRUCT(B := 'x', A := 5))")));
+  CHECK(IsFalse(V("ST IN (STRUCT(A := 5, B := 'x', C := 1))")));
+  CHECK(IsTrue(V("ST IN (STRUCT(A := '5', B := 'x'))")));
+  CHECK(IsTrue(V("STRUCT(A := 5) IN (STRUCT(A := 5, B := CAST(NULL AS STRING)))")));
+  CHECK_THAT(Err("M IN (MAP('a' := B))"),
+             Catch::Contains("operator does not exist: MAP<STRING, INTEGER> = MAP<STRING, BOOLEAN>"));
+  CHECK(Err("M IN (MAP('a' := 'x'))") == "invalid input syntax for type INTEGER: \"x\".");
+}
+
+TEST_CASE("equality of maps and structs", "[compiler]") {
+  CHECK(IsTrue(V("M = MAP('b' := 2, 'a' := 1)")));
+  CHECK(IsFalse(V("M = MAP('a' := 1, 'c' := 2)")));
+  CHECK(IsTrue(V("M <> MAP('a' := 1, 'c' := 2)")));
+  CHECK(IsTrue(V("M IS DISTINCT FROM MAP('a' := 1)")));
+  CHECK(IsTrue(V("M IS NOT DISTINCT FROM MAP('b' := 2, 'a' := 1)")));
+  CHECK(IsTrue(V("ST = STRUCT(A := 5, B := 'x')")));
+  CHECK(IsFalse(V("ST = STRUCT(A := 6, B := 'x')")));
+  CHECK(IsTrue(V("CASE M WHEN MAP('b' := 2, 'a' := 1) THEN true ELSE false END")));
+}
+
+TEST_CASE("arithmetic on NULL makes the whole expression NULL", "[compiler]") {
+  // ksqlDB's generated code throws on unboxing a NULL operand; the expression yields NULL.
+  auto e = Eval("COALESCE(NI + 1, 5)");
+  CHECK(e.value.IsNull());
+  CHECK_FALSE(e.error.empty());
+  CHECK(V("TRANSFORM(ARRAY[1, CAST(NULL AS INTEGER)], x => x + 5)").IsNull());
+  CHECK(V("TRANSFORM(ARRAY[1, 2], x => x + 5)") ==
+        Value::Array({Value(int32_t{6}), Value(int32_t{7})}));
+  CHECK(V("COALESCE(NI, 5) + 1") == Value(int32_t{6}));
+  CHECK(V("-NI").IsNull());
+}
+
+TEST_CASE("map constructor coerces keys and values as a list", "[compiler]") {
+  CHECK(T("MAP(S := B, 10 := 'no')") == "MAP<STRING, BOOLEAN>");
+  CHECK(V("MAP(S := B, 10 := 'no')") ==
+        Value::Map({{Value("hello"), Value(true)}, {Value("10"), Value(false)}}));
+  CHECK(V("MAP('a' := I, NULL := I)") ==
+        Value::Map({{Value("a"), Value(int32_t{7})}, {Value(), Value(int32_t{7})}}));
+  CHECK(Err("MAP(NULL := I)") == "Cannot construct a map with all NULL keys");
+  CHECK(Err("MAP(S := I, 'k' := 'hello')") == "invalid input syntax for type INTEGER: \"hello\".");
+}
+
+TEST_CASE("GREATEST and LEAST parse STRING arguments next to temporal ones", "[compiler]") {
+  CHECK(T("LEAST(TS, '1970-01-01')") == "TIMESTAMP");
+  CHECK(V("LEAST(TS, '1970-01-01')") == Value(Timestamp{0}));
+  CHECK(V("GREATEST(TS, NULL, '1970-01-01')") == Value(Timestamp{1000}));
+  CHECK(V("LEAST(CAST(NULL AS DATE), '2022-06-14')") == Value(Date{19157}));
 }
 
 TEST_CASE("like", "[compiler]") {
@@ -330,10 +406,11 @@ TEST_CASE("constructors", "[compiler]") {
   CHECK(V("STRUCT(X := I, Y := S)->Y") == Value("hello"));
   CHECK(T("ARRAY[STRUCT(X := 1), STRUCT(Y := L)]") == "ARRAY<STRUCT<X INTEGER, Y BIGINT>>");
   CHECK_THAT(Err("ARRAY[1, true]"), Catch::StartsWith("Cannot construct an array with mismatching types"));
-  CHECK_THAT(Err("MAP('a' := 1, 'b' := 'x')"), Catch::Contains("mismatching value types"));
+  CHECK(Err("MAP('a' := 1, 'b' := 'x')") == "invalid input syntax for type INTEGER: \"x\".");
+  CHECK_THAT(Err("MAP('a' := 1, 'b' := B)"), Catch::Contains("mismatching value types"));
   CHECK(Str("ARRAY[1, '2']") == "[1, 2]");
   CHECK(T("ARRAY[1, '2']") == "ARRAY<INTEGER>");
-  CHECK(Err("MAP(NULL := 1)") == "Map keys can not be NULL");
+  CHECK(Err("MAP(NULL := 1)") == "Cannot construct a map with all NULL keys");
   CHECK_THAT(Err("ARRAY[NULL]"), Catch::StartsWith("Cannot construct an array with all NULL elements"));
 }
 
@@ -363,6 +440,40 @@ TEST_CASE("table functions", "[compiler]") {
   auto out = tf->eval(ctx);
   REQUIRE(out.size() == 3);
   CHECK(out[2] == Value(int32_t{10}));
+}
+
+TEST_CASE("table functions nested in a select item", "[compiler]") {
+  ExpressionCompiler comp;
+  auto top = ParseExpression("EXPLODE(ARR)");
+  REQUIRE(top.ok());
+  CHECK(comp.FindTableFunctionCall(**top) == (*top).get());
+  auto none = ParseExpression("ABS(I) + ARR[1]");
+  REQUIRE(none.ok());
+  CHECK(comp.FindTableFunctionCall(**none) == nullptr);
+
+  // EXPLODE(...)->A + 1: the call's value is read from a row position.
+  auto e = ParseExpression("EXPLODE(ARRAY[ST, ST])->A + 1");
+  REQUIRE(e.ok());
+  const FunctionCallExpr* call = comp.FindTableFunctionCall(**e);
+  REQUIRE(call != nullptr);
+  CHECK(call->name == "EXPLODE");
+  auto tf = comp.CompileTableFunction(*call, Scope());
+  REQUIRE(tf.ok());
+  Row row = TestRow();
+  const int slot = static_cast<int>(row.size());
+  auto outer = comp.CompileWithTableFunctionSlot(**e, *call, slot, tf->element_type, Scope());
+  REQUIRE(outer.ok());
+  CHECK(outer->type->ToString() == "INTEGER");
+  EvalContext ctx;
+  ctx.row = &row;
+  auto produced = tf->eval(ctx);
+  REQUIRE(produced.size() == 2);
+  row.push_back(produced[0]);
+  CHECK(outer->eval(ctx) == Value(int32_t{6}));
+
+  auto sub = ParseExpression("CAST(EXPLODE(M)['a'] AS STRING)");
+  REQUIRE(sub.ok());
+  CHECK(comp.FindTableFunctionCall(**sub) != nullptr);
 }
 
 TEST_CASE("complex lambdas from the ksqlDB corpus", "[compiler]") {

@@ -45,6 +45,28 @@ TEST_CASE("delimited quoting as commons-csv", "[serde]") {
   CHECK(back == Row{Value(), Value(" lead"), Value("trail ")});
 }
 
+TEST_CASE("delimited quoting follows commons-csv MINIMAL for every type", "[serde]") {
+  std::vector<Column> cols{{"A", SqlType::Integer()}, {"B", SqlType::Integer()},
+                           {"C", SqlType::String()}};
+  auto ser = Ser(Opts(FormatKind::kDelimited), cols);
+  std::string out;
+  // First field of a record: quoted unless it starts with an ASCII letter or digit.
+  REQUIRE(ser->Serialize({Value(int32_t{-10}), Value(int32_t{-5}), Value("-x")}, &out).ok());
+  CHECK(out == "\"-10\",-5,-x");
+  REQUIRE(ser->Serialize({Value(int32_t{10}), Value(), Value("!x")}, &out).ok());
+  CHECK(out == "10,,\"!x\"");  // other fields: quoted when starting with a char <= '#'
+  auto strs = Ser(Opts(FormatKind::kDelimited), {{"S", SqlType::String()}, {"T", SqlType::String()}});
+  REQUIRE(strs->Serialize({Value("_a"), Value("_a")}, &out).ok());
+  CHECK(out == "\"_a\",_a");
+  REQUIRE(strs->Serialize({Value(), Value("x")}, &out).ok());
+  CHECK(out == ",x");  // a NULL first field stays empty
+  auto decs = Ser(Opts(FormatKind::kDelimited), {{"D", SqlType::Decimal(8, 2)}});
+  Decimal d;
+  REQUIRE(Decimal::Parse("-12345.12", 2, &d));
+  REQUIRE(decs->Serialize({Value(d)}, &out).ok());
+  CHECK(out == "\"-12345.12\"");
+}
+
 TEST_CASE("delimited empty field is NULL, custom delimiter, needed columns", "[serde]") {
   std::vector<Column> cols{{"A", SqlType::Integer()}, {"B", SqlType::String()}, {"C", SqlType::Double()}};
   auto de = Deser(Opts(FormatKind::kDelimited, true, '|'), cols, {true, false, true});

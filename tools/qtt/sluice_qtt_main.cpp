@@ -6,6 +6,7 @@
 // Prints one line per case (PASS/FAIL/SKIP <file>::<name>[: reason]) and, last,
 // "N passed, N failed, N skipped". With --expected-passes, exits 1 iff a listed case does not
 // pass; without it, exits 1 iff some case failed.
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -69,6 +70,9 @@ int main(int argc, char** argv) {
     Usage();
     return 2;
   }
+  // The engine logs each query start and each processing-log entry; the per-case lines are
+  // this tool's output, so engine logs show only with -v.
+  spdlog::set_level(opts.verbose ? spdlog::level::info : spdlog::level::off);
   if (opts.jobs < 1) opts.jobs = 1;
   if (opts.timeout_seconds < 1) opts.timeout_seconds = 60;
 

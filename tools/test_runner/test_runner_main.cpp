@@ -6,6 +6,7 @@
 // "timestamp", "window"?}]}) and checks the records written by the queries against the
 // expected outputs ({"outputs": [...]}, same shape), per topic and in order. Prints
 // "Test passed!" (exit 0) or what differs, expected vs actual (exit 1).
+#include <spdlog/spdlog.h>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -23,6 +24,7 @@ void Usage() {
 int main(int argc, char** argv) {
   using namespace sluice::qtt;
   std::string sql_file, input_file, output_file;
+  spdlog::set_level(spdlog::level::warn);  // processing-log entries still show
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {

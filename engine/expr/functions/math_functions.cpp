@@ -6,6 +6,7 @@
 #include <random>
 
 #include "engine/expr/function_registry.h"
+#include "engine/expr/cast.h"
 #include "engine/expr/functions/function_util.h"
 
 namespace sluice {
@@ -215,13 +216,40 @@ TypePtr ResolveExtreme(const Types& t) {
   if (all_same) return first;
   if (all_numeric && any_double) return SqlType::Double();
   if (all_decimal) return SqlType::Decimal(std::min(38, int_digits + scale), scale);
-  return nullptr;
+  // DATE, TIME or TIMESTAMP arguments next to STRING ones (literals such as '2022-06-14'):
+  // the strings are parsed as the temporal type.
+  TypePtr temporal;
+  for (const auto& x : t) {
+    if (!x || x->kind == K::kString) continue;
+    if (x->kind != K::kDate && x->kind != K::kTime && x->kind != K::kTimestamp) return nullptr;
+    if (temporal && temporal->kind != x->kind) return nullptr;
+    temporal = x;
+  }
+  return temporal;
 }
 
 ScalarImpl ExtremeImpl(bool greatest) {
-  return [greatest](const Args& a, const CallContext& ctx, std::string*) -> Value {
+  return [greatest](const Args& a, const CallContext& ctx, std::string* err) -> Value {
     const Value* best = nullptr;
-    for (const auto& v : a) {
+    const TypePtr& ret = ctx.return_type;
+    const bool temporal =
+        ret && (ret->kind == K::kDate || ret->kind == K::kTime || ret->kind == K::kTimestamp);
+    std::vector<Value> parsed;  // STRING arguments of a temporal call, parsed
+    if (temporal) {
+      parsed.reserve(a.size());
+      for (const auto& v : a) {
+        if (!v.IsString()) continue;
+        std::string e;
+        parsed.push_back(CastValue(v, *SqlType::String(), *ret, &e));
+        if (!e.empty() || parsed.back().IsNull()) {
+          if (err) *err = e.empty() ? "Failed to parse " + v.AsString() + " as " + ret->ToString() : e;
+          return Value();
+        }
+      }
+    }
+    size_t next_parsed = 0;
+    for (const auto& arg : a) {
+      const Value& v = temporal && arg.IsString() ? parsed[next_parsed++] : arg;
       if (v.IsNull()) continue;
       if (!best || (greatest ? CompareValues(v, *best) > 0 : CompareValues(v, *best) < 0)) best = &v;
     }
