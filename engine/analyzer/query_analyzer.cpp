@@ -72,7 +72,20 @@ struct ProjectionItem {
   ExprPtr expr;
   bool from_star = false;
   bool aliased = false;
+  // A table function nested in the item (EXPLODE(A)->F): the call and the row slot that
+  // holds the element being emitted.
+  const FunctionCallExpr* table_function = nullptr;
+  int table_function_slot = -1;
+  TypePtr table_function_type;
 };
+
+ProjectionItem Item(std::string name, ExprPtr expr, bool from_star) {
+  ProjectionItem item;
+  item.name = std::move(name);
+  item.expr = std::move(expr);
+  item.from_star = from_star;
+  return item;
+}
 
 ExprPtr ColumnRef(const std::string& name) {
   auto c = std::make_shared<ColumnRefExpr>();
@@ -120,7 +133,7 @@ Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCo
       if (!item.qualifier.empty() && item.qualifier != source.name && item.qualifier != q.from.alias)
         return Status::InvalidArgument("'" + item.qualifier + "' is not a valid stream/table name or alias.");
       for (const auto& c : source.columns)
-        items->push_back({c.name, ColumnRef(c.name), true, false});
+        items->push_back(Item(c.name, ColumnRef(c.name), /*from_star=*/true));
       continue;
     }
     if (item.kind == SelectItem::Kind::kStructAll) {
@@ -132,7 +145,7 @@ Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCo
         auto d = std::make_shared<DereferenceExpr>();
         d->base = item.expression;
         d->field = f.name;
-        items->push_back({f.name, d, false, false});
+        items->push_back(Item(f.name, d, /*from_star=*/false));
       }
       continue;
     }
@@ -244,7 +257,7 @@ Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::str
       std::string name = p->kind == ExprKind::kColumnRef     ? text
                          : p->kind == ExprKind::kDereference ? static_cast<const DereferenceExpr&>(*p).field
                                                              : "KSQL_COL_" + std::to_string(generated++);
-      keys->push_back({name, p, false, false});
+      keys->push_back(Item(name, p, /*from_star=*/false));
       continue;
     }
     used[matches[0]] = true;
@@ -262,7 +275,11 @@ Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::str
 
 Result<OutputColumn> CompileColumn(const ProjectionItem& item, const ExpressionCompiler& compiler,
                                    const ColumnScope& scope, const char* clause) {
-  auto compiled = compiler.Compile(*item.expr, scope);
+  auto compiled = item.table_function
+                      ? compiler.CompileWithTableFunctionSlot(*item.expr, *item.table_function,
+                                                              item.table_function_slot,
+                                                              item.table_function_type, scope)
+                      : compiler.Compile(*item.expr, scope);
   if (!compiled.ok()) {
     const std::string& m = compiled.status().message();
     if (m.rfind("column '", 0) == 0) return Status::InvalidArgument(std::string(clause) + " " + m);
@@ -385,6 +402,7 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
 
   QueryPlan plan;
   plan.source = source;
+  plan.repartitioned = q.has_partition_by;
   plan.source_column_count = static_cast<int>(source->columns.size());
   plan.rowtime_index = plan.source_column_count;
   plan.rowpartition_index = plan.source_column_count + 1;
@@ -412,23 +430,29 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
   std::vector<ProjectionItem> items;
   SLUICE_RETURN_IF_ERROR(ExpandSelect(q, *source, compiler, scope, &items));
 
-  // Table functions at the top of a SELECT item: compiled separately; the item then reads
-  // the element from its slot in the row.
+  // Table functions in SELECT items (EXPLODE(A), EXPLODE(A)->F): each call is compiled on
+  // its own; the flat-map step stores each element it emits in a row slot, which the item
+  // reads. A whole-item call becomes a plain reference to its slot.
   for (auto& item : items) {
-    if (item.expr->kind != ExprKind::kFunctionCall) continue;
-    auto& call = static_cast<const FunctionCallExpr&>(*item.expr);
-    const FunctionInfo* info = FunctionRegistry::Builtins().Find(call.name);
-    if (!info || !info->is_table_function) continue;
+    const FunctionCallExpr* call = compiler.FindTableFunctionCall(*item.expr);
+    if (!call) continue;
     if (source->kind == SourceKind::kTable)
       return Status::InvalidArgument("Table source is not supported with table functions");
-    auto tf = compiler.CompileTableFunction(call, scope);
+    auto tf = compiler.CompileTableFunction(*call, scope);
     if (!tf.ok()) return tf.status();
     const int slot = plan.row_width++;
     plan.table_function_slots.push_back(slot);
-    auto slot_ref = std::make_shared<ColumnRefExpr>();
-    slot_ref->name = "$TF" + std::to_string(slot);
+    TypePtr element_type = tf->element_type;
     plan.table_functions.push_back(std::move(*tf));
-    item.expr = slot_ref;
+    if (call == item.expr.get()) {
+      auto slot_ref = std::make_shared<ColumnRefExpr>();
+      slot_ref->name = "$TF" + std::to_string(slot);
+      item.expr = slot_ref;
+    } else {
+      item.table_function = call;
+      item.table_function_slot = slot;
+      item.table_function_type = element_type;
+    }
   }
   // Slot references resolve through this scope; everything else through the source's.
   class SlotScope : public ColumnScope {

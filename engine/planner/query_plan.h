@@ -36,6 +36,9 @@ struct QueryPlan {
   std::vector<OutputColumn> key_columns;    // in sink key order
   std::vector<OutputColumn> value_columns;  // in sink value order
 
+  bool repartitioned = false;  // PARTITION BY: the key is computed, not copied from the source
+  bool fail_on_invalid_timestamp = false;  // ksql.timestamp.throw.on.invalid
+
   int sink_timestamp_column = -1;  // index into value_columns of the sink's TIMESTAMP column
   std::string sink_timestamp_format;
 };

@@ -163,6 +163,8 @@ Status Engine::InsertIntoStatement(const InsertInto& stmt) {
 
 Status Engine::StartQuery(std::string id, const std::string& text, QueryPlan plan) {
   plan.query_id = id;
+  if (auto it = properties_.find("ksql.timestamp.throw.on.invalid"); it != properties_.end())
+    plan.fail_on_invalid_timestamp = it->second == "true";
   const std::string source = plan.source->name, source_topic = plan.source->topic;
   const std::string sink = plan.sink->name, sink_topic = plan.sink->topic;
   auto task = QueryTask::Create(std::move(plan));
@@ -289,7 +291,11 @@ Status Engine::ProduceAt(KafkaRecord record, int depth) {
     if (q.task->plan().source->topic != record.topic) continue;
     outputs.clear();
     const size_t logged = processing_log_.size();
-    q.task->Process(record, &outputs, &processing_log_);
+    Status failed = q.task->Process(record, &outputs, &processing_log_);
+    if (!failed.ok()) {
+      spdlog::error("query {} failed: {}", q.id, failed.message());
+      return failed;
+    }
     for (size_t i = logged; i < processing_log_.size(); ++i) spdlog::warn("processing log: {}", processing_log_[i]);
     for (auto& out : outputs) SLUICE_RETURN_IF_ERROR(ProduceAt(std::move(out), depth + 1));
   }

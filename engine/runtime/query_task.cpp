@@ -115,23 +115,26 @@ bool QueryTask::ExtractTimestamp(int64_t* ts, std::string* error) {
   return true;
 }
 
-void QueryTask::Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
-                        std::vector<std::string>* log) {
+Status QueryTask::Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
+                          std::vector<std::string>* log) {
   std::string error;
   if (!Decode(in, &error)) {
     log->push_back(LogEntry(in, error));
-    return;
+    return Status::OK();
   }
   const bool null_value = !in.value.has_value() ||
                           (in.value && value_row_.empty() && !plan_.source->ValueColumns().empty());
   int64_t ts = in.timestamp;
   if (!null_value && !ExtractTimestamp(&ts, &error)) {
+    if (plan_.fail_on_invalid_timestamp)
+      return Status::RuntimeError("Fatal user code error in TimestampExtractor callback for record: " +
+                                  LogEntry(in, error));
     log->push_back(LogEntry(in, error));
-    return;
+    return Status::OK();
   }
   if (ts < 0) {
     log->push_back(LogEntry(in, "Skipping record with invalid (negative) timestamp " + std::to_string(ts)));
-    return;
+    return Status::OK();
   }
   if (null_value) {
     // A record without a value has no value columns and no pseudo columns either (ksqlDB
@@ -146,26 +149,26 @@ void QueryTask::Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
   if (table && !key_positions_.empty() && !in.key) {
     // A table row needs its PRIMARY KEY: without one it cannot be stored or updated.
     log->push_back(LogEntry(in, "Skipping record with a null key for table " + plan_.source->name));
-    return;
+    return Status::OK();
   }
   if (null_value) {
     // A stream record without a value passes through (key re-computed) unless filtered; a
     // table tombstone deletes the row downstream too.
     if (table) EmitTombstone(in, ts, out, log);
     else if (!plan_.where) EmitProjected(in, ts, true, out, log);
-    return;
+    return Status::OK();
   }
   if (plan_.where) {
     Value keep = plan_.where->eval(ctx_);
     if (!ctx_.error.empty()) log->push_back(LogEntry(in, "Error evaluating WHERE: " + ctx_.error));
     if (keep.IsNull() || !keep.AsBool()) {
       if (table) EmitTombstone(in, ts, out, log);  // the row no longer matches: delete it
-      return;
+      return Status::OK();
     }
   }
   if (plan_.table_functions.empty()) {
     EmitProjected(in, ts, false, out, log);
-    return;
+    return Status::OK();
   }
   // Table functions: as many output rows as the longest result; shorter ones pad with NULL.
   std::vector<std::vector<Value>> produced;
@@ -180,6 +183,7 @@ void QueryTask::Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
       row_[plan_.table_function_slots[t]] = r < produced[t].size() ? produced[t][r] : Value();
     EmitProjected(in, ts, false, out, log);
   }
+  return Status::OK();
 }
 
 void QueryTask::EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value,
@@ -205,7 +209,14 @@ void QueryTask::EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value
         std::string err;
         auto format = jtime::DateTimeFormat::Get(plan_.sink_timestamp_format, &err);
         int64_t parsed = 0;
-        if (format && format->ParseInstant(t.AsString(), *jtime::TimeZone::Utc(), &parsed, &err)) rec.timestamp = parsed;
+        if (!format || !format->ParseInstant(t.AsString(), *jtime::TimeZone::Utc(), &parsed, &err)) {
+          log->push_back(LogEntry(in, "Skipping record: cannot parse its output timestamp: " + err));
+          return;
+        }
+        rec.timestamp = parsed;
+      } else {
+        log->push_back(LogEntry(in, "Skipping record with a null output timestamp"));
+        return;
       }
     }
   }
@@ -217,10 +228,11 @@ void QueryTask::EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value
     return;
   }
   std::string bytes;
-  // A single NULL key column is a null key; so is an all-NULL DELIMITED key (it would be
-  // an empty line). JSON keeps {"A":null,"B":null} for several columns, as ksqlDB does.
+  // A record without a key keeps having none unless PARTITION BY computes one; a single
+  // NULL key column is a null key too. A computed key of several columns stays a record of
+  // NULLs ({"A":null,"B":null}), as ksqlDB writes it.
   const bool all_null = std::all_of(out_key_.begin(), out_key_.end(), [](const Value& v) { return v.IsNull(); });
-  const bool null_key = all_null && (out_key_.size() == 1 || plan_.sink->key_format.kind == FormatKind::kDelimited);
+  const bool null_key = (all_null && out_key_.size() == 1) || (!in.key && !plan_.repartitioned);
   if (!plan_.key_columns.empty() && !null_key && !key_out_->IsNullPayload(out_key_)) {
     Status s = key_out_->Serialize(out_key_, &bytes);
     if (!s.ok()) {

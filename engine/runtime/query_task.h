@@ -22,9 +22,11 @@ class QueryTask {
   static Result<std::unique_ptr<QueryTask>> Create(QueryPlan plan);
 
   const QueryPlan& plan() const { return plan_; }
-  // Appends the records this input produces to *out; problems go to *processing_log.
-  void Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
-               std::vector<std::string>* processing_log);
+  // Appends the records this input produces to *out; problems with a record go to
+  // *processing_log and the query goes on. An error Status means the query must stop (a bad
+  // timestamp with ksql.timestamp.throw.on.invalid set).
+  Status Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
+                 std::vector<std::string>* processing_log);
 
  private:
   explicit QueryTask(QueryPlan plan) : plan_(std::move(plan)) {}
