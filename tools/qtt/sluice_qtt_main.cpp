@@ -26,6 +26,12 @@ void Usage() {
                "                  [--expected-passes FILE] [--write-passes FILE] FILE_OR_DIR...\n";
 }
 
+// Case names may end in spaces; list files cannot keep them, so ids compare trimmed.
+std::string TrimRight(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  return s;
+}
+
 bool ReadList(const std::string& path, std::vector<std::string>* out) {
   std::ifstream in(path);
   if (!in) return false;
@@ -98,7 +104,7 @@ int main(int argc, char** argv) {
     switch (r.outcome) {
       case Outcome::kPass:
         ++passed;
-        passes.insert(id);
+        passes.insert(TrimRight(id));
         std::cout << "PASS " << id << "\n";
         break;
       case Outcome::kFail:
@@ -131,7 +137,7 @@ int main(int argc, char** argv) {
   int exit_code = failed > 0 ? 1 : 0;
   if (!expected_passes.empty()) {
     std::set<std::string> run_ids;
-    for (const auto& c : cases) run_ids.insert(CaseId(c));
+    for (const auto& c : cases) run_ids.insert(TrimRight(CaseId(c)));
     std::vector<std::string> regressions;
     std::set<std::string> listed;
     for (const auto& id : expected) {
