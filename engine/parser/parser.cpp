@@ -166,6 +166,57 @@ Ctx* ParseTwoStage(ParseSession& s, Fn rule) {
   return (s.parser.*rule)();
 }
 
+// ANTLR's input stream throws on malformed UTF-8. Statements are checked first: the first bad
+// byte is reported at its position; the splitter works on a copy in which each bad byte is
+// '?', so byte offsets (and so the statements it cuts) stay those of the original text.
+size_t Utf8SequenceLength(const std::string& s, size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
+  if (len == 2 && b < 0xC2) return 0;  // overlong
+  return len;
+}
+
+size_t FirstInvalidUtf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t len = Utf8SequenceLength(s, i);
+    if (len == 0) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
+std::string ReplaceInvalidUtf8(std::string s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t len = Utf8SequenceLength(s, i);
+    if (len == 0) {
+      s[i++] = '?';
+      continue;
+    }
+    i += len;
+  }
+  return s;
+}
+
+Status InvalidUtf8Error(const std::string& text, size_t offset, SourcePos origin) {
+  int line = 1, column = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else if ((static_cast<unsigned char>(text[i]) >> 6) != 0x2) {
+      ++column;
+    }
+  }
+  if (line == 1) column += origin.column - 1;
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[offset]));
+  return Status::SyntaxError("line " + std::to_string(line + origin.line - 1) + ":" +
+                             std::to_string(column) + ": Syntax Error\ninvalid UTF-8 byte " + byte);
+}
+
 SourcePos Origin(const RawStatement& raw) {
   SourcePos origin = raw.pos;
   if (origin.line == 0) origin = {1, 1};
@@ -174,7 +225,15 @@ SourcePos Origin(const RawStatement& raw) {
 
 }  // namespace
 
-std::vector<RawStatement> SplitStatements(const std::string& script) {
+std::vector<RawStatement> SplitStatements(const std::string& original) {
+  const std::string script = ReplaceInvalidUtf8(original);
+  // Token indexes count code points; statements are cut from the original bytes.
+  std::vector<size_t> byte_at;
+  for (size_t i = 0; i < script.size(); i += Utf8SequenceLength(script, i)) byte_at.push_back(i);
+  byte_at.push_back(script.size());
+  auto cut = [&](size_t first, size_t last) {
+    return original.substr(byte_at[first], byte_at[last + 1] - byte_at[first]);
+  };
   CaseInsensitiveStream input(script);
   SqlBaseLexer lexer(&input);
   lexer.removeErrorListeners();
@@ -190,15 +249,12 @@ std::vector<RawStatement> SplitStatements(const std::string& script) {
                    static_cast<int>(token->getCharPositionInLine()) + 1};
     }
     if (token->getType() == SqlBaseLexer::SEMICOLON) {
-      // Token indexes are code points; the script is UTF-8, so cut by re-encoding.
-      out.push_back({input.getText(antlr4::misc::Interval(start, static_cast<ssize_t>(token->getStopIndex()))),
-                     start_pos});
+      out.push_back({cut(start, token->getStopIndex()), start_pos});
       start = -1;
     }
   }
   if (start >= 0) {
-    out.push_back({input.getText(antlr4::misc::Interval(start, static_cast<ssize_t>(input.size()) - 1)),
-                   start_pos});
+    out.push_back({cut(start, byte_at.size() - 2), start_pos});
     // Trim trailing whitespace of an unterminated last statement.
     auto& t = out.back().text;
     while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
@@ -235,6 +291,7 @@ Result<StatementPtr> ParseStatement(const RawStatement& raw, const VariableMap* 
     text = *substituted;
   }
   const SourcePos origin = Origin(raw);
+  if (size_t bad = FirstInvalidUtf8(text); bad != std::string::npos) return InvalidUtf8Error(text, bad, origin);
   ParseSession session(text, origin);
   auto* tree = ParseTwoStage<SqlBaseParser::SingleStatementContext>(
       session, &SqlBaseParser::singleStatement);
@@ -262,6 +319,7 @@ Result<StatementPtr> ParseSingleStatement(const std::string& sql, const Variable
 }
 
 Result<ExprPtr> ParseExpression(const std::string& text) {
+  if (size_t bad = FirstInvalidUtf8(text); bad != std::string::npos) return InvalidUtf8Error(text, bad, {1, 1});
   ParseSession session(text, {1, 1});
   auto* tree = ParseTwoStage<SqlBaseParser::SingleExpressionContext>(
       session, &SqlBaseParser::singleExpression);

@@ -353,3 +353,15 @@ TEST_CASE("malformed statements report line, column, token and what was expected
     CHECK(message.rfind(c.message, 0) == 0);
   }
 }
+
+TEST_CASE("UTF-8: multi-byte text splits correctly, malformed bytes are a positioned error", "[parser]") {
+  auto raws = SplitStatements("SELECT 'héllo → ü' FROM s;\nSELECT `naïve` FROM s;");
+  REQUIRE(raws.size() == 2);
+  CHECK(raws[0].text == "SELECT 'héllo → ü' FROM s;");
+  CHECK(raws[1].text == "SELECT `naïve` FROM s;");
+  auto ok = ParseStatement(raws[1]);
+  REQUIRE(ok.ok());
+  auto bad = ParseSingleStatement("SELECT 'ab\xff' FROM s;");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() == "line 1:11: Syntax Error\ninvalid UTF-8 byte 0xFF");
+}
