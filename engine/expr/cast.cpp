@@ -1,6 +1,5 @@
 #include "engine/expr/cast.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +7,7 @@
 #include <optional>
 
 #include "engine/expr/java_time_format.h"
+#include "engine/types/java_double.h"
 
 namespace sluice {
 
@@ -98,15 +98,6 @@ std::optional<bool> ParseJavaBoolean(std::string_view s) {
   return std::nullopt;
 }
 
-// Java's (int)/(long) conversion of a double: truncation, NaN -> 0, saturation.
-template <typename T>
-T JavaDoubleToIntegral(double d) {
-  if (std::isnan(d)) return 0;
-  if (d >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
-  if (d <= static_cast<double>(std::numeric_limits<T>::min())) return std::numeric_limits<T>::min();
-  return static_cast<T>(d);
-}
-
 __int128 Pow10(int n) {
   __int128 r = 1;
   for (int i = 0; i < n; ++i) r *= 10;
@@ -149,7 +140,7 @@ std::string NestedToString(const Value& v) {
   if (v.IsBool()) return v.AsBool() ? "true" : "false";
   if (v.IsInt()) return std::to_string(v.AsInt());
   if (v.IsBigint()) return std::to_string(v.AsBigint());
-  if (v.IsDouble()) return JavaDoubleToString(v.AsDouble());
+  if (v.IsDouble()) return FormatJavaDouble(v.AsDouble());
   if (v.IsDecimal()) return v.AsDecimal().ToString();
   if (v.IsString()) return v.AsString();
   if (v.IsBytes()) {
@@ -196,47 +187,6 @@ std::string NestedToString(const Value& v) {
 Value CastImpl(const Value& v, const SqlType& from, const SqlType& to, std::string* error);
 
 }  // namespace
-
-// ---- Java number rendering ----------------------------------------------------------------
-
-std::string JavaDoubleToString(double d) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-  std::string sci(buf, res.ptr);  // "-1.2345e+06"
-  if (sci.find('.') == std::string::npos) {
-    // Java renders at least two significant digits, the pair closest to the exact value
-    // (Double.MIN_VALUE is "4.9E-324", not "5.0E-324").
-    res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific, 1);
-    sci.assign(buf, res.ptr);
-  }
-  bool neg = sci[0] == '-';
-  if (neg) sci.erase(0, 1);
-  size_t e = sci.find('e');
-  int exp = std::atoi(sci.c_str() + e + 1);
-  std::string digits;
-  for (size_t i = 0; i < e; ++i)
-    if (sci[i] != '.') digits.push_back(sci[i]);
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  std::string out = neg ? "-" : "";
-  const double a = std::fabs(d);
-  if (a >= 1e-3 && a < 1e7) {
-    if (exp >= 0) {
-      std::string ip = digits.substr(0, std::min<size_t>(digits.size(), exp + 1));
-      while (static_cast<int>(ip.size()) < exp + 1) ip.push_back('0');
-      std::string fp = static_cast<int>(digits.size()) > exp + 1 ? digits.substr(exp + 1) : "0";
-      out += ip + "." + fp;
-    } else {
-      out += "0." + std::string(-exp - 1, '0') + digits;
-    }
-  } else {
-    out += digits.substr(0, 1) + "." + (digits.size() > 1 ? digits.substr(1) : "0") + "E" +
-           std::to_string(exp);
-  }
-  return out;
-}
 
 std::string CastToStringValue(const Value& v, const SqlType& type) {
   switch (type.kind) {
@@ -303,7 +253,7 @@ Value CastImpl(const Value& v, const SqlType& from, const SqlType& to, std::stri
   switch (t) {
     case TypeKind::kString:
       if (v.IsString()) return v;
-      if (v.IsDouble()) return Value(JavaDoubleToString(v.AsDouble()));
+      if (v.IsDouble()) return Value(FormatJavaDouble(v.AsDouble()));
       return Value(CastToStringValue(v, from));
     case TypeKind::kBoolean:
       if (v.IsBool()) return v;
@@ -356,10 +306,10 @@ Value CastImpl(const Value& v, const SqlType& from, const SqlType& to, std::stri
         d = Decimal{static_cast<__int128>(v.ToInt64()), 0};
       } else if (v.IsDouble()) {
         if (!std::isfinite(v.AsDouble()))
-          return Fail(error, "Cannot convert " + JavaDoubleToString(v.AsDouble()) + " to DECIMAL");
+          return Fail(error, "Cannot convert " + FormatJavaDouble(v.AsDouble()) + " to DECIMAL");
         // BigDecimal.valueOf(double): the shortest repr, then HALF_UP to the scale.
         if (std::fabs(v.AsDouble()) >= 1e38)
-          return Fail(error, "Numeric field overflow: value " + JavaDoubleToString(v.AsDouble()) +
+          return Fail(error, "Numeric field overflow: value " + FormatJavaDouble(v.AsDouble()) +
                                  " does not fit " + to.ToString());
         d = Decimal::FromDouble(v.AsDouble(), to.scale);
       } else if (v.IsString()) {

@@ -47,8 +47,6 @@ bool CanCoerceLiteral(const SqlType& from, const SqlType& to);
 // NULLs.
 TypePtr CommonSuperType(const std::vector<TypePtr>& types);
 
-// Java's Double.toString: "1.0", "0.001", "1.0E7", "1.0E-4", "NaN", "Infinity".
-std::string JavaDoubleToString(double d);
 // Java's String.valueOf(x) for a value of the given SQL type, as CAST(x AS STRING) renders it
 // (nested values inside ARRAY/MAP/STRUCT too).
 std::string CastToStringValue(const Value& v, const SqlType& type);

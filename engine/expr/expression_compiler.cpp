@@ -21,6 +21,7 @@
 #include "engine/expr/arithmetic.h"
 #include "engine/expr/cast.h"
 #include "engine/expr/like_matcher.h"
+#include "engine/types/java_double.h"
 
 namespace sluice {
 namespace {
@@ -1247,7 +1248,7 @@ Result<Node> Compiler::UserListConvert(const Expression& e, Node n, const TypePt
     Value out;
     if (common->kind == TypeKind::kString) {
       // The literal as written: 10.30 stays "10.30"; doubles as Java renders them.
-      if (v.IsDouble()) out = Value(JavaDoubleToString(v.AsDouble()));
+      if (v.IsDouble()) out = Value(FormatJavaDouble(v.AsDouble()));
       else out = Value(CastToStringValue(v, *n.type));
     } else if (v.IsString() && common->kind == TypeKind::kBoolean) {
       auto b = ParseBooleanExact(v.AsString());

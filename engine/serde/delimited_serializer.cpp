@@ -4,6 +4,7 @@
 
 #include "engine/serde/serde_factories.h"
 #include "engine/serde/text_codec.h"
+#include "engine/types/java_double.h"
 
 namespace sluice::serde {
 

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "engine/serde/text_codec.h"
+#include "engine/types/java_double.h"
 
 namespace sluice::serde {
 
@@ -27,26 +28,12 @@ Status StringCoercionError(const SqlType& type) {
   return Status::SerdeError("Can't coerce string to type. targetType: " + type.ToString());
 }
 
-// Java's (long) cast of a double: truncates toward zero and saturates; NaN -> 0.
-int64_t SaturatingToInt64(double d) {
-  if (std::isnan(d)) return 0;
-  if (d >= 9.2233720368547758e18) return std::numeric_limits<int64_t>::max();
-  if (d <= -9.2233720368547758e18) return std::numeric_limits<int64_t>::min();
-  return static_cast<int64_t>(d);
-}
-int32_t SaturatingToInt32(double d) {
-  if (std::isnan(d)) return 0;
-  if (d >= 2147483647.0) return std::numeric_limits<int32_t>::max();
-  if (d <= -2147483648.0) return std::numeric_limits<int32_t>::min();
-  return static_cast<int32_t>(d);
-}
-
 // A number token as an integer the way Jackson's intValue()/longValue() reads it.
 bool NumberToInt64(std::string_view token, int64_t* v) {
   if (IsIntegralToken(token)) return ParseInt64(token, v);
   double d;
   if (!ParseDouble(token, &d)) return false;
-  *v = SaturatingToInt64(d);
+  *v = JavaDoubleToIntegral<int64_t>(d);
   return true;
 }
 }  // namespace
@@ -95,7 +82,7 @@ Status CoerceNumber(std::string_view token, const SqlType& type, Value* out) {
     case TypeKind::kInteger:
       if (!IsIntegralToken(token)) {
         if (!ParseDouble(token, &d)) break;
-        *out = Value(SaturatingToInt32(d));
+        *out = Value(JavaDoubleToIntegral<int32_t>(d));
         return Status::OK();
       }
       if (!ParseInt64(token, &i64)) break;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine/serde/json_coercion.h"
+#include "engine/serde/json_writer.h"
 #include "engine/serde/serde_factories.h"
 #include "engine/serde/text_codec.h"
 
@@ -17,27 +18,6 @@ namespace od = simdjson::ondemand;
 
 Status JsonError(simdjson::error_code err) {
   return Status::SerdeError(std::string("Invalid JSON: ") + simdjson::error_message(err));
-}
-
-// Jackson renders a container coerced to STRING compactly: drop whitespace outside strings.
-std::string Minify(std::string_view raw) {
-  std::string s;
-  s.reserve(raw.size());
-  bool in_string = false;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (in_string) {
-      s.push_back(c);
-      if (c == '\\' && i + 1 < raw.size()) s.push_back(raw[++i]);
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-      s.push_back(c);
-    } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-      s.push_back(c);
-    }
-  }
-  return s;
 }
 
 std::string_view TrimTokenEnd(std::string_view tok) {
@@ -133,7 +113,7 @@ Status ReadContainer(Node& node, od::json_type jt, const TypePtr& type, Value* o
   if (type->kind == TypeKind::kString) {
     std::string_view raw;
     if (auto err = RawContainer(node, is_object, &raw)) return JsonError(err);
-    *out = Value(Minify(raw));
+    *out = Value(MinifyJson(raw));
     return Status::OK();
   }
   if (is_object && type->kind == TypeKind::kStruct) {

@@ -6,6 +6,7 @@
 #include "engine/serde/format.h"
 #include "engine/serde/json_coercion.h"
 #include "engine/serde/text_codec.h"
+#include "engine/types/java_double.h"
 
 namespace sluice {
 
@@ -65,7 +66,7 @@ Status ToValue(const nlohmann::json& j, const TypePtr& type, Value* out) {
 nlohmann::json DoubleToJson(double d) {
   if (std::isfinite(d)) return d;
   std::string s;
-  serde::AppendJavaDouble(d, &s);  // "NaN", "Infinity": as Jackson quotes them
+  AppendJavaDouble(d, &s);  // "NaN", "Infinity": as Jackson quotes them
   return s;
 }
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/serde/text_codec.h"
+#include "engine/types/java_double.h"
 
 namespace sluice::serde {
 
@@ -118,6 +119,26 @@ void AppendJsonString(std::string_view s, std::string* out) {
   }
   out->append(s.data() + run, s.size() - run);
   out->push_back('"');
+}
+
+std::string MinifyJson(std::string_view raw) {
+  std::string s;
+  s.reserve(raw.size());
+  bool in_string = false;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (in_string) {
+      s.push_back(c);
+      if (c == '\\' && i + 1 < raw.size()) s.push_back(raw[++i]);
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+      s.push_back(c);
+    } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+      s.push_back(c);
+    }
+  }
+  return s;
 }
 
 void AppendJsonValue(const Value& v, const SqlType* type, std::string* out) {

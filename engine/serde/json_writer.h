@@ -13,6 +13,9 @@
 namespace sluice::serde {
 
 void AppendJsonString(std::string_view s, std::string* out);
+// JSON text without the whitespace outside strings: how Jackson re-renders a container
+// (a JSON object or array read as STRING, JSON functions' results).
+std::string MinifyJson(std::string_view raw);
 // `type` (may be null) decides the rendering when the value's kind differs, e.g. an INT value
 // in a DOUBLE column is written 1.0.
 void AppendJsonValue(const Value& v, const SqlType* type, std::string* out);

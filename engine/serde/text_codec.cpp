@@ -138,53 +138,6 @@ bool DecodeBase64(std::string_view text, std::string* out) {
   return true;
 }
 
-void AppendJavaDouble(double v, std::string* out) {
-  if (std::isnan(v)) return out->append("NaN"), void();
-  if (std::isinf(v)) return out->append(v > 0 ? "Infinity" : "-Infinity"), void();
-  if (v == 0) return out->append(std::signbit(v) ? "-0.0" : "0.0"), void();
-  // Shortest round-trip digits in scientific form: "d[.ddd]e[+-]XX".
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  if (std::string_view(buf, res.ptr - buf).find('.') == std::string_view::npos) {
-    // One shortest digit: Java's Double.toString always renders two significant digits, the
-    // pair closest to the exact value (Double.MIN_VALUE is "4.9E-324", not "5.0E-324").
-    res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific, 1);
-  }
-  std::string_view sci(buf, res.ptr - buf);
-  bool neg = sci[0] == '-';
-  if (neg) sci.remove_prefix(1);
-  size_t e_pos = sci.find('e');
-  int exp = 0;
-  std::from_chars(sci.data() + e_pos + 1 + (sci[e_pos + 1] == '+'), sci.data() + sci.size(), exp);
-  char digits[32];
-  int nd = 0;
-  for (size_t i = 0; i < e_pos; ++i)
-    if (sci[i] != '.') digits[nd++] = sci[i];
-  while (nd > 1 && digits[nd - 1] == '0') --nd;
-  if (neg) out->push_back('-');
-  double a = std::fabs(v);
-  if (a >= 1e-3 && a < 1e7) {
-    // Plain notation with at least one fraction digit.
-    if (exp >= 0) {
-      for (int i = 0; i <= exp; ++i) out->push_back(i < nd ? digits[i] : '0');
-      out->push_back('.');
-      if (exp + 1 >= nd) out->push_back('0');
-      else out->append(digits + exp + 1, nd - exp - 1);
-    } else {
-      out->append("0.");
-      out->append(static_cast<size_t>(-exp - 1), '0');
-      out->append(digits, nd);
-    }
-    return;
-  }
-  out->push_back(digits[0]);
-  out->push_back('.');
-  if (nd == 1) out->push_back('0');
-  else out->append(digits + 1, nd - 1);
-  out->push_back('E');
-  out->append(std::to_string(exp));
-}
-
 std::string_view TrimSpaces(std::string_view s) {
   while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);

@@ -1,7 +1,7 @@
 #pragma once
-// Text encodings shared by the JSON and DELIMITED formats: base64 for BYTES, Java's
-// Double.toString rendering (what ksqlDB's Jackson and commons-csv write), and parsers for
-// numbers and ISO dates/times that accept what Java's parsers accept.
+// Text encodings shared by the JSON and DELIMITED formats: base64 for BYTES and parsers for
+// numbers and ISO dates/times that accept what Java's parsers accept. (Doubles are written
+// with AppendJavaDouble, engine/types/java_double.h.)
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -11,10 +11,6 @@ namespace sluice::serde {
 void AppendBase64(std::string_view bytes, std::string* out);
 // Standard alphabet, '=' padding optional; false on any other character.
 bool DecodeBase64(std::string_view text, std::string* out);
-
-// Java's Double.toString: shortest round-trip digits, "1.0", "1.0E7", "1.5E-4", "NaN",
-// "Infinity", "-Infinity".
-void AppendJavaDouble(double v, std::string* out);
 
 std::string_view TrimSpaces(std::string_view s);
 

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <functional>
 
+#include "engine/types/java_double.h"
+
 namespace sluice {
 
 // ---- Decimal ---------------------------------------------------------------------------
@@ -96,16 +98,16 @@ bool Decimal::Parse(const std::string& text, int scale, Decimal* out) {
 }
 
 Decimal Decimal::FromDouble(double v, int scale) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
   Decimal d;
-  // Java's BigDecimal.valueOf uses the shortest repr; try increasing precision until it
-  // round-trips so 0.1 becomes 0.1, not 0.1000000000000000055.
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  Parse(buf, scale, &d);
+  if (!std::isfinite(v)) return d;
+  if (v == 0) return Decimal{0, scale};
+  // Java's BigDecimal.valueOf goes through Double.toString's digits, so 0.1 becomes 0.1, not
+  // 0.1000000000000000055.
+  const JavaDoubleDigits java = ToJavaDoubleDigits(v);
+  std::string text = java.negative ? "-" : "";
+  text.append(java.digits, java.count);
+  text += "e" + std::to_string(java.exponent - (java.count - 1));
+  Parse(text, scale, &d);
   return d;
 }
 

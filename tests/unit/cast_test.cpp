@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/expr/cast.h"
+#include "engine/types/java_double.h"
 
 using namespace sluice;
 
@@ -122,20 +123,20 @@ TEST_CASE("string to number and boolean", "[cast]") {
 }
 
 TEST_CASE("DOUBLE to STRING is Java's Double.toString", "[cast]") {
-  CHECK(JavaDoubleToString(1.0) == "1.0");
-  CHECK(JavaDoubleToString(10.3) == "10.3");
-  CHECK(JavaDoubleToString(0.001) == "0.001");
-  CHECK(JavaDoubleToString(0.0001) == "1.0E-4");
-  CHECK(JavaDoubleToString(1e7) == "1.0E7");
-  CHECK(JavaDoubleToString(1234567.0) == "1234567.0");
-  CHECK(JavaDoubleToString(1e10) == "1.0E10");
-  CHECK(JavaDoubleToString(-1.5e-10) == "-1.5E-10");
-  CHECK(JavaDoubleToString(1.7976931348623157E308) == "1.7976931348623157E308");
-  CHECK(JavaDoubleToString(4.9E-324) == "4.9E-324");
-  CHECK(JavaDoubleToString(0.0) == "0.0");
-  CHECK(JavaDoubleToString(-0.0) == "-0.0");
-  CHECK(JavaDoubleToString(std::nan("")) == "NaN");
-  CHECK(JavaDoubleToString(-1.0 / 0.0) == "-Infinity");
+  CHECK(FormatJavaDouble(1.0) == "1.0");
+  CHECK(FormatJavaDouble(10.3) == "10.3");
+  CHECK(FormatJavaDouble(0.001) == "0.001");
+  CHECK(FormatJavaDouble(0.0001) == "1.0E-4");
+  CHECK(FormatJavaDouble(1e7) == "1.0E7");
+  CHECK(FormatJavaDouble(1234567.0) == "1234567.0");
+  CHECK(FormatJavaDouble(1e10) == "1.0E10");
+  CHECK(FormatJavaDouble(-1.5e-10) == "-1.5E-10");
+  CHECK(FormatJavaDouble(1.7976931348623157E308) == "1.7976931348623157E308");
+  CHECK(FormatJavaDouble(4.9E-324) == "4.9E-324");
+  CHECK(FormatJavaDouble(0.0) == "0.0");
+  CHECK(FormatJavaDouble(-0.0) == "-0.0");
+  CHECK(FormatJavaDouble(std::nan("")) == "NaN");
+  CHECK(FormatJavaDouble(-1.0 / 0.0) == "-Infinity");
   CHECK(Cast(Value(13.21), SqlType::Double(), SqlType::String()) == Value("13.21"));
 }
 

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/serde/text_codec.h"
+#include "engine/types/java_double.h"
 #include "serde_test_util.h"
 
 using namespace sluice;
@@ -67,7 +68,7 @@ TEST_CASE("text codecs: base64, Java doubles, ISO times", "[serde]") {
   CHECK_FALSE(serde::DecodeBase64("Zm8*", &d));
   auto java = [](double v) {
     std::string out;
-    serde::AppendJavaDouble(v, &out);
+    AppendJavaDouble(v, &out);
     return out;
   };
   CHECK(java(100.0) == "100.0");

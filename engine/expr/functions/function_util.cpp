@@ -8,7 +8,13 @@
 #include <memory>
 #include <unordered_map>
 
+#include "engine/serde/json_writer.h"
+#include "engine/serde/text_codec.h"
+#include "engine/types/java_double.h"
+
 namespace sluice::fnutil {
+
+using serde::AppendJsonString;
 
 FunctionOverload Make(std::string signature, int min_args, int max_args, ResolveFn resolve,
                       ScalarImpl impl, NullPolicy policy) {
@@ -52,47 +58,9 @@ Decimal ToDecimal(const Value& v, int scale) {
 
 int32_t ToInt32(const Value& v) { return static_cast<int32_t>(v.ToInt64()); }
 
-std::string JavaDouble(double d) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
-  char buf[64];
-  int prec = 1;
-  for (; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
-    if (std::strtod(buf, nullptr) == d) break;
-  }
-  // buf: [-]D[.DDD]e[+-]XX
-  std::string s(buf);
-  bool neg = s[0] == '-';
-  if (neg) s.erase(0, 1);
-  size_t epos = s.find('e');
-  int exp10 = std::atoi(s.c_str() + epos + 1);
-  std::string digits;
-  for (size_t i = 0; i < epos; ++i)
-    if (s[i] != '.') digits.push_back(s[i]);
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  std::string out = neg ? "-" : "";
-  double ad = std::fabs(d);
-  if (ad >= 1e-3 && ad < 1e7) {
-    if (exp10 >= 0) {
-      std::string ip = digits.substr(0, std::min(digits.size(), static_cast<size_t>(exp10 + 1)));
-      while (static_cast<int>(ip.size()) < exp10 + 1) ip.push_back('0');
-      std::string fp = digits.size() > static_cast<size_t>(exp10 + 1) ? digits.substr(exp10 + 1) : "0";
-      out += ip + "." + fp;
-    } else {
-      out += "0." + std::string(-exp10 - 1, '0') + digits;
-    }
-  } else {
-    out += digits.substr(0, 1) + "." + (digits.size() > 1 ? digits.substr(1) : "0") + "E" +
-           std::to_string(exp10);
-  }
-  return out;
-}
-
 std::string JavaString(const Value& v) {
   if (v.IsNull()) return "null";
-  if (v.IsDouble()) return JavaDouble(v.AsDouble());
+  if (v.IsDouble()) return FormatJavaDouble(v.AsDouble());
   return v.ToString();
 }
 
@@ -231,30 +199,6 @@ std::string FormatTime(int64_t millis, bool always_millis) {
 }
 }  // namespace
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      case '\b': *out += "\\b"; break;
-      case '\f': *out += "\\f"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          *out += buf;
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
 void AppendJson(const Value& v, std::string* out) {
   if (v.IsNull()) {
     *out += "null";
@@ -264,8 +208,8 @@ void AppendJson(const Value& v, std::string* out) {
     *out += std::to_string(v.ToInt64());
   } else if (v.IsDouble()) {
     double d = v.AsDouble();
-    if (std::isnan(d) || std::isinf(d)) AppendJsonString(JavaDouble(d), out);
-    else *out += JavaDouble(d);
+    if (std::isnan(d) || std::isinf(d)) AppendJsonString(FormatJavaDouble(d), out);
+    else AppendJavaDouble(d, out);
   } else if (v.IsDecimal()) {
     *out += v.AsDecimal().ToString();
   } else if (v.IsString()) {
@@ -316,30 +260,9 @@ void AppendJson(const Value& v, std::string* out) {
 // ---- base64 / hex --------------------------------------------------------------------------
 
 std::string Base64Encode(std::string_view in) {
-  static const char* kTable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
-    out.push_back(kTable[(n >> 18) & 63]);
-    out.push_back(kTable[(n >> 12) & 63]);
-    out.push_back(kTable[(n >> 6) & 63]);
-    out.push_back(kTable[n & 63]);
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = static_cast<unsigned char>(in[i]) << 16;
-    out.push_back(kTable[(n >> 18) & 63]);
-    out.push_back(kTable[(n >> 12) & 63]);
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out.push_back(kTable[(n >> 18) & 63]);
-    out.push_back(kTable[(n >> 12) & 63]);
-    out.push_back(kTable[(n >> 6) & 63]);
-    out.push_back('=');
-  }
+  serde::AppendBase64(in, &out);
   return out;
 }
 

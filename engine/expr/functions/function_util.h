@@ -35,8 +35,6 @@ TypePtr Common(const TypePtr& a, const TypePtr& b);
 Decimal ToDecimal(const Value& v, int scale);
 int32_t ToInt32(const Value& v);
 
-// Java's Double.toString: "1.0", "0.1", "1.0E10", "NaN", "Infinity".
-std::string JavaDouble(double d);
 // Java's String.valueOf for a primitive value (used by ARRAY_JOIN and similar).
 std::string JavaString(const Value& v);
 
@@ -61,7 +59,6 @@ std::string JavaReplacementToRe2(const std::string& repl);
 // writes it: DATE "yyyy-MM-dd", TIME "HH:mm:ss[.SSS]", TIMESTAMP "yyyy-MM-ddTHH:mm:ss.SSS",
 // BYTES base64, DECIMAL as a plain number.
 void AppendJson(const Value& v, std::string* out);
-void AppendJsonString(std::string_view s, std::string* out);
 
 // ---- base64 / hex --------------------------------------------------------------------------
 std::string Base64Encode(std::string_view in);

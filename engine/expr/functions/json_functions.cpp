@@ -6,6 +6,7 @@
 
 #include "engine/expr/function_registry.h"
 #include "engine/expr/functions/function_util.h"
+#include "engine/serde/json_writer.h"
 
 namespace sluice {
 namespace {
@@ -166,27 +167,6 @@ class Scanner {
   size_t i_ = 0;
 };
 
-// Copies JSON text without insignificant whitespace.
-std::string Compact(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  bool in_str = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (in_str) {
-      out.push_back(c);
-      if (c == '\\' && i + 1 < s.size()) out.push_back(s[++i]);
-      else if (c == '"') in_str = false;
-    } else if (c == '"') {
-      in_str = true;
-      out.push_back(c);
-    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // JSONPath subset: $, .name, [index], ['name'], ["name"].
 bool TokenizePath(const std::string& path, std::vector<std::string>* tokens) {
   size_t i = 0;
@@ -285,7 +265,7 @@ Value ExtractJsonField(const std::string& json, const std::string& path, std::st
   }
   size_t start = sc.pos();
   sc.SkipValue();
-  return Value(Compact(std::string_view(json).substr(start, sc.pos() - start)));
+  return Value(serde::MinifyJson(std::string_view(json).substr(start, sc.pos() - start)));
 }
 
 bool ParseJson(const std::string& s, Json* out) {

@@ -8,6 +8,7 @@
 #include "engine/expr/function_registry.h"
 #include "engine/expr/cast.h"
 #include "engine/expr/functions/function_util.h"
+#include "engine/types/java_double.h"
 
 namespace sluice {
 namespace {
@@ -69,20 +70,10 @@ Decimal RoundDecimalKeepScale(const Decimal& d, int places, RoundMode mode) {
 // Rounds a double through its shortest decimal representation (Java's BigDecimal.valueOf).
 double RoundDouble(double v, int places, RoundMode mode) {
   if (std::isnan(v) || std::isinf(v) || v == 0) return v;
-  char buf[64];
-  int prec = 1;
-  for (; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  std::string s(buf);
-  bool neg = s[0] == '-';
-  if (neg) s.erase(0, 1);
-  size_t epos = s.find('e');
-  int exp10 = std::atoi(s.c_str() + epos + 1);
-  std::string digits;
-  for (size_t i = 0; i < epos; ++i)
-    if (s[i] != '.') digits.push_back(s[i]);
+  const JavaDoubleDigits java = ToJavaDoubleDigits(v);
+  const bool neg = java.negative;
+  const std::string digits(java.digits, java.count);
+  const int exp10 = java.exponent;
   int scale = static_cast<int>(digits.size()) - 1 - exp10;  // value = digits * 10^-scale
   if (scale <= places) return v;
   int drop = scale - places;
@@ -118,17 +109,7 @@ double RoundDouble(double v, int places, RoundMode mode) {
 int64_t JavaMathRound(double v) {
   if (std::isnan(v)) return 0;
   double f = std::floor(v);
-  double r = (v - f) >= 0.5 ? f + 1 : f;
-  if (r >= 9.2233720368547758e18) return std::numeric_limits<int64_t>::max();
-  if (r <= -9.2233720368547758e18) return std::numeric_limits<int64_t>::min();
-  return static_cast<int64_t>(r);
-}
-
-int64_t SaturatingToLong(double r) {
-  if (std::isnan(r)) return 0;
-  if (r >= 9.2233720368547758e18) return std::numeric_limits<int64_t>::max();
-  if (r <= -9.2233720368547758e18) return std::numeric_limits<int64_t>::min();
-  return static_cast<int64_t>(r);
+  return JavaDoubleToIntegral<int64_t>((v - f) >= 0.5 ? f + 1 : f);
 }
 
 // A one-argument DOUBLE function (INT, BIGINT and DECIMAL widen).
@@ -162,7 +143,9 @@ void AddRounding(FunctionRegistry& r, const std::string& name, RoundMode mode, c
   ov.push_back(Simple(name + "(x DOUBLE) => BIGINT", {K::kDouble}, L,
                       [mode](const Args& a, const CallContext&, std::string*) {
                         double v = a[0].ToDouble();
-                        return Value(mode == RoundMode::kDown ? SaturatingToLong(std::trunc(v)) : JavaMathRound(v));
+                        return Value(mode == RoundMode::kDown
+                                         ? JavaDoubleToIntegral<int64_t>(std::trunc(v))
+                                         : JavaMathRound(v));
                       }));
   ov.push_back(Make(name + "(x DECIMAL(p, s), places INT) => DECIMAL(p, s)", 2, 2, ExactDecimal(1, false),
                     [mode](const Args& a, const CallContext&, std::string*) {
