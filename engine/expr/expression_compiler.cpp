@@ -711,7 +711,7 @@ Result<Node> Compiler::ArithBinary(const ArithmeticBinaryExpr& e) {
       Value x = a(ctx);
       Value y = b(ctx);
       if (x.IsNull() || y.IsNull()) {
-        ctx.Abort("NullPointerException: arithmetic on a NULL value");
+        ctx.Abort("arithmetic on a NULL value (the whole expression is NULL, as in ksqlDB)");
         return Value();
       }
       std::string err;
