@@ -24,7 +24,9 @@ int main(int argc, char** argv) {
     options.syntax_only = syntax_only;
     return sluice::RunCheck(check_file, options, std::cout, std::cerr);
   }
-  std::cerr << "sluiced: the REST server is not built yet; this build offers\n"
-               "  sluiced --check [--syntax-only] FILE.sql\n";
+  std::cerr << "sluiced: the REST server and the Kafka runtime are not built yet. This build offers:\n"
+               "  sluiced --check [--syntax-only] FILE.sql       validate a queries file\n"
+               "  sluice-test-runner -s SQL -i INPUT -o OUTPUT     test queries on sample records\n"
+               "  sluice-qtt DIR_OR_FILE...                        run ksqlDB's query validation tests\n";
   return 2;
 }
