@@ -177,20 +177,28 @@ Status Engine::StartQuery(std::string id, const std::string& text, QueryPlan pla
 Status Engine::InsertValuesStatement(const InsertValues& stmt) {
   DataSourcePtr target = metastore_.FindSource(stmt.target);
   if (!target) return Status::NotFound("Cannot insert values into an unknown stream/table: " + stmt.target);
-  if (target->is_sink || target->is_source_table)
+  if (target->is_source_table)
     return Status::InvalidArgument("Cannot insert values into read-only " +
                                    std::string(target->kind == SourceKind::kStream ? "stream" : "table") +
                                    ": " + target->name);
   std::vector<std::string> columns = stmt.columns;
   if (columns.empty())
-    for (const auto& c : target->columns) columns.push_back(c.name);
+    for (const auto& c : target->columns)
+      if (c.ns == ColumnNamespace::kKey || c.ns == ColumnNamespace::kValue) columns.push_back(c.name);
+  // Where each key/value column goes in the key and value rows the serializers take.
+  std::map<std::string, std::pair<bool, size_t>> slot;  // name -> (is key, index)
+  size_t keys = 0, values = 0;
+  for (const auto& c : target->columns) {
+    if (c.ns == ColumnNamespace::kKey) slot[c.name] = {true, keys++};
+    if (c.ns == ColumnNamespace::kValue) slot[c.name] = {false, values++};
+  }
   if (columns.size() != stmt.values.size())
     return Status::InvalidArgument("Expected a value for each column. Expected Columns: [" +
                                    std::to_string(columns.size()) + "]. Got " +
                                    std::to_string(stmt.values.size()) + " values.");
   KafkaRecord rec;
   rec.topic = target->topic;
-  Row key(target->KeyColumns().size()), value(target->ValueColumns().size());
+  Row key(keys), value(values);
   ExpressionCompiler compiler;
   EmptyScope scope;
   EvalContext ctx;
@@ -205,6 +213,8 @@ Status Engine::InsertValuesStatement(const InsertValues& stmt) {
     }
     const SourceColumn* col = target->FindColumn(columns[i]);
     if (!col) return Status::InvalidArgument("Column name " + columns[i] + " does not exist.");
+    if (!slot.count(col->name))
+      return Status::InvalidArgument("Cannot insert into HEADER columns: " + col->name);
     if (compiled->type && !TypeEquals(compiled->type, col->type)) {
       if (!CanCoerceLiteral(*compiled->type, *col->type))
         return Status::InvalidArgument("Expected type " + col->type->ToString() + " for field " +
@@ -214,12 +224,8 @@ Status Engine::InsertValuesStatement(const InsertValues& stmt) {
       v = CastValue(v, *compiled->type, *col->type, &error);
       if (!error.empty()) return Status::InvalidArgument(error);
     }
-    int key_index = 0, value_index = 0;
-    for (const auto& c : target->columns) {
-      if (c.name == col->name) break;
-      (c.ns == ColumnNamespace::kKey ? key_index : value_index)++;
-    }
-    (col->ns == ColumnNamespace::kKey ? key : value)[col->ns == ColumnNamespace::kKey ? key_index : value_index] = v;
+    const auto [is_key, index] = slot[col->name];
+    (is_key ? key : value)[index] = std::move(v);
   }
   auto key_ser = MakeSerializer(target->key_format, target->KeyColumns());
   if (!key_ser.ok()) return key_ser.status();
