@@ -45,6 +45,24 @@ TEST_CASE("JSON_ARRAY_CONTAINS", "[functions]") {
   CHECK(Eval("JSON_ARRAY_CONTAINS", {"{\"a\": 1}", 1}) == Value(false));
   CHECK(Eval("JSON_ARRAY_CONTAINS", {NullOf(SqlType::String()), 1}) == Value(false));
   CHECK(Eval("JSON_ARRAY_CONTAINS", {"[null]", NullOf(SqlType::String())}) == Value(true));
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[1, null]", NullLit()}) == Value(true));
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[1, 2]", NullLit()}) == Value(false));
+  // Elements are matched by kind: an integer value never equals a fractional element.
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[1.0]", 1}) == Value(false));
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[1]", 1.0}) == Value(false));
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[[1], {\"a\": 2}, 2]", 2}) == Value(true));
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[false, true]", false}) == Value(true));
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[\"a\\\"b\"]", "a\"b"}) == Value(true));
+  // The array is streamed: a match before malformed text counts, a match after it does not.
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[1, 2, oops", 2}) == Value(true));
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[oops, 2]", 2}) == Value(false));
+  // An INT value fails (and ends the search) on an element beyond the INT range.
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[4294967296, 1]", 1}) == Value(false));
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[4294967296, 1]", int64_t{4294967296}}) == Value(true));
+  // Values of other types (DECIMAL, ARRAY, ...) never match.
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[1.5]", Dec("1.5", 1)}) == Value(false));
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"[[1]]", Arr({1})}) == Value(false));
+  CHECK(Eval("JSON_ARRAY_CONTAINS", {"", 1}) == Value(false));
 }
 
 TEST_CASE("JSON_CONCAT, JSON_KEYS, JSON_RECORDS, JSON_ITEMS", "[functions]") {

@@ -70,6 +70,13 @@ TEST_CASE("DOUBLE math functions widen integers", "[functions]") {
   CHECK(Eval("LOG", {2, 8}).AsDouble() == Approx(3.0));
   CHECK(std::isnan(Eval("LOG", {1, 13}).AsDouble()));
   CHECK(std::isinf(Eval("LOG", {15, 0}).AsDouble()));
+  CHECK(Eval("LOG", {15, 0}).AsDouble() < 0);
+  // log(0) / log(base) with a base below 1 is +Infinity, as in Java.
+  CHECK(Eval("LOG", {0.5, 0.0}).AsDouble() > 0);
+  CHECK(std::isinf(Eval("LOG", {0.5, 0.0}).AsDouble()));
+  CHECK(std::isnan(Eval("LOG", {2, -1}).AsDouble()));
+  CHECK(std::isnan(Eval("LOG", {-2, 8}).AsDouble()));
+  CHECK(Eval("LOG", {NullOf(SqlType::Double()), 8.0}).IsNull());
   CHECK(Eval("POWER", {15, 13}) == Value(1946195068359375.0));
   CHECK(Eval("CBRT", {-8}) == Value(-2.0));
   CHECK(Eval("PI", {}).AsDouble() == Approx(3.141592653589793));

@@ -38,6 +38,24 @@ TEST_CASE("bytes to number conversions", "[functions]") {
   CHECK(Eval("INT_FROM_BYTES", {Bin("abcd"), "MIDDLE_ENDIAN"}).IsNull());
 }
 
+TEST_CASE("PARSE_DATE ignores text after the date", "[functions]") {
+  CHECK(Eval("PARSE_DATE", {"2003-12-24-01-01", "yyyy-MM-dd"}) == Value(Date{12410}));
+  CHECK(Eval("PARSE_DATE", {"2004-01-01", "yyyy-MM-dd"}) == Value(Date{12418}));
+  CHECK(Eval("PARSE_DATE", {"2004", "yyyy-MM-dd"}).IsNull());
+  CHECK(Eval("PARSE_DATE", {"x2004-01-01", "yyyy-MM-dd"}).IsNull());
+  CHECK(Eval("PARSE_DATE", {NullOf(SqlType::String()), "yyyy-MM-dd"}).IsNull());
+  // The older STRINGTODATE still needs the whole text to match.
+  CHECK(Eval("STRINGTODATE", {"2003-12-24-01-01", "yyyy-MM-dd"}).IsNull());
+}
+
+TEST_CASE("INT_FROM_BOOLEAN", "[functions]") {
+  CHECK(Eval("INT_FROM_BOOLEAN", {true}) == Value(1));
+  CHECK(Eval("INT_FROM_BOOLEAN", {false}) == Value(0));
+  CHECK(Eval("INT_FROM_BOOLEAN", {NullOf(SqlType::Boolean())}).IsNull());
+  CHECK(Eval("INT_FROM_BOOLEAN", {NullLit()}).IsNull());
+  CHECK_FALSE(Resolves("INT_FROM_BOOLEAN", {SqlType::Integer()}));
+}
+
 TEST_CASE("COALESCE, IFNULL, NULLIF", "[functions]") {
   CHECK(Eval("COALESCE", {NullOf(SqlType::Integer()), NullLit(), 3, 4}) == Value(3));
   CHECK(Eval("COALESCE", {NullOf(SqlType::Integer())}).IsNull());

@@ -53,6 +53,25 @@ TEST_CASE("INITCAP, LCASE, UCASE, TRIM, LEN", "[functions]") {
   CHECK(Eval("LEN", {Bin("abc")}) == Value(3));
 }
 
+TEST_CASE("case mapping follows Java beyond ASCII", "[functions]") {
+  // Latin Extended-A, y-diaeresis, final sigma, sharp s, dotted capital I.
+  CHECK(Eval("UCASE", {"\xC4\x81" "b\xC3\xBF"}) == Str("\xC4\x80" "B\xC5\xB8"));
+  CHECK(Eval("LCASE", {"\xC4\x80" "B\xC5\xB8"}) == Str("\xC4\x81" "b\xC3\xBF"));
+  CHECK(Eval("UCASE", {"\xCF\x82"}) == Str("\xCE\xA3"));
+  CHECK(Eval("UCASE", {"stra\xC3\x9F" "e"}) == Str("STRASSE"));
+  CHECK(Eval("LCASE", {"\xC4\xB0"}) == Str("i\xCC\x87"));
+  CHECK(Eval("UCASE", {"\xF0\x9F\x98\x80x"}) == Str("\xF0\x9F\x98\x80X"));
+  CHECK(Eval("UCASE", {NullOf(SqlType::String())}).IsNull());
+  CHECK(Eval("LCASE", {NullOf(SqlType::String())}).IsNull());
+  // INITCAP splits words on regex \s only and upper-cases with Java's rules.
+  CHECK(Eval("INITCAP", {"\xC3\x9F" "a \xC3\xA9T\xC3\x89"}) == Str("SSa \xC3\x89t\xC3\xA9"));
+  CHECK(Eval("INITCAP", {"a\x1F" "b c"}) == Str("A\x1F" "b C"));
+  CHECK(Eval("INITCAP", {"   "}) == Str(""));
+  CHECK(Eval("INITCAP", {NullOf(SqlType::String())}).IsNull());
+  // MASK classifies letters with Unicode rules.
+  CHECK(Eval("MASK", {"\xC3\x89\xC3\xA9\xCE\xB1"}) == Str("Xxx"));
+}
+
 TEST_CASE("INSTR with position and occurrence", "[functions]") {
   CHECK(Eval("INSTR", {"corporate floor", "or"}) == Value(2));
   CHECK(Eval("INSTR", {"should I stay or should I go", "or"}) == Value(15));
@@ -114,6 +133,13 @@ TEST_CASE("REPLACE and regex functions", "[functions]") {
   CHECK(Eval("REGEXP_SPLIT_TO_ARRAY", {"zxy", "(ab|cd)"}) == Arr({"zxy"}));
   CHECK(Eval("REGEXP_SPLIT_TO_ARRAY", {"abc", ""}) == Arr({"a", "b", "c"}));
   CHECK(Eval("REGEXP_SPLIT_TO_ARRAY", {"xabx", "x"}) == Arr({"", "ab", ""}));
+  // A pattern that matches the empty string splits like Java's String.split: trailing empty
+  // strings are dropped once something was split.
+  CHECK(Eval("REGEXP_SPLIT_TO_ARRAY", {"axx", "x*"}) == Arr({"a"}));
+  CHECK(Eval("REGEXP_SPLIT_TO_ARRAY", {"aaa", "a*"}) == Arr({}));
+  CHECK(Eval("REGEXP_SPLIT_TO_ARRAY", {"", ""}) == Arr({""}));
+  CHECK(Eval("REGEXP_SPLIT_TO_ARRAY", {"bcd", "a*"}) == Arr({"b", "c", "d"}));
+  CHECK(Eval("REGEXP_SPLIT_TO_ARRAY", {NullOf(SqlType::String()), "x"}).IsNull());
 }
 
 TEST_CASE("SPLIT and SPLIT_TO_MAP", "[functions]") {
@@ -157,6 +183,25 @@ TEST_CASE("encodings: TO_BYTES, FROM_BYTES, ENCODE", "[functions]") {
   CHECK(Eval("ENCODE", {"4b53514c", "hex", "utf8"}) == Str("KSQL"));
   CHECK(Eval("ENCODE", {"KSQL", "utf8", "base64"}) == Str("S1NRTA=="));
   CHECK(Eval("ENCODE", {"KSQL", "ascii", "hex"}) == Str("4b53514c"));
+  CHECK(Eval("ENCODE", {"KSQL", "UTF8", "Hex"}) == Str("4b53514c"));
+  // The same encoding on both sides is not a supported pair.
+  CHECK(Eval("ENCODE", {"KSQL", "utf8", "utf8"}).IsNull());
+  CHECK(Eval("ENCODE", {"KSQL", "utf8", "ebcdic"}).IsNull());
+  // Hex input: "0x" prefix (odd length padded), X'..' form, otherwise an even digit count.
+  CHECK(Eval("ENCODE", {"0x4b53514c", "hex", "utf8"}) == Str("KSQL"));
+  CHECK(Eval("ENCODE", {"0x14b", "hex", "base64"}) == Str("AUs="));
+  CHECK(Eval("ENCODE", {"X'4b53'", "hex", "ascii"}) == Str("KS"));
+  CHECK(Eval("ENCODE", {"4b5", "hex", "utf8"}).IsNull());
+  CHECK(Eval("ENCODE", {"4g", "hex", "utf8"}).IsNull());
+  // Base64 input is decoded leniently.
+  CHECK(Eval("ENCODE", {"S1N RTA==", "base64", "utf8"}) == Str("KSQL"));
+  CHECK(Eval("ENCODE", {"S1NRTA", "base64", "hex"}) == Str("4b53514c"));
+  // Bytes that are not valid in the output charset become U+FFFD.
+  CHECK(Eval("ENCODE", {"ff41", "hex", "ascii"}) == Str("\xEF\xBF\xBD" "A"));
+  CHECK(Eval("ENCODE", {"ff41", "hex", "utf8"}) == Str("\xEF\xBF\xBD" "A"));
+  CHECK(Eval("ENCODE", {"h\xC3\xA9", "ascii", "hex"}) == Str("683f"));
+  CHECK(Eval("ENCODE", {NullOf(SqlType::String()), "hex", "utf8"}).IsNull());
+  CHECK(Eval("ENCODE", {"4b", NullOf(SqlType::String()), "utf8"}).IsNull());
 }
 
 TEST_CASE("UUID is a random version-4 UUID", "[functions]") {
@@ -165,4 +210,20 @@ TEST_CASE("UUID is a random version-4 UUID", "[functions]") {
   CHECK(a.AsString().size() == 36);
   CHECK(a.AsString()[14] == '4');
   CHECK(a != b);
+}
+
+TEST_CASE("UUID of 16 bytes", "[functions]") {
+  CHECK(Eval("UUID", {Bin(std::string("\x12\x3e\x45\x67\xe8\x9b\x12\xd3\xa4\x56\x42\x66\x14\x17\x40\x00", 16))}) ==
+        Str("123e4567-e89b-12d3-a456-426614174000"));
+  CHECK(Eval("UUID", {Bin("too short")}).IsNull());
+  CHECK(Eval("UUID", {Bin(std::string(17, 'x'))}).IsNull());
+  CHECK(Eval("UUID", {NullOf(SqlType::Bytes())}).IsNull());
+}
+
+TEST_CASE("MD5 is the hex MD5 digest of the UTF-8 bytes", "[functions]") {
+  CHECK(Eval("MD5", {""}) == Str("d41d8cd98f00b204e9800998ecf8427e"));
+  CHECK(Eval("MD5", {"The quick brown fox jumps over the lazy dog"}) == Str("9e107d9d372bb6826bd81d3542a419d6"));
+  CHECK(Eval("MD5", {std::string(100, 'a')}) == Str("36a92cc94a9e0fa21f625f8bfb007adf"));
+  CHECK(Eval("MD5", {"\xC3\xA9"}) == Str("66ddcd97cfdeabb2f6fb8a999b4bc76f"));
+  CHECK(Eval("MD5", {NullOf(SqlType::String())}).IsNull());
 }

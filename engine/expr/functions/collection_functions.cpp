@@ -147,12 +147,18 @@ void RegisterCollectionFunctions(FunctionRegistry& r) {
                      return Value::Array(std::move(out));
                    })}));
 
-  auto join = [](const Args& a, const CallContext&, std::string*) -> Value {
+  auto join = [](const Args& a, const CallContext&, std::string* err) -> Value {
     if (a[0].IsNull()) return Value();
     std::string delim = a.size() > 1 ? (a[1].IsNull() ? "" : a[1].AsString()) : ",";
     std::string out;
     bool first = true;
     for (const auto& v : a[0].AsArray()) {
+      // ksqlDB joins BOOLEAN, INT, BIGINT, DOUBLE, DECIMAL and STRING elements only.
+      if (!v.IsNull() && !v.IsBool() && !v.IsInt() && !v.IsBigint() && !v.IsDouble() &&
+          !v.IsDecimal() && !v.IsString()) {
+        if (err) *err = "ARRAY_JOIN: elements of this type are not supported";
+        return Value();
+      }
       if (!first) out += delim;
       first = false;
       out += JavaString(v);

@@ -12,6 +12,8 @@
 // text, unknown zone, bad pattern) gives NULL with the reason in *error, as ksqlDB logs UDF
 // errors and yields null.
 #include <chrono>
+#include <cstdlib>
+#include <string_view>
 
 #include "engine/expr/function_registry.h"
 #include "engine/expr/java_time_format.h"
@@ -117,11 +119,26 @@ Value FormatDays(int64_t days, const std::vector<Value>& args, std::string* erro
   return Value(std::move(out));
 }
 
-bool ParseDays(const std::vector<Value>& args, int64_t* days, std::string* error) {
+// `prefix_ok`: PARSE_DATE parses like SimpleDateFormat.parse(String) (ksqlDB's FastDateFormat),
+// which reads a date from the start of the text and ignores whatever follows it.
+bool ParseDays(const std::vector<Value>& args, int64_t* days, std::string* error,
+               bool prefix_ok = false) {
   auto f = Pattern(args[1], error);
   if (!f) return false;
   std::string err;
-  if (!f->ParseDate(args[0].AsString(), days, &err)) {
+  bool ok = f->ParseDate(args[0].AsString(), days, &err);
+  if (!ok && prefix_ok) {
+    static const std::string kUnparsed = "unparsed text found at index ";
+    const size_t at = err.rfind(kUnparsed);
+    if (at != std::string::npos) {
+      const size_t n = std::strtoull(err.c_str() + at + kUnparsed.size(), nullptr, 10);
+      std::string prefix_err;
+      if (n > 0 && n < args[0].AsString().size() &&
+          f->ParseDate(std::string_view(args[0].AsString()).substr(0, n), days, &prefix_err))
+        ok = true;
+    }
+  }
+  if (!ok) {
     if (error)
       *error = "Failed to parse date '" + args[0].AsString() + "' with formatter '" +
                args[1].AsString() + "': " + err;
@@ -241,11 +258,13 @@ void RegisterDateTimeFunctions(FunctionRegistry& r) {
           [](const std::vector<Value>& a, const CallContext&, std::string* e) {
             return FormatDays(a[0].AsDate().days, a, e);
           })});
-  Add(r, "PARSE_DATE", "Parses a string with a DateTimeFormatter pattern into a DATE.",
+  Add(r, "PARSE_DATE",
+      "Parses a date from the start of a string with a DateTimeFormatter pattern into a DATE "
+      "(text after the date is ignored).",
       {Ov("PARSE_DATE(text STRING, format STRING) => DATE", {K::kString, K::kString}, kDate,
           [](const std::vector<Value>& a, const CallContext&, std::string* e) {
             int64_t days;
-            return ParseDays(a, &days, e) ? Value(Date{static_cast<int32_t>(days)}) : Value();
+            return ParseDays(a, &days, e, true) ? Value(Date{static_cast<int32_t>(days)}) : Value();
           })});
   Add(r, "FORMAT_TIME", "Formats a TIME with a DateTimeFormatter pattern.",
       {Ov("FORMAT_TIME(time TIME, format STRING) => STRING", {K::kTime, K::kString}, kStr,

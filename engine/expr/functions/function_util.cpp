@@ -58,9 +58,32 @@ Decimal ToDecimal(const Value& v, int scale) {
 
 int32_t ToInt32(const Value& v) { return static_cast<int32_t>(v.ToInt64()); }
 
+std::string JavaDecimalString(const Decimal& d) {
+  // BigDecimal.toString: plain unless the adjusted exponent is below -6 (or the scale is
+  // negative), then scientific notation such as "1E-7" or "-1.5E-8".
+  const bool neg = d.unscaled < 0;
+  unsigned __int128 u = neg ? static_cast<unsigned __int128>(0) - static_cast<unsigned __int128>(d.unscaled)
+                            : static_cast<unsigned __int128>(d.unscaled);
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+    u /= 10;
+  } while (u != 0);
+  const int64_t adjusted = -static_cast<int64_t>(d.scale) + static_cast<int64_t>(digits.size()) - 1;
+  if (d.scale >= 0 && adjusted >= -6) return d.ToString();
+  std::string out = neg ? "-" : "";
+  out.push_back(digits[0]);
+  if (digits.size() > 1) out += "." + digits.substr(1);
+  out += "E";
+  if (adjusted >= 0) out += "+";
+  out += std::to_string(adjusted);
+  return out;
+}
+
 std::string JavaString(const Value& v) {
   if (v.IsNull()) return "null";
   if (v.IsDouble()) return FormatJavaDouble(v.AsDouble());
+  if (v.IsDecimal()) return JavaDecimalString(v.AsDecimal());
   return v.ToString();
 }
 
@@ -330,6 +353,71 @@ bool HexDecode(std::string_view in, std::string* out) {
     out->push_back(static_cast<char>(hi * 16 + lo));
   }
   return true;
+}
+
+// ---- hashing -------------------------------------------------------------------------------
+
+std::string Md5Hex(std::string_view in) {
+  static const uint32_t kK[64] = {
+      0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613,
+      0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193,
+      0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d,
+      0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed,
+      0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122,
+      0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
+      0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244,
+      0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+      0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
+      0xeb86d391};
+  static const int kShift[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+                                 5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20,
+                                 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+                                 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
+  std::string msg(in);
+  const uint64_t bit_len = static_cast<uint64_t>(in.size()) * 8;
+  msg.push_back(static_cast<char>(0x80));
+  while (msg.size() % 64 != 56) msg.push_back('\0');
+  for (int i = 0; i < 8; ++i) msg.push_back(static_cast<char>((bit_len >> (8 * i)) & 0xFF));
+  uint32_t h[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+  for (size_t off = 0; off < msg.size(); off += 64) {
+    uint32_t w[16];
+    for (int i = 0; i < 16; ++i) {
+      const auto* p = reinterpret_cast<const unsigned char*>(msg.data() + off + 4 * i);
+      w[i] = static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+             (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+    }
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
+    for (int i = 0; i < 64; ++i) {
+      uint32_t f;
+      int g;
+      if (i < 16) {
+        f = (b & c) | (~b & d);
+        g = i;
+      } else if (i < 32) {
+        f = (d & b) | (~d & c);
+        g = (5 * i + 1) % 16;
+      } else if (i < 48) {
+        f = b ^ c ^ d;
+        g = (3 * i + 5) % 16;
+      } else {
+        f = c ^ (b | ~d);
+        g = (7 * i) % 16;
+      }
+      const uint32_t x = a + f + kK[i] + w[g];
+      a = d;
+      d = c;
+      c = b;
+      b = b + ((x << kShift[i]) | (x >> (32 - kShift[i])));
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+  }
+  std::string digest;
+  for (uint32_t v : h)
+    for (int i = 0; i < 4; ++i) digest.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  return HexEncode(digest, false);
 }
 
 }  // namespace sluice::fnutil

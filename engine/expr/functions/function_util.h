@@ -37,6 +37,8 @@ int32_t ToInt32(const Value& v);
 
 // Java's String.valueOf for a primitive value (used by ARRAY_JOIN and similar).
 std::string JavaString(const Value& v);
+// Java's BigDecimal.toString (scientific notation for very small magnitudes).
+std::string JavaDecimalString(const Decimal& d);
 
 // ---- UTF-8 -------------------------------------------------------------------------------
 void AppendUtf8(std::string* out, uint32_t cp);
@@ -65,5 +67,9 @@ std::string Base64Encode(std::string_view in);
 bool Base64Decode(std::string_view in, std::string* out);
 std::string HexEncode(std::string_view in, bool upper = false);
 bool HexDecode(std::string_view in, std::string* out);
+
+// ---- hashing -------------------------------------------------------------------------------
+// The MD5 digest (RFC 1321) of `in`, as 32 lower-case hex digits.
+std::string Md5Hex(std::string_view in);
 
 }  // namespace sluice::fnutil

@@ -2,6 +2,9 @@
 // JSON_CONCAT, JSON_ITEMS, JSON_KEYS, JSON_RECORDS, TO_JSON_STRING.
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 #include "engine/expr/function_registry.h"
@@ -277,25 +280,64 @@ std::string Dump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+// Reads the JSON number at the scanner's position; *is_float when it has a fraction or exponent.
+bool ReadNumber(Scanner* sc, std::string_view json, std::string* text, bool* is_float) {
+  const size_t start = sc->pos();
+  if (!sc->SkipValue()) return false;
+  *text = std::string(json.substr(start, sc->pos() - start));
+  *is_float = text->find_first_of(".eE") != std::string::npos;
+  return true;
+}
+
+// Streams through a JSON array like ksqlDB's Jackson-based implementation: true as soon as an
+// element of a compatible kind equals the value (an INT or BIGINT value matches integer
+// elements, a DOUBLE value fractional ones, NULL matches null); anything after the match is not
+// inspected; false for malformed text or a value of any other type.
 Value JsonArrayContains(const Args& a) {
   if (a[0].IsNull()) return Value(false);
-  Json j;
-  if (!ParseJson(a[0].AsString(), &j) || !j.is_array()) return Value(false);
+  const std::string& json = a[0].AsString();
   const Value& v = a[1];
-  for (const auto& e : j) {
-    if (v.IsNull()) {
-      if (e.is_null()) return Value(true);
-    } else if (v.IsString()) {
-      if (e.is_string() && e.get_ref<const std::string&>() == v.AsString()) return Value(true);
-    } else if (v.IsBool()) {
-      if (e.is_boolean() && e.get<bool>() == v.AsBool()) return Value(true);
-    } else if (v.IsInt() || v.IsBigint()) {
-      if (e.is_number_integer() && e.get<int64_t>() == v.ToInt64()) return Value(true);
-    } else if (v.IsDouble()) {
-      if (e.is_number_float() && e.get<double>() == v.AsDouble()) return Value(true);
+  Scanner sc(json);
+  if (sc.Peek() != '[') return Value(false);
+  sc.set_pos(sc.pos() + 1);
+  if (sc.Peek() == ']') return Value(false);
+  std::string text;
+  while (true) {
+    const char c = sc.Peek();
+    bool match = false;
+    if (c == '"') {
+      if (!sc.ReadString(&text)) return Value(false);
+      match = v.IsString() && v.AsString() == text;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      bool is_float;
+      if (!ReadNumber(&sc, json, &text, &is_float)) return Value(false);
+      if (!is_float && (v.IsInt() || v.IsBigint())) {
+        errno = 0;
+        char* end = nullptr;
+        const long long n = std::strtoll(text.c_str(), &end, 10);
+        // Java's readValueAs(Integer/Long) fails on overflow, which ends the search.
+        if (errno == ERANGE || (v.IsInt() && (n < INT32_MIN || n > INT32_MAX))) return Value(false);
+        match = n == v.ToInt64();
+      } else if (is_float && v.IsDouble()) {
+        match = std::strtod(text.c_str(), nullptr) == v.AsDouble();
+      }
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      const size_t start = sc.pos();
+      if (!sc.SkipValue()) return Value(false);
+      const char first = json[start];
+      if (first == 'n') match = v.IsNull();
+      else match = v.IsBool() && v.AsBool() == (first == 't');
+    } else if (c == '[' || c == '{') {
+      if (!sc.SkipValue()) return Value(false);
+    } else {
+      return Value(false);
     }
+    if (match) return Value(true);
+    const char n = sc.Peek();
+    if (n == ']') return Value(false);
+    if (n != ',') return Value(false);
+    sc.set_pos(sc.pos() + 1);
   }
-  return Value(false);
 }
 
 }  // namespace
@@ -317,17 +359,11 @@ void RegisterJsonFunctions(FunctionRegistry& r) {
                        return Value(Json::accept(a[0].AsString()));
                      }, NullPolicy::kCustom)}));
 
-  std::vector<FunctionOverload> contains;
-  for (auto [kind, name] : {std::pair{K::kString, "STRING"}, std::pair{K::kBoolean, "BOOLEAN"},
-                            std::pair{K::kInteger, "INT"}, std::pair{K::kBigint, "BIGINT"},
-                            std::pair{K::kDouble, "DOUBLE"}}) {
-    contains.push_back(Simple(std::string("JSON_ARRAY_CONTAINS(json STRING, value ") + name + ") => BOOLEAN",
-                              {K::kString, kind}, Bo,
-                              [](const Args& a, const CallContext&, std::string*) { return JsonArrayContains(a); },
-                              NullPolicy::kCustom));
-  }
-  r.Add(Info("JSON_ARRAY_CONTAINS", kCat, "Returns whether a JSON array string contains a value; false if the string is not a JSON array.",
-             std::move(contains)));
+  r.Add(Info("JSON_ARRAY_CONTAINS", kCat, "Returns whether a JSON array string contains a value (STRING, BOOLEAN, INT, BIGINT or DOUBLE; NULL matches null); false if the string is not a JSON array or the value is of another type.",
+             {Make("JSON_ARRAY_CONTAINS(json STRING, value T) => BOOLEAN", 2, 2,
+                   [Bo](const Types& t) -> TypePtr { return IsNullOr(t[0], K::kString) ? Bo : nullptr; },
+                   [](const Args& a, const CallContext&, std::string*) { return JsonArrayContains(a); },
+                   NullPolicy::kCustom)}));
 
   r.Add(Info("JSON_ARRAY_LENGTH", kCat, "Returns the number of elements of a JSON array string; NULL if it is not a JSON array.",
              {Simple("JSON_ARRAY_LENGTH(json STRING) => INT", {K::kString}, SqlType::Integer(),

@@ -308,8 +308,8 @@ void RegisterMathFunctions(FunctionRegistry& r) {
               Simple("LOG(base DOUBLE, value DOUBLE) => DOUBLE", {K::kDouble, K::kDouble}, D,
                      [](const Args& a, const CallContext&, std::string*) {
                        double b = a[0].ToDouble(), v = a[1].ToDouble();
-                       if (b <= 0 || b == 1 || v < 0) return Value(std::nan(""));
-                       if (v == 0) return Value(-std::numeric_limits<double>::infinity());
+                       if (b <= 0 || b == 1) return Value(std::nan(""));
+                       // As Java: log(0) = -Infinity over log(base), so +Infinity for a base < 1.
                        return Value(std::log(v) / std::log(b));
                      })}));
   r.Add(Info("POWER", kCat, "Raises a base to an exponent (Infinity on overflow).",

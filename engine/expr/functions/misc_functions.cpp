@@ -259,6 +259,12 @@ void RegisterMiscFunctions(FunctionRegistry& r) {
              {Simple("DOUBLE_FROM_BYTES(b BYTES) => DOUBLE", {K::kBytes}, SqlType::Double(), FromBytes<double>(8)),
               Simple("DOUBLE_FROM_BYTES(b BYTES, byteOrder STRING) => DOUBLE", {K::kBytes, K::kString}, SqlType::Double(), FromBytes<double>(8))}));
 
+  r.Add(Info("INT_FROM_BOOLEAN", kConv, "Converts a BOOLEAN to an INT: 1 for true, 0 for false.",
+             {Simple("INT_FROM_BOOLEAN(b BOOLEAN) => INT", {K::kBoolean}, SqlType::Integer(),
+                     [](const Args& a, const CallContext&, std::string*) {
+                       return Value(static_cast<int32_t>(a[0].AsBool() ? 1 : 0));
+                     })}));
+
   const char* kNulls = "NULLS";
   r.Add(Info("COALESCE", kNulls, "Returns the first non-NULL argument; all arguments must have the same type.",
              {Make("COALESCE(a T, ...) => T", 1, -1, CommonOfAll,

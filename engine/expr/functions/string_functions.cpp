@@ -1,6 +1,9 @@
 // String functions: CONCAT, SUBSTRING, SPLIT, LPAD, MASK, REGEXP_*, ENCODE, ...
 #include <re2/re2.h>
 
+#include <locale.h>
+#include <wctype.h>
+
 #include <algorithm>
 #include <random>
 
@@ -33,26 +36,50 @@ ResolveFn AllOfKind(TypeKind k, TypePtr result, size_t from = 0) {
   };
 }
 
-// ---- case mapping (ASCII and Latin-1) ------------------------------------------------------
+// ---- case mapping ----------------------------------------------------------------------------
+
+// Unicode simple case mappings come from the C library's UTF-8 locale (as Java's Character
+// methods); a small table covers Latin-1, Greek and Cyrillic if that locale is missing.
+locale_t Utf8Locale() {
+  static const locale_t loc = [] {
+    locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+    if (!l) l = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", static_cast<locale_t>(nullptr));
+    return l;
+  }();
+  return loc;
+}
 
 uint32_t LowerCp(uint32_t c) {
-  if (c >= 'A' && c <= 'Z') return c + 32;
+  if (c < 0x80) return c >= 'A' && c <= 'Z' ? c + 32 : c;
+  if (locale_t l = Utf8Locale()) return static_cast<uint32_t>(towlower_l(static_cast<wint_t>(c), l));
   if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
   if (c >= 0x391 && c <= 0x3A9) return c + 32;   // Greek
   if (c >= 0x410 && c <= 0x42F) return c + 32;   // Cyrillic
   return c;
 }
 uint32_t UpperCp(uint32_t c) {
-  if (c >= 'a' && c <= 'z') return c - 32;
+  if (c < 0x80) return c >= 'a' && c <= 'z' ? c - 32 : c;
+  if (locale_t l = Utf8Locale()) return static_cast<uint32_t>(towupper_l(static_cast<wint_t>(c), l));
   if (c >= 0xE0 && c <= 0xFE && c != 0xF7) return c - 32;
-  if (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2) return c - 32;
+  if (c == 0x3C2) return 0x3A3;  // final sigma
+  if (c >= 0x3B1 && c <= 0x3C9) return c - 32;
   if (c >= 0x430 && c <= 0x44F) return c - 32;
   return c;
 }
-bool IsUpperCp(uint32_t c) { return LowerCp(c) != c; }
-bool IsLowerCp(uint32_t c) { return UpperCp(c) != c || c == 0xDF; }
+bool IsUpperCp(uint32_t c) {
+  if (c < 0x80) return c >= 'A' && c <= 'Z';
+  if (locale_t l = Utf8Locale()) return iswupper_l(static_cast<wint_t>(c), l) != 0;
+  return LowerCp(c) != c;
+}
+bool IsLowerCp(uint32_t c) {
+  if (c < 0x80) return c >= 'a' && c <= 'z';
+  if (locale_t l = Utf8Locale()) return iswlower_l(static_cast<wint_t>(c), l) != 0;
+  return UpperCp(c) != c || c == 0xDF;
+}
 bool IsDigitCp(uint32_t c) { return c >= '0' && c <= '9'; }
 
+// Java's String.toUpperCase / toLowerCase (root locale): per code point, plus the expansions
+// of U+00DF (sharp s -> "SS") and U+0130 (dotted capital I -> "i" and a combining dot above).
 std::string MapCase(const std::string& s, bool upper) {
   std::string out;
   out.reserve(s.size());
@@ -61,13 +88,22 @@ std::string MapCase(const std::string& s, bool upper) {
                                                            : tolower(static_cast<unsigned char>(c))));
     return out;
   }
-  for (uint32_t cp : DecodeUtf8(s)) AppendUtf8(&out, upper ? UpperCp(cp) : LowerCp(cp));
+  for (uint32_t cp : DecodeUtf8(s)) {
+    if (upper && cp == 0xDF) {
+      out += "SS";
+    } else if (!upper && cp == 0x130) {
+      out.push_back('i');
+      AppendUtf8(&out, 0x307);
+    } else {
+      AppendUtf8(&out, upper ? UpperCp(cp) : LowerCp(cp));
+    }
+  }
   return out;
 }
 
-bool IsJavaWhitespace(uint32_t c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0B ||
-         (c >= 0x1C && c <= 0x1F);
+// Java regex \s: [ \t\n\x0B\f\r].
+bool IsRegexSpace(uint32_t c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0B;
 }
 
 // ---- SUBSTRING -----------------------------------------------------------------------------
@@ -324,9 +360,12 @@ const RE2* RegexOrError(const std::string& pattern, std::string* err) {
   return re;
 }
 
-// Java's Pattern.split(input, -1): trailing empty strings kept; a zero-width match at the
-// start never yields a leading empty string.
+// Splits around the matches of `re`, as ksqlDB does: a pattern that can match the empty string
+// uses Java's Pattern.split(input) (trailing empty strings dropped once anything was split),
+// any other pattern Guava's Splitter (every empty string kept). A zero-width match at the start
+// never yields a leading empty string.
 std::vector<std::string> RegexSplit(const std::string& s, const RE2& re) {
+  const bool java_split = RE2::FullMatch("", re);
   std::vector<std::string> out;
   re2::StringPiece input(s);
   size_t last = 0, pos = 0;
@@ -343,7 +382,10 @@ std::vector<std::string> RegexSplit(const std::string& s, const RE2& re) {
     last = me;
     pos = m.empty() ? me + 1 : me;
   }
+  const bool split_any = !out.empty();
   out.push_back(s.substr(last));
+  if (java_split && split_any)
+    while (!out.empty() && out.back().empty()) out.pop_back();
   return out;
 }
 
@@ -440,6 +482,60 @@ bool EncodeBytes(const std::string& bytes, const std::string& encoding, bool hex
   return false;
 }
 
+// ENCODE, as ksqlDB's Encode UDF: the pair of encodings must differ; hex input may carry a
+// "0x" prefix (odd length then gets a leading zero) or the X'..' form, and must otherwise have
+// an even number of digits; base64 input is decoded leniently (characters outside the
+// alphabet are skipped, decoding stops at '='); decoded text that is not valid UTF-8 / ASCII
+// gets U+FFFD replacement characters, as Java's String constructor does.
+bool EncodeString(const std::string& in, const std::string& from, const std::string& to, std::string* out) {
+  auto known = [](const std::string& e) { return e == "hex" || e == "utf8" || e == "ascii" || e == "base64"; };
+  if (!known(from) || !known(to) || from == to) return false;
+  std::string raw;
+  if (from == "hex") {
+    std::string t = in;
+    if (t.rfind("0x", 0) == 0) {
+      t = (t.size() % 2 != 0 ? "0" : "") + t.substr(2);
+    } else if (t.size() >= 3 && (t[0] == 'x' || t[0] == 'X') && t[1] == '\'' && t.back() == '\'') {
+      t = t.substr(2, t.size() - 3);
+    }
+    if (t.size() % 2 != 0 || !HexDecode(t, &raw)) return false;
+  } else if (from == "base64") {
+    uint32_t buf = 0;
+    int bits = 0;
+    for (char c : in) {
+      if (c == '=') break;
+      int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+              : c >= '0' && c <= '9' ? c - '0' + 52 : (c == '+' || c == '-') ? 62
+              : (c == '/' || c == '_') ? 63 : -1;
+      if (v < 0) continue;
+      buf = (buf << 6) | static_cast<uint32_t>(v);
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        raw.push_back(static_cast<char>((buf >> bits) & 0xFF));
+      }
+    }
+  } else if (from == "ascii") {
+    for (uint32_t cp : DecodeUtf8(in)) raw.push_back(cp < 0x80 ? static_cast<char>(cp) : '?');
+  } else {
+    raw = in;
+  }
+  out->clear();
+  if (to == "hex") {
+    *out = HexEncode(raw, false);
+  } else if (to == "base64") {
+    *out = Base64Encode(raw);
+  } else if (to == "ascii") {
+    for (char c : raw) {
+      if (static_cast<unsigned char>(c) < 0x80) out->push_back(c);
+      else AppendUtf8(out, 0xFFFD);
+    }
+  } else {
+    for (uint32_t cp : DecodeUtf8(raw)) AppendUtf8(out, cp);
+  }
+  return true;
+}
+
 std::string RandomUuid() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   uint64_t hi = rng(), lo = rng();
@@ -523,17 +619,26 @@ void RegisterStringFunctions(FunctionRegistry& r) {
   r.Add(Info("INITCAP", kCat, "Upper-cases the first letter of every whitespace-separated word and lower-cases the rest.",
              {Simple("INITCAP(str STRING) => STRING", {K::kString}, S,
                      [](const Args& a, const CallContext&, std::string*) {
+                       // As ksqlDB: lower-case everything, then upper-case the first UTF-16
+                       // unit of each run of non-whitespace (regex \s); leading whitespace is
+                       // dropped.
                        std::string out;
-                       const std::string& s = a[0].AsString();
-                       out.reserve(s.size());
+                       const std::string lower = MapCase(a[0].AsString(), false);
+                       out.reserve(lower.size());
                        bool word_start = true, seen_word = false;
-                       for (uint32_t cp : DecodeUtf8(s)) {
-                         if (IsJavaWhitespace(cp)) {
-                           if (seen_word) AppendUtf8(&out, cp);  // leading whitespace is dropped
+                       for (uint32_t cp : DecodeUtf8(lower)) {
+                         if (IsRegexSpace(cp)) {
+                           if (seen_word) AppendUtf8(&out, cp);
                            word_start = true;
                            continue;
                          }
-                         AppendUtf8(&out, word_start ? UpperCp(LowerCp(cp)) : LowerCp(cp));
+                         if (word_start && cp < 0x10000) {
+                           std::string one;
+                           AppendUtf8(&one, cp);
+                           out += MapCase(one, true);
+                         } else {
+                           AppendUtf8(&out, cp);
+                         }
                          word_start = false;
                          seen_word = true;
                        }
@@ -742,9 +847,21 @@ void RegisterStringFunctions(FunctionRegistry& r) {
               Simple("CHR(code STRING) => STRING", {K::kString}, S,
                      [](const Args& a, const CallContext&, std::string*) { return ChrFromText(a[0].AsString()); })}));
 
-  r.Add(Info("UUID", kCat, "Returns a random (version 4) UUID as a 36-character string.",
+  r.Add(Info("UUID", kCat, "Returns a random (version 4) UUID as a 36-character string, or renders a 16-byte BYTES value as a UUID string (NULL for any other length).",
              {Simple("UUID() => STRING", {}, S,
-                     [](const Args&, const CallContext&, std::string*) { return Value(RandomUuid()); })}));
+                     [](const Args&, const CallContext&, std::string*) { return Value(RandomUuid()); }),
+              Simple("UUID(b BYTES) => STRING", {K::kBytes}, S,
+                     [](const Args& a, const CallContext&, std::string*) -> Value {
+                       const std::string& b = a[0].AsBytes().data;
+                       if (b.size() != 16) return Value();
+                       std::string hex = HexEncode(b, false);
+                       return Value(hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+                                    hex.substr(16, 4) + "-" + hex.substr(20));
+                     })}));
+
+  r.Add(Info("MD5", kCat, "Returns the MD5 digest of a string's UTF-8 bytes as 32 lower-case hex digits.",
+             {Simple("MD5(str STRING) => STRING", {K::kString}, S,
+                     [](const Args& a, const CallContext&, std::string*) { return Value(Md5Hex(a[0].AsString())); })}));
 
   r.Add(Info("TO_BYTES", kCat, "Converts a string in the given encoding (hex, utf8, ascii, base64) to BYTES.",
              {Simple("TO_BYTES(str STRING, encoding STRING) => BYTES", {K::kString, K::kString}, B,
@@ -766,14 +883,14 @@ void RegisterStringFunctions(FunctionRegistry& r) {
                        }
                        return Value(std::move(out));
                      })}));
-  r.Add(Info("ENCODE", kCat, "Re-encodes a string from one encoding to another (hex, utf8, ascii, base64).",
+  r.Add(Info("ENCODE", kCat, "Re-encodes a string from one encoding to another (hex, utf8, ascii, base64; the two must differ).",
              {Simple("ENCODE(str STRING, inputEncoding STRING, outputEncoding STRING) => STRING",
                      {K::kString, K::kString, K::kString}, S,
                      [](const Args& a, const CallContext&, std::string* err) -> Value {
-                       std::string raw, out;
-                       if (!DecodeText(a[0].AsString(), a[1].AsString(), &raw) ||
-                           !EncodeBytes(raw, a[2].AsString(), false, &out)) {
-                         if (err) *err = "cannot encode from " + a[1].AsString() + " to " + a[2].AsString();
+                       std::string out;
+                       if (!EncodeString(a[0].AsString(), Lower(a[1].AsString()), Lower(a[2].AsString()), &out)) {
+                         if (err) *err = "ENCODE: cannot encode '" + a[0].AsString() + "' from " + a[1].AsString() + " to " + a[2].AsString() +
+                                         " (supported: hex, utf8, ascii and base64)";
                          return Value();
                        }
                        return Value(std::move(out));
