@@ -475,9 +475,32 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
   std::vector<ProjectionItem> keys, values;
   SLUICE_RETURN_IF_ERROR(SplitKeyAndValue(q, *source, req.name, items, &keys, &values));
   if (values.empty()) return Status::InvalidArgument("The projection contains no value columns.");
+  // Notes whether an expression reads anything but the source's key columns (value columns,
+  // pseudo columns, table function results).
+  class KeyOnlyScope : public ColumnScope {
+   public:
+    KeyOnlyScope(const ColumnScope& base, const DataSource& source) : base_(base), source_(source) {}
+    Result<ColumnBinding> Resolve(const std::string& qualifier, const std::string& name) const override {
+      auto b = base_.Resolve(qualifier, name);
+      if (b.ok()) {
+        const int i = b->index;
+        if (i < 0 || i >= static_cast<int>(source_.columns.size()) ||
+            source_.columns[static_cast<size_t>(i)].ns != ColumnNamespace::kKey)
+          reads_value = true;
+      }
+      return b;
+    }
+    mutable bool reads_value = false;
+
+   private:
+    const ColumnScope& base_;
+    const DataSource& source_;
+  };
   for (const auto& k : keys) {
-    auto c = CompileColumn(k, compiler, slot_scope, q.has_partition_by ? "PARTITION BY" : "SELECT");
+    KeyOnlyScope key_scope(slot_scope, *source);
+    auto c = CompileColumn(k, compiler, key_scope, q.has_partition_by ? "PARTITION BY" : "SELECT");
     if (!c.ok()) return c.status();
+    c->reads_value = key_scope.reads_value;
     plan.key_columns.push_back(std::move(*c));
   }
   for (const auto& v : values) {

@@ -729,6 +729,27 @@ Status Compiler::ComparePair(const Expression& le, const Expression& re, Compare
   if (!l.ok()) return l.status();
   auto r = Compile(re);
   if (!r.ok()) return r.status();
+  // ksqlDB types an untyped NULL as "no type" and refuses to compare against it (the operand
+  // must be CAST to a type first).
+  if (!l->type || !r->type) {
+    static const char* const kSymbols[] = {"=",  "<>", "<", "<=", ">", ">=", "IS DISTINCT FROM",
+                                           "IS NOT DISTINCT FROM"};
+    const char* sym = "?";
+    switch (op) {
+      case CompareOp::kEq: sym = kSymbols[0]; break;
+      case CompareOp::kNe: sym = kSymbols[1]; break;
+      case CompareOp::kLt: sym = kSymbols[2]; break;
+      case CompareOp::kLe: sym = kSymbols[3]; break;
+      case CompareOp::kGt: sym = kSymbols[4]; break;
+      case CompareOp::kGe: sym = kSymbols[5]; break;
+      case CompareOp::kIsDistinctFrom: sym = kSymbols[6]; break;
+      case CompareOp::kIsNotDistinctFrom: sym = kSymbols[7]; break;
+    }
+    return Status::TypeError(std::string("Comparison with NULL not supported: ") +
+                             (l->type ? TypeKindName(l->type->kind) : "NULL") + " " + sym + " " +
+                             (r->type ? TypeKindName(r->type->kind) : "NULL") +
+                             "\nUse 'IS NULL' or 'IS NOT NULL' instead.");
+  }
   auto t = ComparisonOperandType(l->type, r->type, op, FormatExpression(le), FormatExpression(re));
   if (!t.ok()) return t.status();
   *ln = CastTo(std::move(l.value()), t.value(), true);
@@ -736,13 +757,15 @@ Status Compiler::ComparePair(const Expression& le, const Expression& re, Compare
   return Status::OK();
 }
 
+// ksqlDB's comparisons are two-valued: a NULL operand makes =, <>, <, <=, > and >= FALSE (not
+// NULL), so NOT (a = b) is TRUE when either side is NULL.
 template <typename Pred>
 Evaluator CompareEval(Evaluator a, Evaluator b, Pred pred) {
   return [a = std::move(a), b = std::move(b), pred](EvalContext& ctx) -> Value {
     Value x = a(ctx);
-    if (x.IsNull()) return Value();
+    if (x.IsNull()) return Value(false);
     Value y = b(ctx);
-    if (y.IsNull()) return Value();
+    if (y.IsNull()) return Value(false);
     return Value(pred(CompareValues(x, y)));
   };
 }
@@ -750,9 +773,9 @@ Evaluator CompareEval(Evaluator a, Evaluator b, Pred pred) {
 Evaluator EqualEval(Evaluator a, Evaluator b, bool negate) {
   return [a = std::move(a), b = std::move(b), negate](EvalContext& ctx) -> Value {
     Value x = a(ctx);
-    if (x.IsNull()) return Value();
+    if (x.IsNull()) return Value(false);
     Value y = b(ctx);
-    if (y.IsNull()) return Value();
+    if (y.IsNull()) return Value(false);
     return Value(ValuesEqual(x, y) != negate);
   };
 }
@@ -1486,47 +1509,40 @@ Result<Node> Compiler::ArrayCtor(const ArrayConstructorExpr& e) {
     types.push_back(x.type);
     items.push_back(std::move(x));
   }
+  bool all_null = true;
+  for (const auto& t : types)
+    if (t) all_null = false;
+  if (all_null)
+    return Status::TypeError(
+        "Cannot construct an array with all NULL elements "
+        "(see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may "
+        "cast a NULL value to the desired type.");
+  // Elements of a common super type (structs merged, first fields first) take it; otherwise
+  // they coerce, in order, to their common type as a user list (ksqlDB's CoercionUtil):
+  // ARRAY[10, '2e1', bigint_col] is an ARRAY<DECIMAL(19, 0)>.
   TypePtr elem = CommonType(types);
   if (!elem) {
-    bool all_null = true;
-    for (const auto& t : types)
-      if (t) all_null = false;
-    if (all_null)
-      return Status::TypeError(
-          "Cannot construct an array with all NULL elements "
-          "(see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may "
-          "cast a NULL value to the desired type.");
-    // STRING literals next to other types: parse them as the other elements' type.
-    TypePtr other;
-    for (size_t i = 0; i < types.size(); ++i)
-      if (types[i] && !(e.items[i]->kind == ExprKind::kLiteral && types[i]->kind == TypeKind::kString))
-        other = other ? CommonType({other, types[i]}) : types[i];
-    if (other) {
-      bool ok = true;
-      for (size_t i = 0; i < items.size() && ok; ++i) {
-        if (types[i] && types[i]->kind == TypeKind::kString && e.items[i]->kind == ExprKind::kLiteral) {
-          auto c = CoerceLiteralTree(*e.items[i], other);
-          if (!c) ok = false;
-          else if (!c->ok()) return c->status();
-          else items[i] = ConstNode(c->value(), other);
+    for (size_t i = 0; i < items.size(); ++i) {
+      coercion_failed_ = false;
+      auto t = UserListCommonType(*e.items[i], types[i], elem);
+      if (!t.ok()) {
+        if (!coercion_failed_) return t.status();
+        std::string list;
+        for (const auto& ty : types) {
+          if (!list.empty()) list += ", ";
+          list += TypeName(ty);
         }
+        return Status::TypeError("Cannot construct an array with mismatching types ([" + list +
+                                 "]) from expression " + FormatExpression(e) + ".");
       }
-      if (ok) elem = other;
-    }
-    if (!elem) {
-      std::string list;
-      for (const auto& t : types) {
-        if (!list.empty()) list += ", ";
-        list += TypeName(t);
-      }
-      return Status::TypeError("Cannot construct an array with mismatching types ([" + list +
-                               "]) from expression " + FormatExpression(e) + ".");
+      elem = t.value();
     }
   }
   std::vector<Evaluator> evals;
-  for (auto& x : items) {
-    x = CastTo(std::move(x), elem);
-    evals.push_back(x.eval);
+  for (size_t i = 0; i < items.size(); ++i) {
+    SLUICE_ASSIGN(x, UserListConvert(*e.items[i], std::move(items[i]), elem));
+    items[i] = std::move(x);
+    evals.push_back(items[i].eval);
   }
   Node n;
   n.type = SqlType::Array(elem);

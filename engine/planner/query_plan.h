@@ -17,6 +17,7 @@ namespace sluice {
 struct OutputColumn {
   std::string name;
   CompiledExpression expr;
+  bool reads_value = false;  // reads value or pseudo columns, not only the source's key columns
 };
 
 struct QueryPlan {

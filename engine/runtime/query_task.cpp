@@ -190,7 +190,12 @@ void QueryTask::EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value
                               std::vector<KafkaRecord>* out, std::vector<std::string>* log) {
   ctx_.error.clear();
   out_key_.resize(plan_.key_columns.size());
-  for (size_t i = 0; i < plan_.key_columns.size(); ++i) out_key_[i] = plan_.key_columns[i].expr.eval(ctx_);
+  for (size_t i = 0; i < plan_.key_columns.size(); ++i) {
+    // A record without a value has no row to evaluate a PARTITION BY expression on: only
+    // expressions over the key columns alone (or constants) are computed, the others are NULL.
+    if (null_value && plan_.repartitioned && plan_.key_columns[i].reads_value) out_key_[i] = Value();
+    else out_key_[i] = plan_.key_columns[i].expr.eval(ctx_);
+  }
   KafkaRecord rec;
   rec.topic = plan_.sink->topic;
   rec.partition = in.partition;

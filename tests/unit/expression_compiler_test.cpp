@@ -165,12 +165,18 @@ TEST_CASE("comparisons", "[compiler]") {
   CHECK(IsTrue(V("I <> 8")));
   CHECK(IsTrue(V("S = 'hello'")));
   CHECK(IsFalse(V("S > 'z'")));
-  CHECK(V("I = NI").IsNull());
-  CHECK(V("I = NULL").IsNull());
+  // ksqlDB: a NULL operand makes a comparison FALSE; an untyped NULL cannot be compared.
+  CHECK(IsFalse(V("I = NI")));
+  CHECK(IsFalse(V("I <> NI")));
+  CHECK(IsFalse(V("NI < 1")));
+  CHECK(IsTrue(V("NOT (I = NI)")));
+  CHECK_THAT(Err("I = NULL"), Catch::StartsWith("Comparison with NULL not supported: INTEGER = NULL"));
+  CHECK_THAT(Err("NULL <> NULL"), Catch::StartsWith("Comparison with NULL not supported: NULL <> NULL"));
   CHECK(IsTrue(V("ARR = ARRAY[1, 2, 3]")));
   CHECK(IsTrue(V("TS = '1970-01-01T00:00:01'")));
   CHECK(IsTrue(V("I IS DISTINCT FROM NI")));
-  CHECK(IsFalse(V("NI IS DISTINCT FROM NULL")));
+  CHECK(IsFalse(V("NI IS DISTINCT FROM CAST(NULL AS INT)")));
+  CHECK_THAT(Err("NI IS DISTINCT FROM NULL"), Catch::StartsWith("Comparison with NULL not supported"));
   CHECK(IsTrue(V("I IS NOT DISTINCT FROM 7")));
   CHECK(IsTrue(V("NI IS NULL")));
   CHECK(IsFalse(V("I IS NULL")));
@@ -406,6 +412,11 @@ TEST_CASE("constructors", "[compiler]") {
   CHECK(V("STRUCT(X := I, Y := S)->Y") == Value("hello"));
   CHECK(T("ARRAY[STRUCT(X := 1), STRUCT(Y := L)]") == "ARRAY<STRUCT<X INTEGER, Y BIGINT>>");
   CHECK_THAT(Err("ARRAY[1, true]"), Catch::StartsWith("Cannot construct an array with mismatching types"));
+  // STRING literals among numbers coerce as a user list: '2e1' is a DECIMAL, widened with BIGINT.
+  CHECK(T("ARRAY[NULL, 10, '2e1', I, L]") == "ARRAY<DECIMAL(19, 0)>");
+  CHECK(Str("ARRAY[NULL, 10, '2e1', I, L]") == "[null, 10, 20, 7, 100]");
+  CHECK(T("ARRAY[1, '2']") == "ARRAY<INTEGER>");
+  CHECK(Err("ARRAY[1, 'not a number']") == "invalid input syntax for type INTEGER: \"not a number\".");
   CHECK(Err("MAP('a' := 1, 'b' := 'x')") == "invalid input syntax for type INTEGER: \"x\".");
   CHECK_THAT(Err("MAP('a' := 1, 'b' := B)"), Catch::Contains("mismatching value types"));
   CHECK(Str("ARRAY[1, '2']") == "[1, 2]");

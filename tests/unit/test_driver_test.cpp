@@ -78,3 +78,18 @@ TEST_CASE("statement errors say what is wrong and change nothing", "[driver]") {
   s = driver.Execute("CREATE TABLE u AS SELECT k, COUNT(*) FROM s GROUP BY k;");
   CHECK(s.code() == Status::Code::kNotSupported);
 }
+
+TEST_CASE("PARTITION BY of a record without a value computes only key-only expressions", "[driver]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE STREAM s (id INT KEY, name STRING) WITH (kafka_topic='s', format='JSON');"
+      "CREATE STREAM r AS SELECT * FROM s PARTITION BY (name IS NULL), id + 1;"));
+  RequireOk(driver.Produce(Record("s", "1", std::nullopt, 1)));
+  RequireOk(driver.Produce(Record("s", "2", R"({"NAME": null})", 2)));
+  const auto& out = driver.Records("R");
+  REQUIRE(out.size() == 2);
+  // No value: NAME IS NULL reads a value column, so it is NULL; ID + 1 reads only the key.
+  CHECK(*out[0].key == R"({"KSQL_COL_0":null,"KSQL_COL_1":2})");
+  CHECK_FALSE(out[0].value.has_value());
+  CHECK(*out[1].key == R"({"KSQL_COL_0":true,"KSQL_COL_1":3})");
+}
