@@ -103,7 +103,7 @@ Status Engine::ExecuteStatement(const Statement& stmt) {
     }
     case StatementKind::kQuery:
       return Status::NotSupported("Pull and push queries arrive with the REST layer");
-    case StatementKind::kAlterSource:
+    case StatementKind::kAlterSource: return AlterSourceStatement(static_cast<const AlterSource&>(stmt));
     case StatementKind::kCreateConnector:
     case StatementKind::kDropConnector:
     case StatementKind::kAssertTopic:
@@ -241,6 +241,37 @@ Status Engine::InsertValuesStatement(const InsertValues& stmt) {
     rec.value = bytes;
   }
   return Produce(std::move(rec));
+}
+
+// ALTER STREAM|TABLE name ADD [COLUMN] c type, ...: new value columns at the end of the
+// schema. Records already written simply lack them (read as NULL).
+Status Engine::AlterSourceStatement(const AlterSource& stmt) {
+  DataSourcePtr source = metastore_.FindSource(stmt.name);
+  const char* kind = stmt.source_kind == SourceKind::kStream ? "STREAM" : "TABLE";
+  if (!source) return Status::NotFound("Source " + stmt.name + " does not exist.");
+  if (source->kind != stmt.source_kind)
+    return Status::InvalidArgument(std::string("Incompatible data source type is ") +
+                                   (source->kind == SourceKind::kStream ? "STREAM" : "TABLE") +
+                                   ", but statement was ALTER " + kind);
+  if (source->is_sink) return Status::InvalidArgument("ALTER command is not supported for CREATE ... AS statements.");
+  if (source->is_source_table)
+    return Status::InvalidArgument(std::string("Cannot alter ") + (stmt.source_kind == SourceKind::kStream ? "stream" : "table") +
+                                   " '" + stmt.name + "': ALTER operations are not supported on source " +
+                                   (stmt.source_kind == SourceKind::kStream ? "streams." : "tables."));
+  auto altered = std::make_shared<DataSource>(*source);
+  auto lookup = [this](const std::string& n) { return metastore_.FindType(n); };
+  for (const auto& [name, spec] : stmt.add_columns) {
+    if (altered->FindColumn(name))
+      return Status::InvalidArgument("Cannot add column `" + name + "` to schema. A column with the same name already exists.");
+    if (IsReservedColumnName(name))
+      return Status::InvalidArgument("'" + name + "' is a reserved column name. You cannot use it as a name for a column.");
+    auto type = ResolveTypeSpec(*spec, lookup);
+    if (!type.ok()) return type.status();
+    altered->columns.push_back({name, *type, ColumnNamespace::kValue, ""});
+  }
+  SLUICE_RETURN_IF_ERROR(ValidateColumns(altered->value_format, altered->ValueColumns(), false));
+  altered->sql = stmt.text;
+  return metastore_.PutSource(altered, /*replace=*/true);
 }
 
 Status Engine::DropSourceStatement(const DropSource& stmt) {

@@ -41,6 +41,7 @@ class Engine {
   Status InsertIntoStatement(const InsertInto& stmt);
   Status InsertValuesStatement(const InsertValues& stmt);
   Status DropSourceStatement(const DropSource& stmt);
+  Status AlterSourceStatement(const AlterSource& stmt);
   Status StartQuery(std::string id, const std::string& text, QueryPlan plan);
   Status ProduceAt(KafkaRecord record, int depth);
 

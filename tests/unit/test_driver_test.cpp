@@ -93,3 +93,22 @@ TEST_CASE("PARTITION BY of a record without a value computes only key-only expre
   CHECK_FALSE(out[0].value.has_value());
   CHECK(*out[1].key == R"({"KSQL_COL_0":true,"KSQL_COL_1":3})");
 }
+
+TEST_CASE("ALTER STREAM adds value columns; sinks and source streams cannot be altered", "[driver]") {
+  TestDriver driver;
+  RequireOk(driver.Execute("CREATE STREAM s (k STRING KEY, name STRING) WITH (kafka_topic='s', value_format='JSON');"
+                           "ALTER STREAM s ADD COLUMN a STRING, ADD b INT;"
+                           "CREATE STREAM out AS SELECT * FROM s;"));
+  REQUIRE(driver.FindSource("S")->columns.size() == 4);
+  RequireOk(driver.Produce(Record("s", "x", R"({"NAME":"n","B":3})")));
+  CHECK(*driver.Records("OUT")[0].value == R"({"NAME":"n","A":null,"B":3})");
+  Status s = driver.Execute("ALTER STREAM out ADD COLUMN c INT;");
+  CHECK(s.message().find("ALTER command is not supported for CREATE ... AS statements.") == 0);
+  s = driver.Execute("ALTER STREAM s ADD COLUMN name INT;");
+  CHECK(s.message().find("A column with the same name already exists") != std::string::npos);
+  s = driver.Execute("ALTER TABLE s ADD COLUMN c INT;");
+  CHECK(s.message().find("Incompatible data source type is STREAM, but statement was ALTER TABLE") == 0);
+  RequireOk(driver.Execute("CREATE SOURCE TABLE t (k STRING PRIMARY KEY, v INT) WITH (kafka_topic='t', value_format='JSON');"));
+  s = driver.Execute("ALTER TABLE t ADD COLUMN c INT;");
+  CHECK(s.message().find("Cannot alter table 'T': ALTER operations are not supported on source tables.") == 0);
+}
