@@ -32,7 +32,7 @@ def lookup(f,name):
             if best is None or len(rest)<len(best[1]): best=(st,rest)
     return (best[0],best[1][len(name):]) if best else ('MISSING','')
 d=sys.argv[1]; tot=0;p=0;fails=[]
-for f in sorted(os.listdir(d)):
+for f in sorted(x for x in os.listdir(d) if x.endswith('.json')):
     for t in json.loads(strip(open(os.path.join(d,f)).read()))['tests']:
         fmts=t.get('format',[None])
         for fmt in fmts:
