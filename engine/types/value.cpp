@@ -1,5 +1,6 @@
 #include "engine/types/value.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -256,7 +257,21 @@ int CompareValues(const Value& a, const Value& b) {
       if (int c = CompareValues(x[i], y[i])) return c;
     return Cmp(x.size(), y.size());
   }
-  return 0;  // maps are not ordered
+  // Maps: by entries in key order, so that equal maps (whatever their insertion order)
+  // compare equal and every other pair has a consistent order.
+  auto sorted = [](const MapValue& m) {
+    std::vector<const std::pair<Value, Value>*> entries;
+    for (const auto& e : m) entries.push_back(&e);
+    std::sort(entries.begin(), entries.end(),
+              [](auto* x, auto* y) { return CompareValues(x->first, y->first) < 0; });
+    return entries;
+  };
+  const auto x = sorted(a.AsMap()), y = sorted(b.AsMap());
+  for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+    if (int c = CompareValues(x[i]->first, y[i]->first)) return c;
+    if (int c = CompareValues(x[i]->second, y[i]->second)) return c;
+  }
+  return Cmp(x.size(), y.size());
 }
 
 }  // namespace sluice

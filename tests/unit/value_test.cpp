@@ -24,3 +24,12 @@ TEST_CASE("values compare across numeric kinds and NULL sorts first") {
   CHECK(Value::Array({Value(int32_t{1})}) == Value::Array({Value(int32_t{1})}));
   CHECK(Value(int32_t{1}) != Value(int64_t{1}));
 }
+
+TEST_CASE("maps compare by their entries, whatever the insertion order") {
+  Value ab = Value::Map({{Value("a"), Value(int32_t{1})}, {Value("b"), Value(int32_t{2})}});
+  Value ba = Value::Map({{Value("b"), Value(int32_t{2})}, {Value("a"), Value(int32_t{1})}});
+  Value a2 = Value::Map({{Value("a"), Value(int32_t{2})}});
+  CHECK(CompareValues(ab, ba) == 0);
+  CHECK(CompareValues(ab, a2) < 0);
+  CHECK(CompareValues(a2, ab) > 0);
+}
