@@ -115,6 +115,14 @@ std::string UniqueName(const std::string& base, const Query& q, const DataSource
     if (!taken(base + "_" + std::to_string(i))) return base + "_" + std::to_string(i);
 }
 
+// The next KSQL_COL_<n> name whose index no column of the source already uses.
+std::string NextGeneratedName(const DataSource& source, int* generated) {
+  std::string n;
+  do n = "KSQL_COL_" + std::to_string((*generated)++);
+  while (source.FindColumn(n));
+  return n;
+}
+
 Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCompiler& compiler,
                     const ColumnScope& scope, std::vector<ProjectionItem>* items) {
   int generated = 0;
@@ -122,10 +130,12 @@ Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCo
   for (const auto& item : q.select)
     if (item.kind == SelectItem::Kind::kExpression && !item.alias.empty())
       explicit_names.insert(item.alias);
+  // Generated names (KSQL_COL_<n>) skip every index the source's own columns already use, as
+  // well as explicit aliases, so a generated name never clashes with a selected column.
   auto next_generated = [&]() {
     std::string n;
     do n = "KSQL_COL_" + std::to_string(generated++);
-    while (explicit_names.count(n));
+    while (explicit_names.count(n) || source.FindColumn(n));
     return n;
   };
   for (const auto& item : q.select) {
@@ -256,7 +266,7 @@ Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::str
       }
       std::string name = p->kind == ExprKind::kColumnRef     ? text
                          : p->kind == ExprKind::kDereference ? static_cast<const DereferenceExpr&>(*p).field
-                                                             : "KSQL_COL_" + std::to_string(generated++);
+                                                             : NextGeneratedName(source, &generated);
       keys->push_back(Item(name, p, /*from_star=*/false));
       continue;
     }

@@ -94,6 +94,23 @@ TEST_CASE("PARTITION BY of a record without a value computes only key-only expre
   CHECK(*out[1].key == R"({"KSQL_COL_0":true,"KSQL_COL_1":3})");
 }
 
+TEST_CASE("generated column names skip the names the source's columns already use", "[driver]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE STREAM s (KSQL_COL_1 INT KEY, KSQL_COL_0 INT, KSQL_COL_3 INT) "
+      "WITH (kafka_topic='s', value_format='JSON');"
+      "CREATE STREAM t AS SELECT KSQL_COL_1, KSQL_COL_0, ABS(KSQL_COL_0), ABS(KSQL_COL_0), "
+      "ABS(KSQL_COL_0) FROM s;"
+      "CREATE STREAM u AS SELECT * FROM s PARTITION BY ABS(KSQL_COL_3);"));
+  RequireOk(driver.Produce(Record("s", std::string("\0\0\0\1", 4), R"({"KSQL_COL_0": -2, "KSQL_COL_3": -4})")));
+  REQUIRE(driver.Records("T").size() == 1);
+  CHECK(*driver.Records("T")[0].value == R"({"KSQL_COL_0":-2,"KSQL_COL_2":2,"KSQL_COL_4":2,"KSQL_COL_5":2})");
+  auto u = driver.FindSource("U");
+  REQUIRE(u);
+  REQUIRE(!u->columns.empty());
+  CHECK(u->columns[0].name == "KSQL_COL_2");
+}
+
 TEST_CASE("ALTER STREAM adds value columns; sinks and source streams cannot be altered", "[driver]") {
   TestDriver driver;
   RequireOk(driver.Execute("CREATE STREAM s (k STRING KEY, name STRING) WITH (kafka_topic='s', value_format='JSON');"
