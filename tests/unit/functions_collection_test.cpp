@@ -127,6 +127,33 @@ TEST_CASE("lambda functions: TRANSFORM, FILTER, REDUCE", "[functions]") {
   LambdaFn vgt1 = [](const std::vector<Value>& p) { return Value(p[1].AsInt() > 1); };
   CHECK(EvalLambda("FILTER", {M({{"a", 1}, {"b", 2}}), Arg(SqlType::Boolean(), Value())}, {vgt1}) == M({{"b", 2}}));
 
+  // ksqlDB collects maps with Collectors.toMap: duplicate keys or NULL values fail the call.
+  LambdaFn same_key = [](const std::vector<Value>&) { return Value(std::string("k")); };
+  CHECK(EvalLambda("TRANSFORM", {M({{"a", 1}, {"b", 2}}), Arg(SqlType::String(), Value()), Arg(I, Value())},
+                   {same_key, val}).IsNull());
+  CHECK(EvalLambda("TRANSFORM", {M({{"a", 1}}), Arg(SqlType::String(), Value()), Arg(I, Value())},
+                   {same_key, val}) == M({{"k", 2}}));
+  LambdaFn ident_v = [](const std::vector<Value>& p) { return p[1]; };
+  CHECK(EvalLambda("TRANSFORM", {M({{"a", 1}, {"b", Value()}}), Arg(SqlType::String(), Value()), Arg(I, Value())},
+                   {key, ident_v}).IsNull());
+  CHECK(EvalLambda("TRANSFORM", {NullOf(SqlType::Map(SqlType::String(), I)), Arg(SqlType::String(), Value()),
+                                 Arg(I, Value())}, {key, ident_v}).IsNull());
+  CHECK(EvalLambda("TRANSFORM", {M({}), Arg(SqlType::String(), Value()), Arg(I, Value())}, {key, val}) == M({}));
+  // arrays keep NULL results
+  LambdaFn to_null = [](const std::vector<Value>&) { return Value(); };
+  CHECK(EvalLambda("TRANSFORM", {Arr({1, 2}), Arg(I, Value())}, {to_null}) == Arr({Value(), Value()}));
+  // FILTER: a NULL predicate result fails the call (ksqlDB unboxes a Boolean)
+  CHECK(EvalLambda("FILTER", {Arr({1, 2}), Arg(SqlType::Boolean(), Value())}, {to_null}).IsNull());
+  CHECK(EvalLambda("FILTER", {Arr({}), Arg(SqlType::Boolean(), Value())}, {to_null}) == Arr({}));
+  CHECK(EvalLambda("FILTER", {M({{"a", 1}}), Arg(SqlType::Boolean(), Value())}, {to_null}).IsNull());
+  // FILTER on a map: a kept entry with a NULL value fails, a dropped one does not
+  LambdaFn key_is_a = [](const std::vector<Value>& p) { return Value(p[0].AsString() == "a"); };
+  CHECK(EvalLambda("FILTER", {M({{"a", 1}, {"b", Value()}}), Arg(SqlType::Boolean(), Value())}, {key_is_a}) ==
+        M({{"a", 1}}));
+  CHECK(EvalLambda("FILTER", {M({{"a", Value()}, {"b", 2}}), Arg(SqlType::Boolean(), Value())}, {key_is_a}).IsNull());
+  CHECK(EvalLambda("FILTER", {NullOf(SqlType::Map(SqlType::String(), I)), Arg(SqlType::Boolean(), Value())},
+                   {key_is_a}).IsNull());
+
   LambdaFn sum = [](const std::vector<Value>& p) {
     return p[0].IsNull() || p[1].IsNull() ? Value() : Value(p[0].AsInt() + p[1].AsInt());
   };

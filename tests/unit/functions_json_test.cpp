@@ -79,10 +79,19 @@ TEST_CASE("JSON_CONCAT, JSON_KEYS, JSON_RECORDS, JSON_ITEMS", "[functions]") {
   Value rec = Eval("JSON_RECORDS", {"{\"a\": \"abc\", \"b\": {\"c\": \"a\"}, \"d\": 1}"});
   REQUIRE(rec.IsMap());
   REQUIRE(rec.AsMap().size() == 3);
-  CHECK(rec.AsMap()[0].second == Str("\"abc\""));
+  CHECK(rec.AsMap()[0].second == Str("abc"));  // string values come back unquoted
   CHECK(rec.AsMap()[1].second == Str("{\"c\":\"a\"}"));
   CHECK(rec.AsMap()[2].second == Str("1"));
   CHECK(Eval("JSON_RECORDS", {"123"}).IsNull());
+  Value rec2 = Eval("JSON_RECORDS", {"{\"s\": \"a\\\"b\", \"n\": null, \"t\": true, \"l\": [\"x\"]}"});
+  REQUIRE(rec2.IsMap());
+  REQUIRE(rec2.AsMap().size() == 4);
+  CHECK(rec2.AsMap()[0].second == Str("a\"b"));
+  CHECK(rec2.AsMap()[1].second == Str("null"));
+  CHECK(rec2.AsMap()[2].second == Str("true"));
+  CHECK(rec2.AsMap()[3].second == Str("[\"x\"]"));
+  CHECK(Eval("JSON_RECORDS", {""}).IsNull());
+  CHECK(Eval("JSON_RECORDS", {NullOf(SqlType::String())}).IsNull());
   CHECK(Eval("JSON_ITEMS", {"[{\"a\": 1}, {\"b\": 2}]"}) == Arr({"{\"a\":1}", "{\"b\":2}"}));
   CHECK(Eval("JSON_ITEMS", {"[{\"a\": 1}, 2]"}).IsNull());
   CHECK(Eval("JSON_ITEMS", {"{}"}).IsNull());

@@ -392,21 +392,30 @@ void RegisterCollectionFunctions(FunctionRegistry& r) {
                        if (!IsMap(t[0]) || !t[1] || !t[2]) return nullptr;
                        return SqlType::Map(t[1], t[2]);
                      },
-                     [](const Args& a, const CallContext& ctx, std::string*) -> Value {
+                     [](const Args& a, const CallContext& ctx, std::string* err) -> Value {
                        if (a[0].IsNull()) return Value();
                        const LambdaFn& fk = ctx.lambda(0);
                        const LambdaFn& fv = ctx.lambda(1);
                        MapValue out;
                        out.reserve(a[0].AsMap().size());
                        std::vector<Value> p(2);
+                       // ksqlDB collects the entries with Collectors.toMap: a NULL value or two
+                       // entries mapping to the same key fail the call (result NULL).
                        for (const auto& kv : a[0].AsMap()) {
                          p[0] = kv.first;
                          p[1] = kv.second;
                          Value k = fk(p);
                          Value v = fv(p);
+                         if (v.IsNull()) {
+                           if (err) *err = "TRANSFORM: the value lambda returned NULL";
+                           return Value();
+                         }
                          auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == k; });
-                         if (it != out.end()) it->second = std::move(v);
-                         else out.emplace_back(std::move(k), std::move(v));
+                         if (it != out.end()) {
+                           if (err) *err = "TRANSFORM: duplicate key in the transformed map";
+                           return Value();
+                         }
+                         out.emplace_back(std::move(k), std::move(v));
                        }
                        return Value::Map(std::move(out));
                      })}));
@@ -419,7 +428,7 @@ void RegisterCollectionFunctions(FunctionRegistry& r) {
                      [](const Types& t) -> TypePtr {
                        return IsArray(t[0]) && IsNullOr(t[1], K::kBoolean) ? t[0] : nullptr;
                      },
-                     [](const Args& a, const CallContext& ctx, std::string*) -> Value {
+                     [](const Args& a, const CallContext& ctx, std::string* err) -> Value {
                        if (a[0].IsNull()) return Value();
                        const LambdaFn& f = ctx.lambda(0);
                        ArrayValue out;
@@ -427,6 +436,10 @@ void RegisterCollectionFunctions(FunctionRegistry& r) {
                        for (const auto& v : a[0].AsArray()) {
                          p[0] = v;
                          Value keep = f(p);
+                         if (keep.IsNull()) {  // ksqlDB unboxes the lambda's Boolean: NULL fails
+                           if (err) *err = "FILTER: the lambda returned NULL";
+                           return Value();
+                         }
                          if (keep.IsBool() && keep.AsBool()) out.push_back(v);
                        }
                        return Value::Array(std::move(out));
@@ -439,7 +452,7 @@ void RegisterCollectionFunctions(FunctionRegistry& r) {
                      [](const Types& t) -> TypePtr {
                        return IsMap(t[0]) && IsNullOr(t[1], K::kBoolean) ? t[0] : nullptr;
                      },
-                     [](const Args& a, const CallContext& ctx, std::string*) -> Value {
+                     [](const Args& a, const CallContext& ctx, std::string* err) -> Value {
                        if (a[0].IsNull()) return Value();
                        const LambdaFn& f = ctx.lambda(0);
                        MapValue out;
@@ -448,7 +461,18 @@ void RegisterCollectionFunctions(FunctionRegistry& r) {
                          p[0] = kv.first;
                          p[1] = kv.second;
                          Value keep = f(p);
-                         if (keep.IsBool() && keep.AsBool()) out.push_back(kv);
+                         if (keep.IsNull()) {  // ksqlDB unboxes the lambda's Boolean: NULL fails
+                           if (err) *err = "FILTER: the lambda returned NULL";
+                           return Value();
+                         }
+                         if (keep.IsBool() && keep.AsBool()) {
+                           // kept entries are collected with Collectors.toMap, which rejects NULL values
+                           if (kv.second.IsNull()) {
+                             if (err) *err = "FILTER: a kept map entry has a NULL value";
+                             return Value();
+                           }
+                           out.push_back(kv);
+                         }
                        }
                        return Value::Map(std::move(out));
                      })}));

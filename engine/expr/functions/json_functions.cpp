@@ -431,13 +431,18 @@ void RegisterJsonFunctions(FunctionRegistry& r) {
                        return Value::Array(std::move(out));
                      })}));
 
-  r.Add(Info("JSON_RECORDS", kCat, "Returns the top-level entries of a JSON object string as a map of key to JSON text; NULL if it is not a JSON object.",
+  r.Add(Info("JSON_RECORDS", kCat, "Returns the top-level entries of a JSON object string as a map of key to value text (string values unquoted, others as JSON); NULL if it is not a JSON object.",
              {Simple("JSON_RECORDS(json STRING) => MAP<STRING, STRING>", {K::kString}, SqlType::Map(S, S),
                      [](const Args& a, const CallContext&, std::string*) -> Value {
                        Json j;
                        if (!ParseJson(a[0].AsString(), &j) || !j.is_object()) return Value();
                        MapValue out;
-                       for (auto it = j.begin(); it != j.end(); ++it) out.emplace_back(Value(it.key()), Value(Dump(it.value())));
+                       for (auto it = j.begin(); it != j.end(); ++it) {
+                         // ksqlDB: a string value is returned as its text, anything else as JSON.
+                         const Json& v = it.value();
+                         out.emplace_back(Value(it.key()),
+                                          Value(v.is_string() ? v.get<std::string>() : Dump(v)));
+                       }
                        return Value::Map(std::move(out));
                      })}));
 
