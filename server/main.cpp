@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include <spdlog/spdlog.h>
+
 #include "server/check_command.h"
 
 int main(int argc, char** argv) {
@@ -20,6 +22,8 @@ int main(int argc, char** argv) {
       std::cerr << "sluiced: --check needs a FILE\n";
       return 2;
     }
+    // The per-statement lines are the output; engine info logs (query started) would interleave.
+    spdlog::set_level(spdlog::level::warn);
     sluice::CheckOptions options;
     options.syntax_only = syntax_only;
     return sluice::RunCheck(check_file, options, std::cout, std::cerr);
