@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "engine/types/java_hash_order.h"
 #include "engine/serde/json_coercion.h"
 #include "engine/serde/json_writer.h"
 #include "engine/serde/serde_factories.h"
@@ -79,6 +80,7 @@ Status ReadMap(od::object obj, const TypePtr& type, Value* out) {
     SLUICE_RETURN_IF_ERROR(ReadValue(field.value(), type->value, &v));
     entries.emplace_back(std::move(k), std::move(v));
   }
+  OrderLikeJavaHashMap(&entries);  // what ksqlDB's deserializer hands on (see the header)
   *out = Value::Map(std::move(entries));
   return Status::OK();
 }
