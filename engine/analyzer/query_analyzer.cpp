@@ -79,6 +79,11 @@ struct ProjectionItem {
   TypePtr table_function_type;
 };
 
+std::string UpperCase(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
 ProjectionItem Item(std::string name, ExprPtr expr, bool from_star) {
   ProjectionItem item;
   item.name = std::move(name);
@@ -429,7 +434,7 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
     auto where = compiler.Compile(**rewritten, scope);
     if (!where.ok()) {
       const std::string& m = where.status().message();
-      return Status::InvalidArgument(m.rfind("column '", 0) == 0 ? "WHERE " + m : m);
+      return Status::InvalidArgument(m.rfind("column '", 0) == 0 ? "WHERE " + m : "Invalid Predicate: " + m);
     }
     if (where->type && where->type->kind != TypeKind::kBoolean)
       return Status::InvalidArgument("Type error in WHERE expression: Should evaluate to boolean but is " +
@@ -481,6 +486,37 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
     const ColumnScope& base_;
     const QueryPlan& plan_;
   } slot_scope(scope, plan);
+
+  // Errors in what the user wrote come before structural ones (missing key columns...), as
+  // ksqlDB reports them: type-check every projection and PARTITION BY expression first.
+  for (const auto& item : items) {
+    auto c = CompileColumn(item, compiler, slot_scope, "SELECT");
+    if (!c.ok()) return c.status();
+  }
+  for (const auto& p : q.partition_by) {
+    auto c = compiler.Compile(*p, scope);
+    if (c.ok()) continue;
+    const std::string& m = c.status().message();
+    if (m.rfind("column '", 0) != 0) return c.status();
+    std::string text = "PARTITION BY " + m;
+    if (p->kind == ExprKind::kColumnRef) {
+      const std::string& name = static_cast<const ColumnRefExpr&>(*p).name;
+      for (const auto& item : items)
+        if (item.name == name) {
+          text += " '" + name + "' must be a column in the source schema since PARTITION BY is applied on the input.";
+          break;
+        }
+    }
+    return Status::InvalidArgument(text);
+  }
+  if (req.properties && !req.insert_into)
+    if (const LiteralExpr* ts = FindProperty(*req.properties, "TIMESTAMP"); ts && ts->value.IsString()) {
+      const std::string& t = ts->value.AsString();
+      const std::string name = t.size() >= 2 && t.front() == '`' ? t.substr(1, t.size() - 2) : UpperCase(t);
+      if (std::none_of(items.begin(), items.end(), [&](const auto& i) { return i.name == name; }))
+        return Status::InvalidArgument("The TIMESTAMP column set in the WITH clause does not exist in the schema: '" +
+                                       name + "'");
+    }
 
   std::vector<ProjectionItem> keys, values;
   SLUICE_RETURN_IF_ERROR(SplitKeyAndValue(q, *source, req.name, items, &keys, &values));

@@ -37,10 +37,13 @@ Result<char> AsDelimiter(const Property& p) {
   std::string d = *s;
   if (Upper(d) == "TAB") return '\t';
   if (Upper(d) == "SPACE") return ' ';
-  if (d.size() != 1 || std::isspace(static_cast<unsigned char>(d[0])))
+  if (d.empty() || std::isspace(static_cast<unsigned char>(d[0])))
     return Status::InvalidArgument(
-        "Invalid value for property " + p.name + ": Delimiter must be a single character or "
-        "TAB or SPACE; got '" + d + "'");
+        "Configuration " + p.name + " is invalid: Delimiter cannot be empty, if you meant to have a "
+        "tab or space for delimiter, please use the special values 'TAB' or 'SPACE'");
+  if (d.size() != 1)
+    return Status::InvalidArgument("Configuration " + p.name + " is invalid: Invalid delimiter value: '" + d +
+                                   "'. Delimiter must be a single character or TAB or SPACE");
   return d[0];
 }
 

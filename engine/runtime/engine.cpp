@@ -20,6 +20,11 @@ Status WithStatement(const Status& s, const std::string& text) {
   }
 }
 
+std::string UpperCase(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
 // INSERT VALUES and test inputs have no source row: expressions see no columns.
 class EmptyScope : public ColumnScope {
  public:
@@ -176,7 +181,17 @@ Status Engine::StartQuery(std::string id, const std::string& text, QueryPlan pla
 
 Status Engine::InsertValuesStatement(const InsertValues& stmt) {
   DataSourcePtr target = metastore_.FindSource(stmt.target);
-  if (!target) return Status::NotFound("Cannot insert values into an unknown stream/table: " + stmt.target);
+  if (!target) {
+    // A name that differs only in case is most likely a quoting mistake: say which.
+    std::string hint;
+    for (const auto& s : metastore_.AllSources()) {
+      if (s->name == stmt.target || UpperCase(s->name) != UpperCase(stmt.target)) continue;
+      hint = UpperCase(stmt.target) == stmt.target
+                 ? "\nDid you mean \"" + s->name + "\"? Hint: wrap the source name in double quotes to make it case-sensitive."
+                 : "\nDid you mean " + s->name + "? Hint: try removing double quotes from the source name.";
+    }
+    return Status::NotFound("Cannot insert values into an unknown stream/table: `" + stmt.target + "`" + hint);
+  }
   if (target->is_source_table)
     return Status::InvalidArgument("Cannot insert values into read-only " +
                                    std::string(target->kind == SourceKind::kStream ? "stream" : "table") +
