@@ -1722,14 +1722,10 @@ Result<TypePtr> ResolveTypeSpec(const TypeSpec& spec, const CustomTypeLookup& cu
   return Status::TypeError("Unsupported type: " + spec.ToString());
 }
 
-ExpressionCompiler::ExpressionCompiler(const FunctionRegistry& registry,
-                                       CustomTypeLookup custom_types)
-    : registry_(registry), custom_types_(std::move(custom_types)) {}
-
-Result<CompiledExpression> ExpressionCompiler::Compile(const Expression& expr,
-                                                       const ColumnScope& scope) const {
-  Compiler c(registry_, custom_types_, scope);
-  auto n = c.Compile(expr);
+// The evaluator handed out: an aborted evaluation (a NULL operand of arithmetic, as ksqlDB's
+// generated code throws on) makes the whole expression NULL.
+template <typename CompilerT, typename NodeResult>
+Result<CompiledExpression> Finish(CompilerT& c, NodeResult n) {
   if (!n.ok()) return n.status();
   CompiledExpression out;
   out.eval = [e = std::move(n->eval)](EvalContext& ctx) -> Value {
@@ -1744,6 +1740,16 @@ Result<CompiledExpression> ExpressionCompiler::Compile(const Expression& expr,
   out.type = n->type;
   out.lambda_slots = c.slots();
   return out;
+}
+
+ExpressionCompiler::ExpressionCompiler(const FunctionRegistry& registry,
+                                       CustomTypeLookup custom_types)
+    : registry_(registry), custom_types_(std::move(custom_types)) {}
+
+Result<CompiledExpression> ExpressionCompiler::Compile(const Expression& expr,
+                                                       const ColumnScope& scope) const {
+  Compiler c(registry_, custom_types_, scope);
+  return Finish(c, c.Compile(expr));
 }
 
 Result<TypePtr> ExpressionCompiler::TypeOf(const Expression& expr, const ColumnScope& scope) const {
@@ -1854,21 +1860,7 @@ Result<CompiledExpression> ExpressionCompiler::CompileWithTableFunctionSlot(
     const ColumnScope& scope) const {
   Compiler c(registry_, custom_types_, scope);
   c.SetTableFunctionSlot(&call, row_index, std::move(element_type));
-  auto n = c.Compile(expr);
-  if (!n.ok()) return n.status();
-  CompiledExpression out;
-  out.eval = [e = std::move(n->eval)](EvalContext& ctx) -> Value {
-    ctx.aborted = false;
-    Value v = e(ctx);
-    if (ctx.aborted) {
-      ctx.aborted = false;
-      return Value();
-    }
-    return v;
-  };
-  out.type = n->type;
-  out.lambda_slots = c.slots();
-  return out;
+  return Finish(c, c.Compile(expr));
 }
 
 Result<CompiledTableFunction> ExpressionCompiler::CompileTableFunction(

@@ -24,59 +24,51 @@ struct Input {
   size_t bytes = 0;
 };
 
-Input MakeJson(int n) {
+// n records on topic "in", 1000 distinct keys, values from `payload(i)`.
+template <typename Payload>
+Input Make(int n, Payload payload) {
   Input in;
-  char buf[512];
   for (int i = 0; i < n; ++i) {
+    KafkaRecord r;
+    r.topic = "in";
+    r.key = "k" + std::to_string(i % 1000);
+    r.value = payload(i);
+    r.timestamp = i;
+    in.bytes += r.value->size();
+    in.records.push_back(std::move(r));
+  }
+  return in;
+}
+
+Input MakeJson(int n) {
+  return Make(n, [](int i) {
+    char buf[512];
     int len = std::snprintf(buf, sizeof buf,
         R"({"ID":%d,"USER_ID":"user-%06d","AMOUNT":%d.%02d,"CURRENCY":"EUR","CITY":"city-%03d",)"
         R"("COUNTRY":"country-%02d","CHANNEL":"web","STATUS":"%s","NOTE":"some text for padding %05d"})",
         i, i % 100000, i % 1000, i % 100, i % 500, i % 50, i % 2 ? "OK" : "FAILED", i % 99999);
-    KafkaRecord r;
-    r.topic = "in";
-    r.key = "k" + std::to_string(i % 1000);
-    r.value = std::string(buf, len);
-    r.timestamp = i;
-    in.bytes += len;
-    in.records.push_back(std::move(r));
-  }
-  return in;
+    return std::string(buf, len);
+  });
 }
 
 Input MakeDelimited(int n) {
-  Input in;
-  char buf[512];
-  for (int i = 0; i < n; ++i) {
+  return Make(n, [](int i) {
+    char buf[512];
     int len = std::snprintf(buf, sizeof buf,
         "%d,user-%06d,%d.%02d,EUR,city-%03d,country-%02d,web,%s,some text for padding and more padding to reach two hundred bytes %05d",
         i, i % 100000, i % 1000, i % 100, i % 500, i % 50, i % 2 ? "OK" : "FAILED", i % 99999);
-    KafkaRecord r;
-    r.topic = "in";
-    r.key = "k" + std::to_string(i % 1000);
-    r.value = std::string(buf, len);
-    r.timestamp = i;
-    in.bytes += len;
-    in.records.push_back(std::move(r));
-  }
-  return in;
+    return std::string(buf, len);
+  });
 }
 
 Input MakeKafka(int n) {
-  Input in;
-  for (int i = 0; i < n; ++i) {
-    KafkaRecord r;
-    r.topic = "in";
-    r.key = "k" + std::to_string(i % 1000);
+  return Make(n, [](int i) {
     std::string v(200, 'x');
     char head[32];
     int len = std::snprintf(head, sizeof head, "%s-%08d", i % 2 ? "OK" : "FAILED", i);
     v.replace(0, static_cast<size_t>(len), head);
-    r.value = v;
-    r.timestamp = i;
-    in.bytes += v.size();
-    in.records.push_back(std::move(r));
-  }
-  return in;
+    return v;
+  });
 }
 
 // Runs `records` through a driver set up with `sql` (empty: no query) and returns seconds.
