@@ -384,8 +384,11 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
 
 }  // namespace
 
-Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const MetaStore& metastore,
-                               const AnalysisConfig& config) {
+namespace {
+
+// What the stateless engine runs: anything else is NotSupported (the runner's SKIP), and the
+// statement kind must fit the result (CSAS over a stream, CTAS over a table).
+Status CheckQueryShape(const Query& q, const SinkRequest& req, const DataSource& source) {
   if (!q.joins.empty()) return Status::NotSupported("Joins are not supported yet");
   if (q.window) return Status::NotSupported("Windowed aggregations are not supported yet");
   if (q.has_group_by || q.having) return Status::NotSupported("GROUP BY is not supported yet");
@@ -393,15 +396,12 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
   for (const auto& item : q.select)
     if (item.expression && ContainsAggregate(*item.expression))
       return Status::NotSupported("Aggregate functions are not supported yet");
-
-  DataSourcePtr source = metastore.FindSource(q.from.name);
-  if (!source) return Status::NotFound(q.from.name + " does not exist.");
-  if (source->window) return Status::NotSupported("Windowed sources are not supported yet");
-  if (req.kind == SourceKind::kTable && source->kind == SourceKind::kStream && !req.insert_into)
+  if (source.window) return Status::NotSupported("Windowed sources are not supported yet");
+  if (req.kind == SourceKind::kTable && source.kind == SourceKind::kStream && !req.insert_into)
     return Status::InvalidArgument(
         "Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS "
         "SELECT statement instead.");
-  if (req.kind == SourceKind::kStream && source->kind == SourceKind::kTable && !req.insert_into)
+  if (req.kind == SourceKind::kStream && source.kind == SourceKind::kTable && !req.insert_into)
     return Status::InvalidArgument(
         "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS "
         "SELECT statement instead.");
@@ -411,54 +411,57 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
     for (const auto& p : q.partition_by)
       if (p->kind == ExprKind::kLiteral && static_cast<const LiteralExpr&>(*p).value.IsNull())
         return Status::InvalidArgument("Cannot PARTITION BY multiple columns including NULL");
-  if (q.has_partition_by && source->kind == SourceKind::kTable)
+  if (q.has_partition_by && source.kind == SourceKind::kTable)
     return Status::InvalidArgument("Unsupported operation: PARTITION BY on a table. "
                                    "Use GROUP BY to re-key a table.");
+  return Status::OK();
+}
 
-  QueryPlan plan;
-  plan.source = source;
-  plan.repartitioned = q.has_partition_by;
-  plan.source_column_count = static_cast<int>(source->columns.size());
-  plan.rowtime_index = plan.source_column_count;
-  plan.rowpartition_index = plan.source_column_count + 1;
-  plan.rowoffset_index = plan.source_column_count + 2;
-  plan.row_width = plan.source_column_count + 3;
+// Row layout: the source's columns, then ROWTIME, ROWPARTITION, ROWOFFSET (table function
+// slots are appended later).
+void InitRowLayout(const DataSourcePtr& source, bool repartitioned, QueryPlan* plan) {
+  plan->source = source;
+  plan->repartitioned = repartitioned;
+  plan->source_column_count = static_cast<int>(source->columns.size());
+  plan->rowtime_index = plan->source_column_count;
+  plan->rowpartition_index = plan->source_column_count + 1;
+  plan->rowoffset_index = plan->source_column_count + 2;
+  plan->row_width = plan->source_column_count + 3;
+}
 
-  ExpressionCompiler compiler(FunctionRegistry::Builtins(),
-                              [&metastore](const std::string& n) { return metastore.FindType(n); });
-  SourceScope scope(*source, q.from.alias, plan);
-
-  if (q.where) {
-    auto rewritten = RewriteRowtimeStringComparisons(q.where);
-    if (!rewritten.ok()) return rewritten.status();
-    auto where = compiler.Compile(**rewritten, scope);
-    if (!where.ok()) {
-      const std::string& m = where.status().message();
-      return Status::InvalidArgument(m.rfind("column '", 0) == 0 ? "WHERE " + m : "Invalid Predicate: " + m);
-    }
-    if (where->type && where->type->kind != TypeKind::kBoolean)
-      return Status::InvalidArgument("Type error in WHERE expression: Should evaluate to boolean but is " +
-                                     FormatExpression(*q.where) + " (" + where->type->ToString() + ") instead.");
-    plan.where = std::move(*where);
+Status PlanWhere(const Query& q, const ExpressionCompiler& compiler, const ColumnScope& scope,
+                 QueryPlan* plan) {
+  if (!q.where) return Status::OK();
+  auto rewritten = RewriteRowtimeStringComparisons(q.where);
+  if (!rewritten.ok()) return rewritten.status();
+  auto where = compiler.Compile(**rewritten, scope);
+  if (!where.ok()) {
+    const std::string& m = where.status().message();
+    return Status::InvalidArgument(m.rfind("column '", 0) == 0 ? "WHERE " + m : "Invalid Predicate: " + m);
   }
+  if (where->type && where->type->kind != TypeKind::kBoolean)
+    return Status::InvalidArgument("Type error in WHERE expression: Should evaluate to boolean but is " +
+                                   FormatExpression(*q.where) + " (" + where->type->ToString() + ") instead.");
+  plan->where = std::move(*where);
+  return Status::OK();
+}
 
-  std::vector<ProjectionItem> items;
-  SLUICE_RETURN_IF_ERROR(ExpandSelect(q, *source, compiler, scope, &items));
-
-  // Table functions in SELECT items (EXPLODE(A), EXPLODE(A)->F): each call is compiled on
-  // its own; the flat-map step stores each element it emits in a row slot, which the item
-  // reads. A whole-item call becomes a plain reference to its slot.
-  for (auto& item : items) {
+// Table functions in SELECT items (EXPLODE(A), EXPLODE(A)->F): each call is compiled on its
+// own; the flat-map step stores each element it emits in a row slot, which the item reads.
+// A whole-item call becomes a plain reference to its slot ($TF<slot>, see SlotScope).
+Status PlanTableFunctions(const DataSource& source, const ExpressionCompiler& compiler,
+                          const ColumnScope& scope, std::vector<ProjectionItem>* items, QueryPlan* plan) {
+  for (auto& item : *items) {
     const FunctionCallExpr* call = compiler.FindTableFunctionCall(*item.expr);
     if (!call) continue;
-    if (source->kind == SourceKind::kTable)
+    if (source.kind == SourceKind::kTable)
       return Status::InvalidArgument("Table source is not supported with table functions");
     auto tf = compiler.CompileTableFunction(*call, scope);
     if (!tf.ok()) return tf.status();
-    const int slot = plan.row_width++;
-    plan.table_function_slots.push_back(slot);
+    const int slot = plan->row_width++;
+    plan->table_function_slots.push_back(slot);
     TypePtr element_type = tf->element_type;
-    plan.table_functions.push_back(std::move(*tf));
+    plan->table_functions.push_back(std::move(*tf));
     if (call == item.expr.get()) {
       auto slot_ref = std::make_shared<ColumnRefExpr>();
       slot_ref->name = "$TF" + std::to_string(slot);
@@ -469,26 +472,55 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
       item.table_function_type = element_type;
     }
   }
-  // Slot references resolve through this scope; everything else through the source's.
-  class SlotScope : public ColumnScope {
-   public:
-    SlotScope(const ColumnScope& base, const QueryPlan& plan) : base_(base), plan_(plan) {}
-    Result<ColumnBinding> Resolve(const std::string& qualifier, const std::string& name) const override {
-      if (qualifier.empty() && name.rfind("$TF", 0) == 0) {
-        int slot = std::stoi(name.substr(3));
-        for (size_t i = 0; i < plan_.table_function_slots.size(); ++i)
-          if (plan_.table_function_slots[i] == slot)
-            return ColumnBinding{slot, plan_.table_functions[i].element_type};
-      }
-      return base_.Resolve(qualifier, name);
-    }
-   private:
-    const ColumnScope& base_;
-    const QueryPlan& plan_;
-  } slot_scope(scope, plan);
+  return Status::OK();
+}
 
-  // Errors in what the user wrote come before structural ones (missing key columns...), as
-  // ksqlDB reports them: type-check every projection and PARTITION BY expression first.
+// Resolves the $TF<slot> references PlanTableFunctions left; everything else as `base`.
+class SlotScope : public ColumnScope {
+ public:
+  SlotScope(const ColumnScope& base, const QueryPlan& plan) : base_(base), plan_(plan) {}
+  Result<ColumnBinding> Resolve(const std::string& qualifier, const std::string& name) const override {
+    if (qualifier.empty() && name.rfind("$TF", 0) == 0) {
+      const int slot = std::stoi(name.substr(3));
+      for (size_t i = 0; i < plan_.table_function_slots.size(); ++i)
+        if (plan_.table_function_slots[i] == slot) return ColumnBinding{slot, plan_.table_functions[i].element_type};
+    }
+    return base_.Resolve(qualifier, name);
+  }
+
+ private:
+  const ColumnScope& base_;
+  const QueryPlan& plan_;
+};
+
+// Notes whether an expression reads anything but the source's key columns (value columns,
+// pseudo columns, table function results): such a key is NULL for a record without a value.
+class KeyOnlyScope : public ColumnScope {
+ public:
+  KeyOnlyScope(const ColumnScope& base, const DataSource& source) : base_(base), source_(source) {}
+  Result<ColumnBinding> Resolve(const std::string& qualifier, const std::string& name) const override {
+    auto b = base_.Resolve(qualifier, name);
+    if (b.ok()) {
+      const int i = b->index;
+      if (i < 0 || i >= static_cast<int>(source_.columns.size()) ||
+          source_.columns[static_cast<size_t>(i)].ns != ColumnNamespace::kKey)
+        reads_value = true;
+    }
+    return b;
+  }
+  mutable bool reads_value = false;
+
+ private:
+  const ColumnScope& base_;
+  const DataSource& source_;
+};
+
+// Errors in what the user wrote come before structural ones (missing key columns...), as
+// ksqlDB reports them: type-check every projection and PARTITION BY expression, and the sink's
+// TIMESTAMP column, before deciding keys and values.
+Status CheckUserExpressions(const Query& q, const SinkRequest& req, const std::vector<ProjectionItem>& items,
+                            const ExpressionCompiler& compiler, const ColumnScope& scope,
+                            const ColumnScope& slot_scope) {
   for (const auto& item : items) {
     auto c = CompileColumn(item, compiler, slot_scope, "SELECT");
     if (!c.ok()) return c.status();
@@ -517,44 +549,69 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
         return Status::InvalidArgument("The TIMESTAMP column set in the WITH clause does not exist in the schema: '" +
                                        name + "'");
     }
+  return Status::OK();
+}
 
-  std::vector<ProjectionItem> keys, values;
-  SLUICE_RETURN_IF_ERROR(SplitKeyAndValue(q, *source, req.name, items, &keys, &values));
-  if (values.empty()) return Status::InvalidArgument("The projection contains no value columns.");
-  // Notes whether an expression reads anything but the source's key columns (value columns,
-  // pseudo columns, table function results).
-  class KeyOnlyScope : public ColumnScope {
-   public:
-    KeyOnlyScope(const ColumnScope& base, const DataSource& source) : base_(base), source_(source) {}
-    Result<ColumnBinding> Resolve(const std::string& qualifier, const std::string& name) const override {
-      auto b = base_.Resolve(qualifier, name);
-      if (b.ok()) {
-        const int i = b->index;
-        if (i < 0 || i >= static_cast<int>(source_.columns.size()) ||
-            source_.columns[static_cast<size_t>(i)].ns != ColumnNamespace::kKey)
-          reads_value = true;
-      }
-      return b;
-    }
-    mutable bool reads_value = false;
-
-   private:
-    const ColumnScope& base_;
-    const DataSource& source_;
-  };
+Status CompileProjection(const Query& q, const DataSource& source, const std::vector<ProjectionItem>& keys,
+                         const std::vector<ProjectionItem>& values, const ExpressionCompiler& compiler,
+                         const ColumnScope& slot_scope, QueryPlan* plan) {
   for (const auto& k : keys) {
-    KeyOnlyScope key_scope(slot_scope, *source);
+    KeyOnlyScope key_scope(slot_scope, source);
     auto c = CompileColumn(k, compiler, key_scope, q.has_partition_by ? "PARTITION BY" : "SELECT");
     if (!c.ok()) return c.status();
     c->reads_value = key_scope.reads_value;
-    plan.key_columns.push_back(std::move(*c));
+    plan->key_columns.push_back(std::move(*c));
   }
   for (const auto& v : values) {
     auto c = CompileColumn(v, compiler, slot_scope, "SELECT");
     if (!c.ok()) return c.status();
-    plan.value_columns.push_back(std::move(*c));
+    plan->value_columns.push_back(std::move(*c));
   }
+  return Status::OK();
+}
 
+// Where the output timestamp comes from when the sink has TIMESTAMP='col' (a value column,
+// or a key column after the values).
+Status PlanSinkTimestamp(QueryPlan* plan) {
+  const DataSource& sink = *plan->sink;
+  if (sink.timestamp_column.empty()) return Status::OK();
+  SLUICE_RETURN_IF_ERROR(CheckTimestampColumn(sink));
+  for (size_t i = 0; i < plan->value_columns.size(); ++i)
+    if (plan->value_columns[i].name == sink.timestamp_column) plan->sink_timestamp_column = static_cast<int>(i);
+  for (size_t i = 0; i < plan->key_columns.size(); ++i)
+    if (plan->key_columns[i].name == sink.timestamp_column)
+      plan->sink_timestamp_column = static_cast<int>(plan->value_columns.size() + i);
+  plan->sink_timestamp_format = sink.timestamp_format;
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const MetaStore& metastore,
+                               const AnalysisConfig& config) {
+  DataSourcePtr source = metastore.FindSource(q.from.name);
+  if (!source) return Status::NotFound(q.from.name + " does not exist.");
+  SLUICE_RETURN_IF_ERROR(CheckQueryShape(q, req, *source));
+
+  QueryPlan plan;
+  InitRowLayout(source, q.has_partition_by, &plan);
+  ExpressionCompiler compiler(FunctionRegistry::Builtins(),
+                              [&metastore](const std::string& n) { return metastore.FindType(n); });
+  SourceScope scope(*source, q.from.alias, plan);
+  SLUICE_RETURN_IF_ERROR(PlanWhere(q, compiler, scope, &plan));
+
+  std::vector<ProjectionItem> items;
+  SLUICE_RETURN_IF_ERROR(ExpandSelect(q, *source, compiler, scope, &items));
+  SLUICE_RETURN_IF_ERROR(PlanTableFunctions(*source, compiler, scope, &items, &plan));
+  SlotScope slot_scope(scope, plan);
+  SLUICE_RETURN_IF_ERROR(CheckUserExpressions(q, req, items, compiler, scope, slot_scope));
+
+  std::vector<ProjectionItem> keys, values;
+  SLUICE_RETURN_IF_ERROR(SplitKeyAndValue(q, *source, req.name, items, &keys, &values));
+  if (values.empty()) return Status::InvalidArgument("The projection contains no value columns.");
+  SLUICE_RETURN_IF_ERROR(CompileProjection(q, *source, keys, values, compiler, slot_scope, &plan));
+
+  // The deserializer decodes only what some expression reads (and the timestamp column).
   plan.used_columns.assign(scope.used().begin(), scope.used().end());
   if (!source->timestamp_column.empty())
     for (size_t i = 0; i < source->columns.size(); ++i)
@@ -563,15 +620,7 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
   auto sink = BuildSink(req, *source, plan, metastore, config);
   if (!sink.ok()) return sink.status();
   plan.sink = *sink;
-  if (!plan.sink->timestamp_column.empty()) {
-    SLUICE_RETURN_IF_ERROR(CheckTimestampColumn(*plan.sink));
-    for (size_t i = 0; i < plan.value_columns.size(); ++i)
-      if (plan.value_columns[i].name == plan.sink->timestamp_column) plan.sink_timestamp_column = static_cast<int>(i);
-    for (size_t i = 0; i < plan.key_columns.size(); ++i)
-      if (plan.key_columns[i].name == plan.sink->timestamp_column)
-        plan.sink_timestamp_column = static_cast<int>(plan.value_columns.size() + i);
-    plan.sink_timestamp_format = plan.sink->timestamp_format;
-  }
+  SLUICE_RETURN_IF_ERROR(PlanSinkTimestamp(&plan));
   return plan;
 }
 
