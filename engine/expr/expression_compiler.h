@@ -37,7 +37,7 @@ using Evaluator = std::function<Value(EvalContext&)>;
 
 // Thread-safety: a compiled evaluator is immutable and may run on several threads at once,
 // each with its own EvalContext. Per-call scratch (function argument vectors, the context that
-// compiled lambdas read) is thread_local inside the compiler's translation unit.
+// compiled lambdas read) is thread_local inside compiler/function_calls.cpp.
 
 struct CompiledExpression {
   Evaluator eval;
