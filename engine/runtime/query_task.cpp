@@ -37,6 +37,14 @@ Result<std::unique_ptr<QueryTask>> QueryTask::Create(QueryPlan plan) {
   for (const auto& t : p.table_functions) slots = std::max(slots, t.lambda_slots);
   task->ctx_.lambda_values.resize(slots);
   task->row_.resize(p.row_width);
+
+  // Timestamp columns and their formats are fixed per query: resolve them once, not per record.
+  for (size_t i = 0; i < src.columns.size(); ++i)
+    if (src.columns[i].name == src.timestamp_column) task->timestamp_index_ = static_cast<int>(i);
+  if (!src.timestamp_format.empty())
+    task->source_ts_format_ = jtime::DateTimeFormat::Compile(src.timestamp_format, &task->source_ts_format_error_);
+  if (!p.sink_timestamp_format.empty())
+    task->sink_ts_format_ = jtime::DateTimeFormat::Compile(p.sink_timestamp_format, &task->sink_ts_format_error_);
   return task;
 }
 
@@ -93,25 +101,32 @@ void QueryTask::DecodeHeaders(const KafkaRecord& in) {
   }
 }
 
-bool QueryTask::ExtractTimestamp(int64_t* ts, std::string* error) {
-  const DataSource& src = *plan_.source;
-  if (src.timestamp_column.empty()) return true;
-  for (size_t i = 0; i < src.columns.size(); ++i) {
-    if (src.columns[i].name != src.timestamp_column) continue;
-    const Value& v = row_[i];
-    if (v.IsNull()) {
-      *error = "Timestamp column " + src.timestamp_column + " is null";
+// A timestamp column's value as epoch millis: BIGINT, TIMESTAMP, or STRING in the column's
+// TIMESTAMP_FORMAT (`format` is null, with `format_error` saying why, if that did not compile).
+// Other kinds leave *ts unchanged (the analyzer admits none).
+bool QueryTask::TimestampMillis(const Value& v, const jtime::DateTimeFormat* format,
+                                const std::string& format_error, int64_t* ts, std::string* error) {
+  if (v.IsBigint()) *ts = v.AsBigint();
+  else if (v.IsTimestamp()) *ts = v.AsTimestamp().millis;
+  else if (v.IsString()) {
+    if (!format) {
+      *error = format_error;
       return false;
     }
-    if (v.IsBigint()) *ts = v.AsBigint();
-    else if (v.IsTimestamp()) *ts = v.AsTimestamp().millis;
-    else if (v.IsString()) {
-      auto format = jtime::DateTimeFormat::Get(src.timestamp_format, error);
-      if (!format || !format->ParseInstant(v.AsString(), *jtime::TimeZone::Utc(), ts, error)) return false;
-    }
-    row_[plan_.rowtime_index] = Value(*ts);
-    return true;
+    return format->ParseInstant(v.AsString(), *jtime::TimeZone::Utc(), ts, error);
   }
+  return true;
+}
+
+bool QueryTask::ExtractTimestamp(int64_t* ts, std::string* error) {
+  if (timestamp_index_ < 0) return true;
+  const Value& v = row_[timestamp_index_];
+  if (v.IsNull()) {
+    *error = "Timestamp column " + plan_.source->timestamp_column + " is null";
+    return false;
+  }
+  if (!TimestampMillis(v, source_ts_format_.get(), source_ts_format_error_, ts, error)) return false;
+  row_[plan_.rowtime_index] = Value(*ts);
   return true;
 }
 
@@ -123,7 +138,7 @@ Status QueryTask::Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
     return Status::OK();
   }
   const bool null_value = !in.value.has_value() ||
-                          (in.value && value_row_.empty() && !plan_.source->ValueColumns().empty());
+                          (in.value && value_row_.empty() && !value_positions_.empty());
   int64_t ts = in.timestamp;
   if (!null_value && !ExtractTimestamp(&ts, &error)) {
     if (plan_.fail_on_invalid_timestamp)
@@ -208,19 +223,13 @@ void QueryTask::EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value
       const int n = static_cast<int>(out_value_.size());
       const Value& t = plan_.sink_timestamp_column < n ? out_value_[plan_.sink_timestamp_column]
                                                        : out_key_[plan_.sink_timestamp_column - n];
-      if (t.IsBigint()) rec.timestamp = t.AsBigint();
-      else if (t.IsTimestamp()) rec.timestamp = t.AsTimestamp().millis;
-      else if (t.IsString()) {
-        std::string err;
-        auto format = jtime::DateTimeFormat::Get(plan_.sink_timestamp_format, &err);
-        int64_t parsed = 0;
-        if (!format || !format->ParseInstant(t.AsString(), *jtime::TimeZone::Utc(), &parsed, &err)) {
-          log->push_back(LogEntry(in, "Skipping record: cannot parse its output timestamp: " + err));
-          return;
-        }
-        rec.timestamp = parsed;
-      } else {
+      if (!t.IsBigint() && !t.IsTimestamp() && !t.IsString()) {
         log->push_back(LogEntry(in, "Skipping record with a null output timestamp"));
+        return;
+      }
+      std::string err;
+      if (!TimestampMillis(t, sink_ts_format_.get(), sink_ts_format_error_, &rec.timestamp, &err)) {
+        log->push_back(LogEntry(in, "Skipping record: cannot parse its output timestamp: " + err));
         return;
       }
     }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/expr/java_time_format.h"
 #include "engine/planner/query_plan.h"
 #include "engine/runtime/test_driver.h"
 #include "engine/serde/format.h"
@@ -33,6 +34,8 @@ class QueryTask {
   bool Decode(const KafkaRecord& in, std::string* error);
   void DecodeHeaders(const KafkaRecord& in);
   bool ExtractTimestamp(int64_t* ts, std::string* error);
+  static bool TimestampMillis(const Value& v, const jtime::DateTimeFormat* format,
+                              const std::string& format_error, int64_t* ts, std::string* error);
   void EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value,
                      std::vector<KafkaRecord>* out, std::vector<std::string>* log);
   void EmitTombstone(const KafkaRecord& in, int64_t ts, std::vector<KafkaRecord>* out,
@@ -43,6 +46,9 @@ class QueryTask {
   std::unique_ptr<RowDeserializer> key_in_, value_in_;
   std::unique_ptr<RowSerializer> key_out_, value_out_;
   std::vector<int> key_positions_, value_positions_;  // where decoded columns go in the row
+  int timestamp_index_ = -1;  // the source's TIMESTAMP column in the row, -1: record time
+  std::shared_ptr<const jtime::DateTimeFormat> source_ts_format_, sink_ts_format_;
+  std::string source_ts_format_error_, sink_ts_format_error_;
   Row row_, key_row_, value_row_, out_key_, out_value_;
   EvalContext ctx_;
 };
