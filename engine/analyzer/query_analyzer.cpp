@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "engine/common/ascii.h"
 #include "engine/analyzer/rowtime_literals.h"
 #include "engine/analyzer/with_properties.h"
 
@@ -78,11 +79,6 @@ struct ProjectionItem {
   int table_function_slot = -1;
   TypePtr table_function_type;
 };
-
-std::string UpperCase(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
 
 ProjectionItem Item(std::string name, ExprPtr expr, bool from_star) {
   ProjectionItem item;
@@ -544,7 +540,7 @@ Status CheckUserExpressions(const Query& q, const SinkRequest& req, const std::v
   if (req.properties && !req.insert_into)
     if (const LiteralExpr* ts = FindProperty(*req.properties, "TIMESTAMP"); ts && ts->value.IsString()) {
       const std::string& t = ts->value.AsString();
-      const std::string name = t.size() >= 2 && t.front() == '`' ? t.substr(1, t.size() - 2) : UpperCase(t);
+      const std::string name = t.size() >= 2 && t.front() == '`' ? t.substr(1, t.size() - 2) : AsciiUpper(t);
       if (std::none_of(items.begin(), items.end(), [&](const auto& i) { return i.name == name; }))
         return Status::InvalidArgument("The TIMESTAMP column set in the WITH clause does not exist in the schema: '" +
                                        name + "'");

@@ -3,14 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "engine/common/ascii.h"
+
 namespace sluice {
 
 namespace {
-std::string Upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 Result<std::string> AsString(const Property& p) {
   if (!p.value->value.IsString())
     return Status::InvalidArgument("Invalid value for property " + p.name + ": expected a string");
@@ -35,8 +32,8 @@ Result<char> AsDelimiter(const Property& p) {
   auto s = AsString(p);
   if (!s.ok()) return s.status();
   std::string d = *s;
-  if (Upper(d) == "TAB") return '\t';
-  if (Upper(d) == "SPACE") return ' ';
+  if (AsciiUpper(d) == "TAB") return '\t';
+  if (AsciiUpper(d) == "SPACE") return ' ';
   if (d.empty() || std::isspace(static_cast<unsigned char>(d[0])))
     return Status::InvalidArgument(
         "Configuration " + p.name + " is invalid: Delimiter cannot be empty, if you meant to have a "
@@ -57,7 +54,7 @@ Result<FormatKind> AsFormat(const Property& p) {
 Result<int64_t> AsWindowSize(const Property& p) {
   auto s = AsString(p);
   if (!s.ok()) return s.status();
-  std::string text = Upper(*s);
+  std::string text = AsciiUpper(*s);
   size_t i = 0;
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
   if (i == 0) return Status::InvalidArgument("Invalid WINDOW_SIZE: " + *s);
@@ -96,7 +93,7 @@ Result<WithProperties> ParseWithProperties(const Properties& props) {
       auto r = AsString(p);
       if (!r.ok()) return r.status();
       const std::string& t = *r;
-      w.timestamp = t.size() >= 2 && t.front() == '`' && t.back() == '`' ? t.substr(1, t.size() - 2) : Upper(t);
+      w.timestamp = t.size() >= 2 && t.front() == '`' && t.back() == '`' ? t.substr(1, t.size() - 2) : AsciiUpper(t);
     }
     else if (n == "TIMESTAMP_FORMAT") SLUICE_TAKE(AsString(p), timestamp_format)
     else if (n == "WINDOW_TYPE") SLUICE_TAKE(AsString(p), window_type)
@@ -108,8 +105,8 @@ Result<WithProperties> ParseWithProperties(const Properties& props) {
     } else if (n == "WRAP_SINGLE_VALUE") {
       const Value& v = p.value->value;
       if (v.IsBool()) w.wrap_single_value = v.AsBool();
-      else if (v.IsString() && (Upper(v.AsString()) == "TRUE" || Upper(v.AsString()) == "FALSE"))
-        w.wrap_single_value = Upper(v.AsString()) == "TRUE";
+      else if (v.IsString() && (AsciiUpper(v.AsString()) == "TRUE" || AsciiUpper(v.AsString()) == "FALSE"))
+        w.wrap_single_value = AsciiUpper(v.AsString()) == "TRUE";
       else return Status::InvalidArgument("Invalid value for property WRAP_SINGLE_VALUE: expected a boolean");
     } else if (n == "KEY_SCHEMA_ID" || n == "VALUE_SCHEMA_ID" || n == "KEY_SCHEMA_FULL_NAME" ||
                n == "VALUE_SCHEMA_FULL_NAME" || n == "VALUE_AVRO_SCHEMA_FULL_NAME" ||

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "engine/common/ascii.h"
+
 namespace sluice {
 
 namespace {
@@ -78,8 +80,7 @@ nlohmann::json ListFunctionsEntity(const FunctionRegistry& registry, const std::
 
 Result<nlohmann::json> DescribeFunctionEntity(const FunctionRegistry& registry, const std::string& name,
                                               const std::string& statement_text) {
-  std::string upper = name;
-  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::string upper = AsciiUpper(name);
   const FunctionInfo* info = registry.Find(upper);
   if (!info) return Status::NotFound("Can't find any functions with the name '" + upper + "'");
   nlohmann::json overloads = nlohmann::json::array();

@@ -5,13 +5,11 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/common/ascii.h"
+
 namespace sluice {
 
 namespace {
-std::string Upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
 // Unescapes a quoted identifier or string: strips the delimiters, doubled ones become one.
 std::string Unquote(const std::string& text, char quote) {
   std::string out;
@@ -42,7 +40,7 @@ std::string AstBuilder::Identifier(P::IdentifierContext* ctx) {
   if (dynamic_cast<P::BackQuotedIdentifierContext*>(ctx)) return Unquote(text, '`');
   if (dynamic_cast<P::VariableIdentifierContext*>(ctx))
     throw BuildError{Pos(ctx), "Variable " + text + " is not defined"};
-  return Upper(text);
+  return AsciiUpper(text);
 }
 
 int64_t AstBuilder::Integer(P::NumberContext* ctx) {
@@ -132,12 +130,12 @@ StatementPtr AstBuilder::BuildStatement(P::StatementContext* ctx) {
     result = s;
   } else if (auto* c = dynamic_cast<P::DefineVariableContext*>(ctx)) {
     auto s = std::make_shared<PropertyStatement>(StatementKind::kDefineVariable);
-    s->name = Upper(c->variableName()->getText());
+    s->name = AsciiUpper(c->variableName()->getText());
     s->value = UnquoteString(c->STRING()->getText());
     result = s;
   } else if (auto* c = dynamic_cast<P::UndefineVariableContext*>(ctx)) {
     auto s = std::make_shared<NamedStatement>(StatementKind::kUndefineVariable);
-    s->name = Upper(c->variableName()->getText());
+    s->name = AsciiUpper(c->variableName()->getText());
     result = s;
   } else if (auto* c = dynamic_cast<P::CreateStreamContext*>(ctx)) {
     result = BuildCreateSource(ctx, SourceKind::kStream, c->REPLACE(), c->SOURCE(), c->EXISTS(),
@@ -293,7 +291,7 @@ Properties AstBuilder::BuildProperties(P::TablePropertiesContext* ctx) {
   for (auto* p : ctx->tableProperty()) {
     Property prop;
     prop.name = p->identifier() ? Identifier(p->identifier()) : UnquoteString(p->STRING()->getText());
-    prop.name = Upper(prop.name);
+    prop.name = AsciiUpper(prop.name);
     prop.value = BuildLiteral(p->literal());
     prop.pos = Pos(p);
     props.push_back(std::move(prop));
@@ -409,7 +407,7 @@ JoinClause AstBuilder::BuildJoin(P::JoinedSourceContext* ctx) {
 Duration AstBuilder::BuildDuration(P::NumberContext* number, P::WindowUnitContext* unit) {
   Duration d;
   d.count = Integer(number);
-  std::string u = Upper(unit->getText());
+  std::string u = AsciiUpper(unit->getText());
   if (u.back() == 'S') u.pop_back();
   if (u == "MILLISECOND") d.unit = TimeUnit::kMillisecond;
   else if (u == "SECOND") d.unit = TimeUnit::kSecond;
@@ -665,7 +663,7 @@ ExprPtr AstBuilder::BuildPrimary(P::PrimaryExpressionContext* ctx) {
 
 ExprPtr AstBuilder::BuildFunctionCall(P::FunctionCallContext* ctx) {
   auto e = Make<FunctionCallExpr>(ctx);
-  e->name = Upper(ctx->identifier()->getText());
+  e->name = AsciiUpper(ctx->identifier()->getText());
   if (ctx->ASTERISK()) {
     e->star = true;
     return e;
@@ -689,7 +687,7 @@ ExprPtr AstBuilder::TimeUnitArgument(P::FunctionArgumentContext* arg) {
   }
   auto e = Make<LiteralExpr>(arg);
   e->literal_kind = LiteralExpr::Kind::kString;
-  e->text = Upper(arg->getText());
+  e->text = AsciiUpper(arg->getText());
   e->value = Value(e->text);
   return e;
 }

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "engine/common/ascii.h"
 #include "SqlBaseLexer.h"
 #include "SqlBaseParser.h"
 #include "antlr4-runtime.h"
@@ -269,8 +270,7 @@ Result<std::string> SubstituteVariables(const std::string& text, const VariableM
     if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
       size_t end = text.find('}', i + 2);
       if (end != std::string::npos) {
-        std::string name = text.substr(i + 2, end - i - 2);
-        for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        const std::string name = AsciiUpper(text.substr(i + 2, end - i - 2));
         auto it = vars.find(name);
         if (it == vars.end()) return Status::InvalidArgument("Variable '" + name + "' is not defined");
         out += it->second;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/common/ascii.h"
 #include "engine/analyzer/query_analyzer.h"
 #include "engine/expr/cast.h"
 #include "engine/expr/function_catalog.h"
@@ -18,11 +19,6 @@ Status WithStatement(const Status& s, const std::string& text) {
     case Status::Code::kSyntaxError: return Status::SyntaxError(message);
     default: return Status::InvalidArgument(message);
   }
-}
-
-std::string UpperCase(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // INSERT VALUES and test inputs have no source row: expressions see no columns.
@@ -185,8 +181,8 @@ Status Engine::InsertValuesStatement(const InsertValues& stmt) {
     // A name that differs only in case is most likely a quoting mistake: say which.
     std::string hint;
     for (const auto& s : metastore_.AllSources()) {
-      if (s->name == stmt.target || UpperCase(s->name) != UpperCase(stmt.target)) continue;
-      hint = UpperCase(stmt.target) == stmt.target
+      if (s->name == stmt.target || AsciiUpper(s->name) != AsciiUpper(stmt.target)) continue;
+      hint = AsciiUpper(stmt.target) == stmt.target
                  ? "\nDid you mean \"" + s->name + "\"? Hint: wrap the source name in double quotes to make it case-sensitive."
                  : "\nDid you mean " + s->name + "? Hint: try removing double quotes from the source name.";
     }

@@ -21,6 +21,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/common/ascii.h"
 #include "engine/runtime/test_driver.h"
 
 namespace sluice::qtt {
@@ -53,11 +54,6 @@ CaseResult Fail(std::string reason, std::string detail = "") {
   return {Outcome::kFail, std::move(reason), std::move(detail), {}};
 }
 CaseResult Skip(std::string reason) { return {Outcome::kSkip, std::move(reason), "", {}}; }
-
-std::string Upper(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  return s;
-}
 
 // One line, bounded: reasons go on the PASS/FAIL/SKIP line.
 std::string OneLine(const std::string& s, size_t max = 400) {
@@ -102,22 +98,22 @@ std::string StaticSkipReason(const TestCase& c) {
   const json& spec = c.spec;
   if (spec.contains("enabled") && spec["enabled"].is_boolean() && !spec["enabled"].get<bool>())
     return "disabled in the corpus";
-  if (kUnsupportedFormats.count(Upper(c.format))) return "format " + Upper(c.format);
+  if (kUnsupportedFormats.count(AsciiUpper(c.format))) return "format " + AsciiUpper(c.format);
   static const std::regex kFormatProp(
       R"((KEY_FORMAT|VALUE_FORMAT|FORMAT)\s*=\s*'(AVRO|PROTOBUF|PROTOBUF_NOSR|JSON_SR)')",
       std::regex::icase);
   for (const auto& s : c.statements) {
     std::smatch m;
-    if (std::regex_search(s, m, kFormatProp)) return "format " + Upper(m[2].str());
+    if (std::regex_search(s, m, kFormatProp)) return "format " + AsciiUpper(m[2].str());
     // With a format that has no schema registry, *_SCHEMA_ID is a mistake the engine must
     // reject: such expected-error cases run.
-    if (Upper(s).find("_SCHEMA_ID") != std::string::npos && !c.expects_error)
+    if (AsciiUpper(s).find("_SCHEMA_ID") != std::string::npos && !c.expects_error)
       return "schema registry (*_SCHEMA_ID)";
   }
   if (spec.contains("properties") && spec["properties"].is_object())
     for (const auto& [k, v] : spec["properties"].items())
-      if (v.is_string() && kUnsupportedFormats.count(Upper(v.get<std::string>())))
-        return "format " + Upper(v.get<std::string>()) + " (property " + k + ")";
+      if (v.is_string() && kUnsupportedFormats.count(AsciiUpper(v.get<std::string>())))
+        return "format " + AsciiUpper(v.get<std::string>()) + " (property " + k + ")";
   if (spec.contains("topics") && spec["topics"].is_array())
     for (const auto& t : spec["topics"]) {
       // Registered schemas and topic formats are only read by statements in a schema-registry
@@ -129,8 +125,8 @@ std::string StaticSkipReason(const TestCase& c) {
           if (t.contains(k)) return "schema registry (topic schemas)";
       for (const char* k : {"keyFormat", "valueFormat", "format"})
         if (!c.expects_error && t.contains(k) && t[k].is_string() &&
-            kUnsupportedFormats.count(Upper(t[k].get<std::string>())))
-          return "format " + Upper(t[k].get<std::string>());
+            kUnsupportedFormats.count(AsciiUpper(t[k].get<std::string>())))
+          return "format " + AsciiUpper(t[k].get<std::string>());
     }
   return "";
 }
@@ -158,9 +154,9 @@ bool JsonEqual(const json& a, const json& b) {
       auto it = b.find(k);
       if (it == b.end()) {
         // ksqlDB's expectations name columns in any case ({"json_v": ...} for JSON_V).
-        const std::string uk = Upper(k);
+        const std::string uk = AsciiUpper(k);
         for (auto bt = b.begin(); bt != b.end(); ++bt)
-          if (Upper(bt.key()) == uk && !a.contains(bt.key())) {
+          if (AsciiUpper(bt.key()) == uk && !a.contains(bt.key())) {
             it = bt;
             break;
           }
@@ -418,7 +414,7 @@ json ThroughSchema(const json& record, const std::vector<Column>& columns) {
     if (record.contains(c.name)) field = &record[c.name];
     else
       for (auto it = record.begin(); it != record.end(); ++it)
-        if (Upper(it.key()) == Upper(c.name)) field = &*it;
+        if (AsciiUpper(it.key()) == AsciiUpper(c.name)) field = &*it;
     if (!field || field->is_null()) {
       out[c.name] = nullptr;
       continue;
@@ -476,7 +472,7 @@ std::string CompareRecord(const json& e, const ActualRecord& a, const DataSource
       for (const char* f : {"start", "end"})
         if (ew.contains(f) && a.window->contains(f) && !JsonEqual(ew[f], (*a.window)[f]))
           same = false;
-      if (ew.contains("type") && Upper(ew.value("type", "")) != Upper(a.window->value("type", "")))
+      if (ew.contains("type") && AsciiUpper(ew.value("type", "")) != AsciiUpper(a.window->value("type", "")))
         same = false;
       if (!same) diffs.push_back("window");
     }
@@ -490,7 +486,7 @@ std::string CompareRecord(const json& e, const ActualRecord& a, const DataSource
 // Post-conditions (sources: existence, type, formats, schema)
 
 std::string NormalizeSchema(std::string s) {
-  s = Upper(s);
+  s = AsciiUpper(s);
   std::string out;
   for (char ch : s)
     if (!std::isspace(static_cast<unsigned char>(ch)) && ch != '`') out += ch;
@@ -514,9 +510,9 @@ std::string RenderSchema(const DataSource& src) {
 }
 
 std::string FormatOf(const json& j) {
-  if (j.is_string()) return Upper(j.get<std::string>());
+  if (j.is_string()) return AsciiUpper(j.get<std::string>());
   if (j.is_object() && j.contains("format") && j["format"].is_string())
-    return Upper(j["format"].get<std::string>());
+    return AsciiUpper(j["format"].get<std::string>());
   return "";
 }
 
@@ -527,7 +523,7 @@ std::string CheckPost(const TestDriver& driver, const json& post) {
     if (name.empty()) continue;
     DataSourcePtr src = driver.FindSource(name);
     if (!src) return "post: source " + name + " is not registered";
-    const std::string type = Upper(s.value("type", ""));
+    const std::string type = AsciiUpper(s.value("type", ""));
     const std::string actual_type = src->kind == SourceKind::kTable ? "TABLE" : "STREAM";
     if (!type.empty() && type != actual_type)
       return "post: source " + name + " is a " + actual_type + ", expected " + type;
@@ -555,8 +551,8 @@ std::string CheckPost(const TestDriver& driver, const json& post) {
 
 // Words of the expected message found in the actual one: a rough "same substance" check.
 bool MessageCloseEnough(const std::string& expected, const std::string& actual) {
-  const std::string a = Upper(actual);
-  std::istringstream words(Upper(expected));
+  const std::string a = AsciiUpper(actual);
+  std::istringstream words(AsciiUpper(expected));
   std::string w;
   int total = 0, found = 0;
   while (words >> w) {
