@@ -33,6 +33,13 @@ Result<Node> Compiler::CaseResults(std::vector<Node>* results, Node* else_node) 
   return n;
 }
 
+// The ELSE branch of a CASE, if it has one.
+Result<std::optional<Node>> Compiler::CompileElse(const ExprPtr& else_result) {
+  if (!else_result) return std::optional<Node>();
+  SLUICE_ASSIGN(node, Compile(*else_result));
+  return std::optional<Node>(std::move(node));
+}
+
 Result<Node> Compiler::SearchedCase(const SearchedCaseExpr& e) {
   std::vector<Node> conds, results;
   for (const auto& w : e.whens) {
@@ -44,11 +51,7 @@ Result<Node> Compiler::SearchedCase(const SearchedCaseExpr& e) {
     SLUICE_ASSIGN(r, Compile(*w.result));
     results.push_back(std::move(r));
   }
-  std::optional<Node> els;
-  if (e.else_result) {
-    SLUICE_ASSIGN(x, Compile(*e.else_result));
-    els = std::move(x);
-  }
+  SLUICE_ASSIGN(els, CompileElse(e.else_result));
   SLUICE_ASSIGN(n, CaseResults(&results, els ? &*els : nullptr));
   std::vector<std::pair<Evaluator, Evaluator>> branches;
   for (size_t i = 0; i < conds.size(); ++i) branches.emplace_back(conds[i].eval, results[i].eval);
@@ -80,11 +83,7 @@ Result<Node> Compiler::SimpleCase(const SimpleCaseExpr& e) {
     SLUICE_ASSIGN(r, Compile(*w.result));
     results.push_back(std::move(r));
   }
-  std::optional<Node> els;
-  if (e.else_result) {
-    SLUICE_ASSIGN(x, Compile(*e.else_result));
-    els = std::move(x);
-  }
+  SLUICE_ASSIGN(els, CompileElse(e.else_result));
   SLUICE_ASSIGN(n, CaseResults(&results, els ? &*els : nullptr));
   TypePtr cmp = CommonType(cmp_types);
   if (!cmp) cmp = op.type;

@@ -165,6 +165,7 @@ class Compiler {
   Result<Node> SearchedCase(const SearchedCaseExpr& e);
   Result<Node> SimpleCase(const SimpleCaseExpr& e);
   Result<Node> CaseResults(std::vector<Node>* results, Node* else_node);
+  Result<std::optional<Node>> CompileElse(const ExprPtr& else_result);
   Result<Node> Cast(const CastExpr& e);
 
   // constructors.cpp
