@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "engine/parser/parser.h"
-#include "engine/runtime/engine.h"
+#include "engine/executor/engine.h"
 
 namespace sluice {
 

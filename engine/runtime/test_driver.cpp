@@ -1,6 +1,6 @@
 #include "engine/runtime/test_driver.h"
 
-#include "engine/runtime/engine.h"
+#include "engine/executor/engine.h"
 
 namespace sluice {
 

@@ -1,4 +1,4 @@
-#include "engine/runtime/engine.h"
+#include "engine/executor/engine.h"
 
 #include <spdlog/spdlog.h>
 
