@@ -90,6 +90,8 @@ class SessionStore {
   virtual void Scan(int partition,
                     const std::function<bool(std::string_view key, int64_t start, int64_t end,
                                              std::string_view value)>& fn) = 0;
+  // Drops sessions whose end is < `before` (retention; Kafka Streams expires sessions by end).
+  virtual void Expire(int partition, int64_t before) = 0;
 };
 
 // Where stores live: one per server (RocksDB) or per test (memory). Opening the same name
