@@ -1,4 +1,6 @@
 #include "engine/analyzer/query_analyzer.h"
+#include "engine/analyzer/query_internal.h"
+#include "engine/analyzer/aggregate_analyzer.h"
 
 #include <set>
 
@@ -8,15 +10,9 @@
 
 namespace sluice {
 
-namespace {
+namespace query_internal {
 
-bool IsAggregateFunction(const std::string& name) {
-  static const std::set<std::string> kAggregates = {
-      "COUNT", "SUM", "AVG", "MIN", "MAX", "COLLECT_LIST", "COLLECT_SET", "TOPK",
-      "TOPKDISTINCT", "HISTOGRAM", "COUNT_DISTINCT", "EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET",
-      "STDDEV_SAMP", "STDDEV_SAMPLE", "CORRELATION", "ATTR", "VARIANCE"};
-  return kAggregates.count(name) > 0;
-}
+bool IsAggregateFunction(const std::string& name) { return IsAggregateFunctionName(name); }
 
 bool ContainsAggregate(const Expression& e) {
   switch (e.kind) {
@@ -36,49 +32,7 @@ bool ContainsAggregate(const Expression& e) {
   }
 }
 
-// Resolves column names over the source's columns and pseudo columns.
-class SourceScope : public ColumnScope {
- public:
-  SourceScope(const DataSource& source, std::string alias, const QueryPlan& plan)
-      : source_(source), alias_(std::move(alias)), plan_(plan) {}
 
-  Result<ColumnBinding> Resolve(const std::string& qualifier,
-                                const std::string& name) const override {
-    if (!qualifier.empty() && qualifier != source_.name && qualifier != alias_)
-      return Status::InvalidArgument("column '" + qualifier + "." + name + "' cannot be resolved.");
-    for (size_t i = 0; i < source_.columns.size(); ++i)
-      if (source_.columns[i].name == name) {
-        used_.insert(static_cast<int>(i));
-        return ColumnBinding{static_cast<int>(i), source_.columns[i].type};
-      }
-    if (name == "ROWTIME") return ColumnBinding{plan_.rowtime_index, SqlType::Bigint()};
-    if (name == "ROWPARTITION") return ColumnBinding{plan_.rowpartition_index, SqlType::Integer()};
-    if (name == "ROWOFFSET") return ColumnBinding{plan_.rowoffset_index, SqlType::Bigint()};
-    return Status::InvalidArgument(
-        "column '" + (qualifier.empty() ? name : qualifier + "." + name) + "' cannot be resolved.");
-  }
-  // The source columns some expression read: the deserializer decodes only those.
-  const std::set<int>& used() const { return used_; }
-
- private:
-  mutable std::set<int> used_;
-  const DataSource& source_;
-  std::string alias_;
-  const QueryPlan& plan_;
-};
-
-// A SELECT item after `*` / `S->*` expansion, with its output name.
-struct ProjectionItem {
-  std::string name;
-  ExprPtr expr;
-  bool from_star = false;
-  bool aliased = false;
-  // A table function nested in the item (EXPLODE(A)->F): the call and the row slot that
-  // holds the element being emitted.
-  const FunctionCallExpr* table_function = nullptr;
-  int table_function_slot = -1;
-  TypePtr table_function_type;
-};
 
 ProjectionItem Item(std::string name, ExprPtr expr, bool from_star) {
   ProjectionItem item;
@@ -378,9 +332,9 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
   return DataSourcePtr(sink);
 }
 
-}  // namespace
+}  // namespace query_internal
 
-namespace {
+namespace query_internal {
 
 // What the stateless engine runs: anything else is NotSupported (the runner's SKIP), and the
 // statement kind must fit the result (CSAS over a stream, CTAS over a table).
@@ -581,10 +535,13 @@ Status PlanSinkTimestamp(QueryPlan* plan) {
   return Status::OK();
 }
 
-}  // namespace
+}  // namespace query_internal
+
+using namespace query_internal;
 
 Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const MetaStore& metastore,
                                const AnalysisConfig& config) {
+  if (IsAggregationQuery(q) && q.joins.empty()) return AnalyzeAggregateQuery(q, req, metastore, config);
   DataSourcePtr source = metastore.FindSource(q.from.name);
   if (!source) return Status::NotFound(q.from.name + " does not exist.");
   SLUICE_RETURN_IF_ERROR(CheckQueryShape(q, req, *source));

@@ -5,7 +5,9 @@
 #include "engine/common/ascii.h"
 #include "engine/analyzer/query_analyzer.h"
 #include "engine/expr/cast.h"
+#include "engine/common/murmur2.h"
 #include "engine/expr/function_catalog.h"
+#include "engine/runtime/task_factory.h"
 
 namespace sluice {
 
@@ -31,7 +33,9 @@ class EmptyScope : public ColumnScope {
 }  // namespace
 
 Engine::Engine(std::map<std::string, std::string> properties)
-    : properties_(std::move(properties)), config_(AnalysisConfig::FromProperties(properties_)) {}
+    : properties_(std::move(properties)),
+      state_(MakeMemoryStateBackend()),
+      config_(AnalysisConfig::FromProperties(properties_)) {}
 
 Status Engine::Execute(const std::string& sql) {
   for (const RawStatement& raw : SplitStatements(sql)) {
@@ -166,13 +170,28 @@ Status Engine::StartQuery(std::string id, const std::string& text, QueryPlan pla
   plan.query_id = id;
   if (auto it = properties_.find("ksql.timestamp.throw.on.invalid"); it != properties_.end())
     plan.fail_on_invalid_timestamp = it->second == "true";
-  const std::string source = plan.source->name, source_topic = plan.source->topic;
-  const std::string sink = plan.sink->name, sink_topic = plan.sink->topic;
-  auto task = QueryTask::Create(std::move(plan));
-  if (!task.ok()) return task.status();
-  spdlog::info("query {} started: {} (topic {}) -> {} (topic {})", id, source, source_topic, sink, sink_topic);
-  queries_.push_back({std::move(id), text, std::move(*task)});
+  auto shared = std::make_shared<const QueryPlan>(std::move(plan));
+  // Build one task up front, so that a plan the runtime cannot run fails the statement.
+  TopologySpec topology = PlanTopology(*shared, ServiceId());
+  for (size_t sub = 0; sub < topology.subtopologies.size(); ++sub) {
+    auto probe = CreateTask(shared, topology, sub, TaskEnvironment{MakeMemoryStateBackend().get(), 0});
+    if (!probe.ok()) return probe.status();
+  }
+  for (const auto& topic : topology.InternalTopics()) CreateTopic(topic, topology.partitions);
+  spdlog::info("query {} started: {} (topic {}) -> {} (topic {})", id, shared->source->name, shared->source->topic,
+               shared->sink->name, shared->sink->topic);
+  PersistentQuery q;
+  q.id = std::move(id);
+  q.statement = text;
+  q.plan = std::move(shared);
+  q.topology = std::move(topology);
+  queries_.push_back(std::move(q));
   return Status::OK();
+}
+
+std::string Engine::ServiceId() const {
+  auto it = properties_.find("ksql.service.id");
+  return it == properties_.end() ? "default_" : it->second;
 }
 
 Status Engine::InsertValuesStatement(const InsertValues& stmt) {
@@ -289,7 +308,8 @@ Status Engine::DropSourceStatement(const DropSource& stmt) {
   DataSourcePtr source = metastore_.FindSource(stmt.name);
   if (!source) {
     if (stmt.if_exists) return Status::OK();
-    return Status::NotFound("Source " + stmt.name + " does not exist.");
+    return Status::NotFound(std::string(stmt.source_kind == SourceKind::kStream ? "Stream " : "Table ") +
+                            stmt.name + " does not exist.");
   }
   if (source->kind != stmt.source_kind)
     return Status::InvalidArgument("Incompatible data source type is " +
@@ -298,8 +318,8 @@ Status Engine::DropSourceStatement(const DropSource& stmt) {
                                    (stmt.source_kind == SourceKind::kStream ? "STREAM" : "TABLE"));
   std::vector<std::string> readers, writers;
   for (const auto& q : queries_) {
-    if (q.task->plan().source->name == stmt.name) readers.push_back(q.id);
-    if (q.task->plan().sink->name == stmt.name) writers.push_back(q.id);
+    if (q.plan->source->name == stmt.name) readers.push_back(q.id);
+    if (q.plan->sink->name == stmt.name) writers.push_back(q.id);
   }
   auto list = [](const std::vector<std::string>& ids) {
     std::string s;
@@ -334,20 +354,67 @@ Status Engine::ProduceAt(KafkaRecord record, int depth) {
   auto& log = topics_[record.topic];
   record.offset = static_cast<int64_t>(log.size());
   log.push_back(record);
-  std::vector<KafkaRecord> outputs;
-  for (auto& q : queries_) {
-    if (q.task->plan().source->topic != record.topic) continue;
-    outputs.clear();
-    const size_t logged = processing_log_.size();
-    Status failed = q.task->Process(record, &outputs, &processing_log_);
-    if (!failed.ok()) {
-      spdlog::error("query {} failed: {}", q.id, failed.message());
-      return failed;
+  const KafkaRecord& stored = log.back();
+  const KafkaRecord copy = stored;  // the log may grow (and move) while queries run
+  for (auto& q : queries_)
+    for (size_t sub = 0; sub < q.topology.subtopologies.size(); ++sub) {
+      const auto& inputs = q.topology.subtopologies[sub].input_topics;
+      if (std::find(inputs.begin(), inputs.end(), copy.topic) == inputs.end()) continue;
+      SLUICE_RETURN_IF_ERROR(RunTask(q, sub, copy, depth));
     }
-    for (size_t i = logged; i < processing_log_.size(); ++i) spdlog::warn("processing log: {}", processing_log_[i]);
-    for (auto& out : outputs) SLUICE_RETURN_IF_ERROR(ProduceAt(std::move(out), depth + 1));
+  return Status::OK();
+}
+
+// Runs one record through a task and commits after it, as Kafka Streams' test driver does
+// (so with the record cache on, each record's updates are flushed before the next).
+Status Engine::RunTask(PersistentQuery& q, size_t sub, const KafkaRecord& record, int depth) {
+  auto task = TaskFor(q, sub, record.partition);
+  if (!task.ok()) return task.status();
+  TaskOutput out;
+  const Status failed = (*task)->Process(record, &out);
+  if (!failed.ok()) {
+    spdlog::error("query {} failed: {}", q.id, failed.message());
+    return failed;
+  }
+  (*task)->Commit(&out);
+  for (auto& entry : out.processing_log) {
+    spdlog::warn("processing log: {}", entry);
+    processing_log_.push_back(std::move(entry));
+  }
+  for (auto& c : (*task)->TakeChangelog()) {
+    const StoreSpec* store = q.topology.FindStore(c.store.substr(c.store.find('-') + 1));
+    if (!store) continue;
+    KafkaRecord rec;
+    rec.topic = store->changelog_topic;
+    rec.partition = c.partition;
+    rec.timestamp = c.timestamp;
+    rec.key = std::move(c.key);
+    rec.value = std::move(c.value);
+    auto& changelog = topics_[rec.topic];
+    rec.offset = static_cast<int64_t>(changelog.size());
+    changelog.push_back(std::move(rec));
+  }
+  for (auto& rec : out.records) {
+    if (rec.partition < 0)
+      rec.partition = rec.key ? KafkaPartitionForKey(*rec.key, PartitionsOf(rec.topic)) : record.partition;
+    SLUICE_RETURN_IF_ERROR(ProduceAt(std::move(rec), depth + 1));
   }
   return Status::OK();
+}
+
+Result<Task*> Engine::TaskFor(PersistentQuery& q, size_t sub, int partition) {
+  auto& slot = q.tasks[{sub, partition}];
+  if (!slot) {
+    auto created = CreateTask(q.plan, q.topology, sub, TaskEnvironment{state_.get(), partition});
+    if (!created.ok()) return created.status();
+    slot = std::move(*created);
+  }
+  return slot.get();
+}
+
+int Engine::PartitionsOf(const std::string& topic) const {
+  auto it = partitions_.find(topic);
+  return it == partitions_.end() ? 1 : std::max(1, it->second);
 }
 
 const std::vector<KafkaRecord>& Engine::Records(const std::string& topic) const {

@@ -10,7 +10,9 @@
 #include "engine/analyzer/source_analyzer.h"
 #include "engine/metastore/metastore.h"
 #include "engine/parser/parser.h"
+#include "engine/planner/topology.h"
 #include "engine/runtime/query_task.h"
+#include "engine/runtime/task.h"
 #include "engine/runtime/test_driver.h"
 
 namespace sluice {
@@ -18,7 +20,10 @@ namespace sluice {
 struct PersistentQuery {
   std::string id;  // CSAS_<SINK>_<n>, CTAS_<SINK>_<n>, INSERTQUERY_<n>
   std::string statement;
-  std::unique_ptr<QueryTask> task;
+  std::shared_ptr<const QueryPlan> plan;
+  TopologySpec topology;
+  // One task per (sub-topology, partition), created when its first record arrives.
+  std::map<std::pair<size_t, int>, std::unique_ptr<Task>> tasks;
 };
 
 class Engine {
@@ -44,8 +49,13 @@ class Engine {
   Status AlterSourceStatement(const AlterSource& stmt);
   Status StartQuery(std::string id, const std::string& text, QueryPlan plan);
   Status ProduceAt(KafkaRecord record, int depth);
+  Result<Task*> TaskFor(PersistentQuery& q, size_t sub, int partition);
+  Status RunTask(PersistentQuery& q, size_t sub, const KafkaRecord& record, int depth);
+  int PartitionsOf(const std::string& topic) const;
+  std::string ServiceId() const;
 
   std::map<std::string, std::string> properties_;
+  std::unique_ptr<StateBackend> state_;
   AnalysisConfig config_;
   MetaStore metastore_;
   VariableMap variables_;

@@ -39,14 +39,20 @@ class AggregateFunction {
   // Folds one record's column arguments (ColumnArgCount() values, NULLs included: each
   // function applies ksqlDB's NULL rule itself) into the accumulator.
   virtual Value Aggregate(const Value* args, Value acc) const = 0;
+  // Aggregate() that reports the records ksqlDB fails the query on instead of folding them
+  // (SUM of a DECIMAL that overflows its precision: "Numeric field overflow: ..."; ksqlDB
+  // throws, and the query stops). For those records Aggregate() returns `acc` unchanged.
+  virtual Result<Value> TryAggregate(const Value* args, Value acc) const {
+    return Aggregate(args, std::move(acc));
+  }
   // Table aggregation: removes a record's earlier contribution (ksqlDB's TableUdaf.undo).
   // Only called when SupportsUndo().
   virtual bool SupportsUndo() const { return false; }
   virtual Value Undo(const Value* args, Value acc) const { return acc; }
   // Session windows: combines the accumulators of two sessions that a record joins.
   virtual Value Merge(const Value& a, const Value& b) const = 0;
-  // The output value from the accumulator.
-  virtual Value Result(const Value& acc) const = 0;
+  // The output value from the accumulator (ksqlDB's map()).
+  virtual Value Map(const Value& acc) const = 0;
 };
 
 using AggregateFunctionPtr = std::shared_ptr<const AggregateFunction>;
@@ -54,11 +60,23 @@ using AggregateFunctionPtr = std::shared_ptr<const AggregateFunction>;
 // Whether `upper_name` names an aggregate function (the analyzer's test for GROUP BY queries).
 bool IsAggregateFunctionName(const std::string& upper_name);
 
+// Server/session settings the aggregate functions read (ksqlDB's `ksql.functions.*`).
+struct AggregateConfig {
+  // ksql.functions.collect_list.limit / collect_set.limit: values beyond are ignored
+  // (a negative setting means no limit).
+  int collect_list_limit = 1000;
+  int collect_set_limit = 1000;
+};
+
 // Binds a call. `arg_types` has every argument's type (nullptr for an untyped NULL literal);
 // `literal_args[i]` holds argument i's value when it is a literal, nullopt otherwise.
 // Errors carry ksqlDB's wording, e.g. "Function 'SUM' does not accept parameters (STRING)."
 Result<AggregateFunctionPtr> ResolveAggregate(const std::string& upper_name,
                                               const std::vector<TypePtr>& arg_types,
                                               const std::vector<std::optional<Value>>& literal_args);
+Result<AggregateFunctionPtr> ResolveAggregate(const std::string& upper_name,
+                                              const std::vector<TypePtr>& arg_types,
+                                              const std::vector<std::optional<Value>>& literal_args,
+                                              const AggregateConfig& config);
 
 }  // namespace sluice

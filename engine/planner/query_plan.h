@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/expr/aggregate_function.h"
 #include "engine/expr/expression_compiler.h"
 #include "engine/metastore/data_source.h"
 
@@ -18,6 +19,45 @@ struct OutputColumn {
   std::string name;
   CompiledExpression expr;
   bool reads_value = false;  // reads value or pseudo columns, not only the source's key columns
+};
+
+// One aggregate call of a GROUP BY query: its function and its column arguments, compiled
+// over the source row.
+struct AggregateCall {
+  AggregateFunctionPtr function;
+  std::vector<CompiledExpression> args;
+  std::string text;  // as written, for EXPLAIN and messages
+};
+
+// The window of a windowed aggregation, in milliseconds.
+struct WindowPlan {
+  WindowSpec::Kind kind = WindowSpec::Kind::kTumbling;
+  int64_t size_ms = 0;     // tumbling, hopping; the inactivity gap for session
+  int64_t advance_ms = 0;  // hopping (tumbling: = size)
+  int64_t grace_ms = 0;
+  int64_t retention_ms = 0;
+};
+
+// GROUP BY: what the aggregation computes per record of the source (grouping key, aggregate
+// arguments) and what it outputs per group.
+//
+// Row layouts:
+//   pre-aggregation: the source row (QueryPlan's input layout).
+//   post-aggregation ("aggregate row"): the grouping key values (one per GROUP BY
+//   expression), then one result per aggregate call, then ROWTIME, WINDOWSTART, WINDOWEND.
+//   HAVING and the projection (QueryPlan::key_columns/value_columns) are compiled over it.
+struct AggregationPlan {
+  std::vector<CompiledExpression> group_by;
+  std::vector<std::string> group_by_text;
+  std::vector<AggregateCall> calls;
+  bool repartition = false;  // the grouping differs from the source's key: repartition first
+  std::optional<WindowPlan> window;
+  std::optional<CompiledExpression> having;
+  bool emit_final = false;
+  int post_rowtime_index() const { return static_cast<int>(group_by.size() + calls.size()); }
+  int post_windowstart_index() const { return post_rowtime_index() + 1; }
+  int post_windowend_index() const { return post_rowtime_index() + 2; }
+  int post_row_width() const { return post_rowtime_index() + 3; }
 };
 
 struct QueryPlan {
@@ -39,6 +79,9 @@ struct QueryPlan {
 
   bool repartitioned = false;  // PARTITION BY: the key is computed, not copied from the source
   bool fail_on_invalid_timestamp = false;  // ksql.timestamp.throw.on.invalid
+
+  // GROUP BY queries: the aggregation; key_columns/value_columns are then over its output row.
+  std::optional<AggregationPlan> aggregation;
 
   int sink_timestamp_column = -1;  // index into value_columns of the sink's TIMESTAMP column
   std::string sink_timestamp_format;

@@ -166,6 +166,7 @@ Status QueryTask::Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
     log->push_back(LogEntry(in, "Skipping record with a null key for table " + plan_.source->name));
     return Status::OK();
   }
+  if (consumer_) return PassToConsumer(in, ts, null_value, log);
   if (null_value) {
     // A stream record without a value passes through (key re-computed) unless filtered; a
     // table tombstone deletes the row downstream too.
@@ -198,6 +199,28 @@ Status QueryTask::Process(const KafkaRecord& in, std::vector<KafkaRecord>* out,
       row_[plan_.table_function_slots[t]] = r < produced[t].size() ? produced[t][r] : Value();
     EmitProjected(in, ts, false, out, log);
   }
+  return Status::OK();
+}
+
+// Source stage of an aggregation: a stream record without a value is dropped (Kafka Streams'
+// groupBy ignores null values); a table row that is deleted or stops matching WHERE is passed
+// on as deleted, so that the aggregation can subtract its earlier contribution.
+Status QueryTask::PassToConsumer(const KafkaRecord& in, int64_t ts, bool null_value,
+                                 std::vector<std::string>* log) {
+  const bool table = plan_.source->kind == SourceKind::kTable;
+  if (null_value) {
+    if (table) consumer_(row_, ts, in, true);
+    return Status::OK();
+  }
+  if (plan_.where) {
+    Value keep = plan_.where->eval(ctx_);
+    if (!ctx_.error.empty()) log->push_back(LogEntry(in, "Error evaluating WHERE: " + ctx_.error));
+    if (keep.IsNull() || !keep.AsBool()) {
+      if (table) consumer_(row_, ts, in, true);
+      return Status::OK();
+    }
+  }
+  consumer_(row_, ts, in, false);
   return Status::OK();
 }
 

@@ -7,6 +7,7 @@
 // Per record: deserialize key and value -> extract the timestamp -> WHERE -> table
 // functions (flat-map) -> project key and value -> serialize. A record that cannot be
 // processed (bad bytes, failed expression) goes to the processing log and the query goes on.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,12 @@ class QueryTask {
   static Result<std::unique_ptr<QueryTask>> Create(QueryPlan plan);
 
   const QueryPlan& plan() const { return plan_; }
+
+  // Aggregations use this task as their source stage: rows that pass WHERE (and, for a table
+  // source, rows deleted or filtered out: `deleted`) go to the consumer instead of being
+  // projected to the sink. The row is the source row layout of the plan.
+  using RowConsumer = std::function<void(const Row& row, int64_t timestamp, const KafkaRecord& in, bool deleted)>;
+  void SetRowConsumer(RowConsumer consumer) { consumer_ = std::move(consumer); }
   // Appends the records this input produces to *out; problems with a record go to
   // *processing_log and the query goes on. An error Status means the query must stop (a bad
   // timestamp with ksql.timestamp.throw.on.invalid set).
@@ -36,6 +43,7 @@ class QueryTask {
   bool ExtractTimestamp(int64_t* ts, std::string* error);
   static bool TimestampMillis(const Value& v, const jtime::DateTimeFormat* format,
                               const std::string& format_error, int64_t* ts, std::string* error);
+  Status PassToConsumer(const KafkaRecord& in, int64_t ts, bool null_value, std::vector<std::string>* log);
   void EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value,
                      std::vector<KafkaRecord>* out, std::vector<std::string>* log);
   void EmitTombstone(const KafkaRecord& in, int64_t ts, std::vector<KafkaRecord>* out,
@@ -43,6 +51,7 @@ class QueryTask {
   std::string LogEntry(const KafkaRecord& in, const std::string& what) const;
 
   QueryPlan plan_;
+  RowConsumer consumer_;
   std::unique_ptr<RowDeserializer> key_in_, value_in_;
   std::unique_ptr<RowSerializer> key_out_, value_out_;
   std::vector<int> key_positions_, value_positions_;  // where decoded columns go in the row

@@ -1,0 +1,71 @@
+#pragma once
+// Pieces of the query analyzer shared by its parts (query_analyzer.cpp: stateless queries;
+// aggregate_analyzer.cpp: GROUP BY and windows; join_analyzer.cpp: joins). Not for other stages.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/analyzer/query_analyzer.h"
+
+namespace sluice::query_internal {
+
+// Resolves column names over the source's columns and pseudo columns.
+class SourceScope : public ColumnScope {
+ public:
+  SourceScope(const DataSource& source, std::string alias, const QueryPlan& plan)
+      : source_(source), alias_(std::move(alias)), plan_(plan) {}
+
+  Result<ColumnBinding> Resolve(const std::string& qualifier,
+                                const std::string& name) const override {
+    if (!qualifier.empty() && qualifier != source_.name && qualifier != alias_)
+      return Status::InvalidArgument("column '" + qualifier + "." + name + "' cannot be resolved.");
+    for (size_t i = 0; i < source_.columns.size(); ++i)
+      if (source_.columns[i].name == name) {
+        used_.insert(static_cast<int>(i));
+        return ColumnBinding{static_cast<int>(i), source_.columns[i].type};
+      }
+    if (name == "ROWTIME") return ColumnBinding{plan_.rowtime_index, SqlType::Bigint()};
+    if (name == "ROWPARTITION") return ColumnBinding{plan_.rowpartition_index, SqlType::Integer()};
+    if (name == "ROWOFFSET") return ColumnBinding{plan_.rowoffset_index, SqlType::Bigint()};
+    return Status::InvalidArgument(
+        "column '" + (qualifier.empty() ? name : qualifier + "." + name) + "' cannot be resolved.");
+  }
+  // The source columns some expression read: the deserializer decodes only those.
+  const std::set<int>& used() const { return used_; }
+
+ private:
+  mutable std::set<int> used_;
+  const DataSource& source_;
+  std::string alias_;
+  const QueryPlan& plan_;
+};
+
+// A SELECT item after `*` / `S->*` expansion, with its output name.
+struct ProjectionItem {
+  std::string name;
+  ExprPtr expr;
+  bool from_star = false;
+  bool aliased = false;
+  // A table function nested in the item (EXPLODE(A)->F): the call and the row slot that
+  // holds the element being emitted.
+  const FunctionCallExpr* table_function = nullptr;
+  int table_function_slot = -1;
+  TypePtr table_function_type;
+};
+
+ExprPtr ColumnRef(const std::string& name);
+ProjectionItem Item(std::string name, ExprPtr expr, bool from_star);
+bool ContainsAggregate(const Expression& e);
+std::string JoinNames(const std::vector<std::string>& names, const char* sep);
+Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCompiler& compiler,
+                    const ColumnScope& scope, std::vector<ProjectionItem>* items);
+Result<OutputColumn> CompileColumn(const ProjectionItem& item, const ExpressionCompiler& compiler,
+                                   const ColumnScope& scope, const char* clause);
+Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source, const QueryPlan& plan,
+                                const MetaStore& metastore, const AnalysisConfig& config);
+void InitRowLayout(const DataSourcePtr& source, bool repartitioned, QueryPlan* plan);
+Status PlanWhere(const Query& q, const ExpressionCompiler& compiler, const ColumnScope& scope,
+                 QueryPlan* plan);
+Status PlanSinkTimestamp(QueryPlan* plan);
+
+}  // namespace sluice::query_internal
