@@ -1,6 +1,8 @@
 #include "engine/analyzer/aggregate_analyzer.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "engine/analyzer/expression_rewriter.h"
 #include "engine/analyzer/query_internal.h"
@@ -53,9 +55,12 @@ class AggregateRowScope : public ColumnScope {
 Status CheckAggregateShape(const Query& q, const SinkRequest& req, const DataSource& source) {
   if (!q.joins.empty()) return Status::NotSupported("Joins are not supported yet");
   if (source.window) return Status::NotSupported("Windowed sources are not supported yet");
-  if (!q.has_group_by)
-    return Status::InvalidArgument("Aggregate query must have a GROUP BY clause.");
-  if (q.group_by.empty()) return Status::InvalidArgument("GROUP BY requires at least one expression.");
+  if (q.window && !q.has_group_by) return Status::InvalidArgument("WINDOW clause requires a GROUP BY clause.");
+  if (q.has_group_by && q.group_by.empty())
+    return Status::InvalidArgument("GROUP BY requires at least one expression.");
+  if (source.value_format.kind == FormatKind::kKafka)
+    return Status::InvalidArgument("Source(s) " + source.name +
+                                   " are using the 'KAFKA' value format. This format does not yet support GROUP BY.");
   if (q.has_partition_by)
     return Status::InvalidArgument("PARTITION BY and GROUP BY in the same query is not supported.");
   if (req.insert_into) return Status::OK();
@@ -107,7 +112,7 @@ Status CollectCalls(const ExprPtr& e, std::vector<ExprPtr>* calls, std::map<std:
 }
 
 Status BindCall(const ExprPtr& node, const ExpressionCompiler& compiler, const ColumnScope& scope,
-                AggregateCall* out) {
+                const AnalysisConfig& config, AggregateCall* out) {
   auto& call = static_cast<const FunctionCallExpr&>(*node);
   std::vector<TypePtr> types;
   std::vector<std::optional<Value>> literals;
@@ -121,7 +126,7 @@ Status BindCall(const ExprPtr& node, const ExpressionCompiler& compiler, const C
                                                        : std::nullopt);
       compiled.push_back(std::move(*c));
     }
-  auto fn = ResolveAggregate(call.name, types, literals);
+  auto fn = ResolveAggregate(call.name, types, literals, config.aggregates);
   if (!fn.ok()) return fn.status();
   out->function = *fn;
   compiled.resize(std::min<size_t>(compiled.size(), static_cast<size_t>((*fn)->ColumnArgCount())));
@@ -155,6 +160,57 @@ bool ExactlySourceKey(const std::vector<ExprPtr>& group_by, const DataSource& so
   return true;
 }
 
+bool MentionsWindowBounds(const ExprPtr& e) {
+  bool found = false;
+  if (e)
+    VisitExpression(e, [&](const ExprPtr& n) {
+      if (n->kind != ExprKind::kColumnRef) return;
+      const std::string& name = static_cast<const ColumnRefExpr&>(*n).name;
+      found = found || name == "WINDOWSTART" || name == "WINDOWEND";
+    });
+  return found;
+}
+
+// Window bounds exist only once the aggregation has windowed its input: only the projection
+// may read them, outside aggregate calls.
+Status CheckWindowBoundsUse(const Query& q) {
+  const Status error = Status::InvalidArgument(
+      "Window bounds column WINDOWSTART can only be used in the SELECT clause of windowed aggregations");
+  for (const auto& g : q.group_by)
+    if (MentionsWindowBounds(g)) return error;
+  if (MentionsWindowBounds(q.having)) return error;
+  for (const auto& item : q.select) {
+    if (!item.expression) continue;
+    Status s;
+    VisitExpression(item.expression, [&](const ExprPtr& n) {
+      if (!IsAggregateCall(*n)) return;
+      for (const auto& a : static_cast<const FunctionCallExpr&>(*n).args)
+        if (MentionsWindowBounds(a)) s = error;
+    });
+    SLUICE_RETURN_IF_ERROR(s);
+  }
+  return Status::OK();
+}
+
+Status CheckGroupByExpressions(const Query& q, const DataSource& source) {
+  std::vector<std::string> seen;
+  for (const auto& g : q.group_by) {
+    Status s;
+    VisitExpression(g, [&](const ExprPtr& n) {
+      if (IsAggregateCall(*n) && s.ok())
+        s = Status::InvalidArgument("GROUP BY does not support aggregate functions: " +
+                                    static_cast<const FunctionCallExpr&>(*n).name + " is an aggregate function.");
+    });
+    SLUICE_RETURN_IF_ERROR(s);
+    const std::string text = GroupText(*g);
+    if (std::find(seen.begin(), seen.end(), text) != seen.end())
+      return Status::InvalidArgument("Duplicate GROUP BY expression: " +
+                                     (g->kind == ExprKind::kColumnRef ? source.name + "." + text : text));
+    seen.push_back(text);
+  }
+  return Status::OK();
+}
+
 Status PlanGroupBy(const Query& q, const ExpressionCompiler& compiler, const ColumnScope& scope,
                    AggregationPlan* agg) {
   for (const auto& g : q.group_by) {
@@ -170,6 +226,34 @@ Status PlanGroupBy(const Query& q, const ExpressionCompiler& compiler, const Col
   return Status::OK();
 }
 
+std::string CommaList(const std::vector<std::string>& items) {
+  std::string s;
+  for (size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + items[i];
+  return s;
+}
+
+// Select items that are neither grouping expressions nor computed from aggregates and grouping
+// expressions only: ksqlDB names them all in one message.
+Status CheckNonAggregateItems(const std::vector<ProjectionItem>& items, const std::vector<std::string>& group_text,
+                              const std::map<std::string, size_t>& calls, const AggregationPlan& agg, bool windowed) {
+  std::vector<std::string> offending;
+  for (const auto& item : items) {
+    ExprPtr rewritten = RewriteOverAggregate(item.expr, group_text, calls);
+    bool bad = false;
+    VisitExpression(rewritten, [&](const ExprPtr& n) {
+      if (n->kind != ExprKind::kColumnRef) return;
+      const std::string& name = static_cast<const ColumnRefExpr&>(*n).name;
+      if (name.rfind("$K", 0) == 0 || name.rfind("$A", 0) == 0 || name == "ROWTIME") return;
+      if (windowed && (name == "WINDOWSTART" || name == "WINDOWEND")) return;
+      bad = true;
+    });
+    if (bad) offending.push_back(FormatExpression(*item.expr));
+  }
+  if (offending.empty()) return Status::OK();
+  return Status::InvalidArgument("Non-aggregate SELECT expression(s) not part of GROUP BY: " + CommaList(offending) +
+                                 "\nEither add the column(s) to the GROUP BY or remove them from the SELECT.");
+}
+
 // Splits the projection: the items that are grouping expressions become the key columns (in
 // GROUP BY order), the rest the value columns.
 Status SplitAggregateProjection(const std::vector<ProjectionItem>& items, const AggregationPlan& agg,
@@ -182,9 +266,8 @@ Status SplitAggregateProjection(const std::vector<ProjectionItem>& items, const 
     for (size_t g = 0; g < agg.group_by_text.size(); ++g)
       if (agg.group_by_text[g] == text) {
         if (key_item[g] >= 0)
-          return Status::InvalidArgument("The projection contains a key column (`" + text +
-                                         "`) more than once, aliased as: " + items[key_item[g]].name +
-                                         " and " + items[i].name + ".");
+          return Status::InvalidArgument("The projection contains a key column more than once: `" +
+                                         items[key_item[g]].name + "` and `" + items[i].name + "`.");
         key_item[g] = static_cast<int>(i);
         is_key = true;
       }
@@ -197,7 +280,7 @@ Status SplitAggregateProjection(const std::vector<ProjectionItem>& items, const 
     return Status::InvalidArgument("The query used to build `" + sink_name +
                                    "` must include the grouping expression" + (missing.size() > 1 ? "s " : " ") +
                                    JoinNames(missing, ", ") + " in its projection (eg, SELECT " +
-                                   JoinNames(missing, ", ") + "...).");
+                                   CommaList(missing) + "...).");
   for (int k : key_item) keys->push_back(items[static_cast<size_t>(k)]);
   return Status::OK();
 }
@@ -228,11 +311,64 @@ bool IsAggregationQuery(const Query& q) {
   return found;
 }
 
+// ksqlDB's rules on which aggregate calls a query may make: a table source needs functions
+// that can undo (a row's update subtracts its old value); DELIMITED cannot hold structured
+// intermediate state.
+Status CheckCalls(const AggregationPlan& agg, const DataSource& source) {
+  std::vector<std::string> no_undo;  // in the order the query calls them
+  bool structured_state = false;
+  for (const auto& call : agg.calls) {
+    const std::string name = call.text.substr(0, call.text.find('('));
+    if (!call.function->SupportsUndo() && std::find(no_undo.begin(), no_undo.end(), name) == no_undo.end())
+      no_undo.push_back(name);
+    const TypePtr& t = call.function->IntermediateType();
+    structured_state = structured_state || (t && !t->IsPrimitive());
+  }
+  if (source.kind == SourceKind::kTable && !no_undo.empty())
+    return Status::InvalidArgument("The aggregation function" + std::string(no_undo.size() > 1 ? "s " : " ") +
+                                   JoinNames(no_undo, ", ") +
+                                   (no_undo.size() > 1 ? " cannot" : " cannot") +
+                                   " be applied to a table source, only to a stream source.");
+  if (structured_state && source.value_format.kind == FormatKind::kDelimited)
+    return Status::InvalidArgument(
+        "One of the functions used in the statement has an intermediate type that the value format can not "
+        "handle. Please remove the function or change the format.");
+  return Status::OK();
+}
+
+Status CheckAggregateCallsPresent(const Query& q, const std::vector<ProjectionItem>& items,
+                                  const std::vector<ExprPtr>& call_nodes, const std::map<std::string, size_t>& calls) {
+  if (!q.has_group_by) {
+    SLUICE_RETURN_IF_ERROR(CheckNonAggregateItems(items, {}, calls, AggregationPlan{}, q.window.has_value()));
+    auto& first = static_cast<const FunctionCallExpr&>(*call_nodes.front());
+    // ksqlDB rewrites COUNT(*) to COUNT(ROWTIME) before it reports.
+    const std::string text = first.star ? first.name + "(ROWTIME)" : FormatExpression(first);
+    return Status::InvalidArgument("CREATE TABLE AS SELECT statement does not support aggregate function [" + text +
+                                   "] without a GROUP BY clause.");
+  }
+  if (call_nodes.empty()) {
+    // An unknown function may well be the aggregate the user meant: name it first.
+    Status unknown;
+    for (const auto& item : items)
+      VisitExpression(item.expr, [&](const ExprPtr& n) {
+        if (n->kind != ExprKind::kFunctionCall || !unknown.ok()) return;
+        const std::string& name = static_cast<const FunctionCallExpr&>(*n).name;
+        if (!FunctionRegistry::Builtins().Find(name))
+          unknown = Status::NotFound("Can't find any functions with the name '" + name + "'");
+      });
+    SLUICE_RETURN_IF_ERROR(unknown);
+    return Status::InvalidArgument("GROUP BY requires aggregate functions in either the SELECT or HAVING clause.");
+  }
+  return Status::OK();
+}
+
 Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, const MetaStore& metastore,
                                         const AnalysisConfig& config) {
   DataSourcePtr source = metastore.FindSource(q.from.name);
   if (!source) return Status::NotFound(q.from.name + " does not exist.");
   SLUICE_RETURN_IF_ERROR(CheckAggregateShape(q, req, *source));
+  SLUICE_RETURN_IF_ERROR(CheckWindowBoundsUse(q));
+  SLUICE_RETURN_IF_ERROR(CheckGroupByExpressions(q, *source));
 
   QueryPlan plan;
   InitRowLayout(source, false, &plan);
@@ -240,6 +376,17 @@ Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, 
                               [&metastore](const std::string& n) { return metastore.FindType(n); });
   SourceScope scope(*source, q.from.alias, plan);
   SLUICE_RETURN_IF_ERROR(PlanWhere(q, compiler, scope, &plan));
+
+  std::vector<ProjectionItem> items;
+  SLUICE_RETURN_IF_ERROR(ExpandSelect(q, *source, compiler, scope, &items));
+  for (const auto& item : items)
+    if (compiler.FindTableFunctionCall(*item.expr))
+      return Status::InvalidArgument("Table functions cannot be used with aggregations.");
+  std::vector<ExprPtr> call_nodes;
+  std::map<std::string, size_t> calls;
+  for (const auto& item : items) SLUICE_RETURN_IF_ERROR(CollectCalls(item.expr, &call_nodes, &calls));
+  if (q.having) SLUICE_RETURN_IF_ERROR(CollectCalls(q.having, &call_nodes, &calls));
+  SLUICE_RETURN_IF_ERROR(CheckAggregateCallsPresent(q, items, call_nodes, calls));
 
   AggregationPlan agg;
   SLUICE_RETURN_IF_ERROR(PlanGroupBy(q, compiler, scope, &agg));
@@ -250,18 +397,13 @@ Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, 
     agg.window = *w;
   }
   agg.emit_final = q.emit == EmitKind::kFinal;
-
-  std::vector<ProjectionItem> items;
-  SLUICE_RETURN_IF_ERROR(ExpandSelect(q, *source, compiler, scope, &items));
-  std::vector<ExprPtr> call_nodes;
-  std::map<std::string, size_t> calls;
-  for (const auto& item : items) SLUICE_RETURN_IF_ERROR(CollectCalls(item.expr, &call_nodes, &calls));
-  if (q.having) SLUICE_RETURN_IF_ERROR(CollectCalls(q.having, &call_nodes, &calls));
   for (const auto& node : call_nodes) {
     AggregateCall call;
-    SLUICE_RETURN_IF_ERROR(BindCall(node, compiler, scope, &call));
+    SLUICE_RETURN_IF_ERROR(BindCall(node, compiler, scope, config, &call));
     agg.calls.push_back(std::move(call));
   }
+  SLUICE_RETURN_IF_ERROR(CheckCalls(agg, *source));
+  SLUICE_RETURN_IF_ERROR(CheckNonAggregateItems(items, agg.group_by_text, calls, agg, q.window.has_value()));
 
   std::vector<ProjectionItem> keys, values;
   SLUICE_RETURN_IF_ERROR(SplitAggregateProjection(items, agg, req.name, &keys, &values));
@@ -283,7 +425,7 @@ Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, 
     if (!h.ok()) {
       if (!having_scope.missing.empty())
         return Status::InvalidArgument("Non-aggregate HAVING expression not part of GROUP BY: " +
-                                       FormatExpression(*q.having));
+                                       CommaList(having_scope.missing));
       return h.status();
     }
     if (h->type && h->type->kind != TypeKind::kBoolean)

@@ -19,6 +19,15 @@ AnalysisConfig AnalysisConfig::FromProperties(const std::map<std::string, std::s
   }
   if (auto it = props.find("ksql.persistence.wrap.single.values"); it != props.end())
     c.wrap_single_values = it->second != "false";
+  for (auto [name, limit] : {std::pair{"ksql.functions.collect_list.limit", &c.aggregates.collect_list_limit},
+                             std::pair{"ksql.functions.collect_set.limit", &c.aggregates.collect_set_limit}})
+    if (auto it = props.find(name); it != props.end()) {
+      try {
+        *limit = std::stoi(it->second);
+      } catch (const std::exception&) {
+        // An unparsable limit keeps the default; the server's config validation reports it.
+      }
+    }
   return c;
 }
 
@@ -156,6 +165,15 @@ Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaSt
   for (FormatKind k : {*value_kind, *key_kind})
     if (k == FormatKind::kAvro || k == FormatKind::kProtobuf || k == FormatKind::kJsonSr)
       return Status::NotSupported(std::string("Format ") + FormatName(k) + " is not supported yet");
+
+  // A delimiter is a property of the DELIMITED format only; ksqlDB's formats reject the
+  // properties they do not know before the schema is looked at.
+  if (props->value_delimiter && *value_kind != FormatKind::kDelimited)
+    return Status::InvalidArgument(std::string(FormatName(*value_kind)) +
+                                   " does not support the following configs: [delimiter]");
+  if (props->key_delimiter && *key_kind != FormatKind::kDelimited)
+    return Status::InvalidArgument(std::string(FormatName(*key_kind)) +
+                                   " does not support the following configs: [delimiter]");
 
   auto columns = BuildColumns(stmt, metastore);
   if (!columns.ok()) return columns.status();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "engine/common/status.h"
+#include "engine/expr/aggregate_function.h"
 #include "engine/metastore/metastore.h"
 
 namespace sluice {
@@ -14,6 +15,7 @@ struct AnalysisConfig {
   std::optional<FormatKind> default_key_format = FormatKind::kKafka;
   std::optional<FormatKind> default_value_format;  // ksql.persistence.default.format.value
   bool wrap_single_values = true;                  // ksql.persistence.wrap.single.values
+  AggregateConfig aggregates;                      // ksql.functions.collect_{list,set}.limit
   static AnalysisConfig FromProperties(const std::map<std::string, std::string>& props);
 };
 
