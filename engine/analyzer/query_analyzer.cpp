@@ -1,6 +1,7 @@
 #include "engine/analyzer/query_analyzer.h"
 #include "engine/analyzer/query_internal.h"
 #include "engine/analyzer/aggregate_analyzer.h"
+#include "engine/analyzer/join_analyzer.h"
 
 #include <set>
 
@@ -542,6 +543,7 @@ using namespace query_internal;
 Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const MetaStore& metastore,
                                const AnalysisConfig& config) {
   if (IsAggregationQuery(q) && q.joins.empty()) return AnalyzeAggregateQuery(q, req, metastore, config);
+  if (!q.joins.empty()) return AnalyzeJoinQuery(q, req, metastore, config);
   DataSourcePtr source = metastore.FindSource(q.from.name);
   if (!source) return Status::NotFound(q.from.name + " does not exist.");
   SLUICE_RETURN_IF_ERROR(CheckQueryShape(q, req, *source));

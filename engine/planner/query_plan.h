@@ -60,6 +60,31 @@ struct AggregationPlan {
   int post_row_width() const { return post_rowtime_index() + 3; }
 };
 
+// A join of two sources (engine/analyzer/join_analyzer.h, engine/runtime/join/).
+//
+// Row layouts:
+//   side row: that side's columns, then its ROWTIME, ROWPARTITION, ROWOFFSET (what the join
+//   keys are compiled over; QueryTask decodes it);
+//   joined row: the left side's columns, the right side's columns (from right_offset), then
+//   ROWTIME, ROWPARTITION, ROWOFFSET (QueryPlan's indexes) and the join key (key_index).
+//   WHERE and the projection are compiled over the joined row.
+struct JoinPlan {
+  enum class Kind { kStreamStream, kStreamTable, kTableTable };
+  Kind kind = Kind::kStreamTable;
+  JoinType type = JoinType::kInner;
+  DataSourcePtr right;
+  CompiledExpression left_key, right_key;  // over each side's own row
+  int right_offset = 0;
+  int key_index = 0;
+  // Stream-stream: WITHIN (before, after) and GRACE PERIOD, in milliseconds. Without GRACE
+  // PERIOD, outer results are emitted at once (ksqlDB's legacy JoinWindows.of); with it, when
+  // the window closes (Kafka Streams' spurious-result fix).
+  int64_t before_ms = 0, after_ms = 0, grace_ms = 0;
+  bool has_grace = false;
+  bool left_preserved() const { return type == JoinType::kLeft || type == JoinType::kOuter; }
+  bool right_preserved() const { return type == JoinType::kRight || type == JoinType::kOuter; }
+};
+
 struct QueryPlan {
   std::string query_id;
   DataSourcePtr source;
@@ -82,6 +107,8 @@ struct QueryPlan {
 
   // GROUP BY queries: the aggregation; key_columns/value_columns are then over its output row.
   std::optional<AggregationPlan> aggregation;
+  // Joins: `source` is the left side; expressions are over the joined row.
+  std::optional<JoinPlan> join;
 
   int sink_timestamp_column = -1;  // index into value_columns of the sink's TIMESTAMP column
   std::string sink_timestamp_format;

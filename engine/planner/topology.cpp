@@ -26,6 +26,32 @@ std::vector<StoreSpec> AggregateStores(const QueryPlan& plan, const std::string&
   return stores;
 }
 
+// A join reads both sources' topics in one sub-topology (they are co-partitioned). Stores as
+// ksqlDB names them: the materialized tables (KafkaTopic_Left/Right-Reduce), the stream-stream
+// window stores (Join-this/other-join-store) and the outer-join store of the spurious-result fix.
+SubTopologySpec JoinSubTopology(const QueryPlan& plan, const std::string& prefix) {
+  const JoinPlan& join = *plan.join;
+  SubTopologySpec sub{SubTopologySpec::Role::kJoin, {plan.source->topic}, {plan.sink->topic}, {}};
+  if (join.right->topic != plan.source->topic) sub.input_topics.push_back(join.right->topic);
+  switch (join.kind) {
+    case JoinPlan::Kind::kTableTable:
+      sub.stores.push_back(Store(prefix, plan.query_id, "KafkaTopic_Left-Reduce", StoreSpec::Kind::kKeyValue, 0));
+      [[fallthrough]];
+    case JoinPlan::Kind::kStreamTable:
+      sub.stores.push_back(Store(prefix, plan.query_id, "KafkaTopic_Right-Reduce", StoreSpec::Kind::kKeyValue, 0));
+      break;
+    case JoinPlan::Kind::kStreamStream: {
+      const int64_t retention = join.before_ms + join.after_ms + join.grace_ms;
+      sub.stores.push_back(Store(prefix, plan.query_id, "Join-this-join-store", StoreSpec::Kind::kWindow, retention));
+      sub.stores.push_back(Store(prefix, plan.query_id, "Join-other-join-store", StoreSpec::Kind::kWindow, retention));
+      if (join.has_grace && join.type != JoinType::kInner)
+        sub.stores.push_back(Store(prefix, plan.query_id, "Join-outer-shared-join-store", StoreSpec::Kind::kKeyValue, 0));
+      break;
+    }
+  }
+  return sub;
+}
+
 }  // namespace
 
 std::string InternalTopicPrefix(const std::string& service_id, const std::string& query_id) {
@@ -37,6 +63,10 @@ TopologySpec PlanTopology(const QueryPlan& plan, const std::string& service_id) 
   t.query_id = plan.query_id;
   t.partitions = std::max(1, plan.source->partitions);
   const std::string prefix = InternalTopicPrefix(service_id, plan.query_id);
+  if (plan.join) {
+    t.subtopologies.push_back(JoinSubTopology(plan, prefix));
+    return t;
+  }
   if (!plan.aggregation) {
     t.subtopologies.push_back({SubTopologySpec::Role::kStateless, {plan.source->topic}, {plan.sink->topic}, {}});
     return t;
@@ -75,7 +105,7 @@ const StoreSpec* TopologySpec::FindStore(const std::string& suffix) const {
 }
 
 std::string TopologySpec::Describe() const {
-  static const char* kRoles[] = {"stateless", "group-by source", "aggregate"};
+  static const char* kRoles[] = {"stateless", "group-by source", "aggregate", "join"};
   std::string out = "Topologies:\n";
   for (size_t i = 0; i < subtopologies.size(); ++i) {
     const auto& sub = subtopologies[i];

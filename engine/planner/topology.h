@@ -26,6 +26,7 @@ struct SubTopologySpec {
     kStateless,        // source -> filter/flat-map/project -> sink
     kGroupBySource,    // source -> filter -> group by -> (repartition | aggregate -> sink)
     kAggregate,        // repartition topic -> aggregate -> sink
+    kJoin,             // both sources' topics -> join (stores per side) -> filter/project -> sink
   };
   Role role = Role::kStateless;
   std::vector<std::string> input_topics;
