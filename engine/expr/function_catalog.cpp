@@ -64,6 +64,11 @@ nlohmann::json DescribeOverload(const FunctionOverload& o, const std::string& de
   return f;
 }
 
+const char* FunctionType(const FunctionInfo& info) {
+  if (info.is_aggregate) return "AGGREGATE";
+  return info.is_table_function ? "TABLE" : "SCALAR";
+}
+
 }  // namespace
 
 nlohmann::json ListFunctionsEntity(const FunctionRegistry& registry, const std::string& statement_text) {
@@ -71,7 +76,7 @@ nlohmann::json ListFunctionsEntity(const FunctionRegistry& registry, const std::
   for (const auto& [name, info] : registry.All())
     functions.push_back({{"name", name},
                          {"category", info.category},
-                         {"type", info.is_table_function ? "TABLE" : "SCALAR"}});
+                         {"type", FunctionType(info)}});
   return {{"@type", "function_names"},
           {"statementText", statement_text},
           {"functions", functions},
@@ -93,7 +98,7 @@ Result<nlohmann::json> DescribeFunctionEntity(const FunctionRegistry& registry, 
                         {"version", ""},
                         {"path", "internal"},
                         {"functions", overloads},
-                        {"type", info->is_table_function ? "TABLE" : "SCALAR"},
+                        {"type", FunctionType(*info)},
                         {"warnings", nlohmann::json::array()}};
 }
 

@@ -12,6 +12,7 @@ const FunctionRegistry& FunctionRegistry::Builtins() {
     RegisterMiscFunctions(r);
     RegisterDateTimeFunctions(r);
     RegisterTableFunctions(r);
+    RegisterAggregateFunctions(r);
     return r;
   }();
   return registry;
@@ -35,7 +36,7 @@ const FunctionOverload* FunctionRegistry::Resolve(const std::string& upper_name,
                                                   const std::vector<TypePtr>& arg_types,
                                                   TypePtr* return_type) const {
   const FunctionInfo* info = Find(upper_name);
-  if (!info) return nullptr;
+  if (!info || info->is_aggregate) return nullptr;
   const int n = static_cast<int>(arg_types.size());
   for (const auto& o : info->overloads) {
     if (n < o.min_args || (o.max_args >= 0 && n > o.max_args)) continue;

@@ -62,6 +62,9 @@ struct FunctionInfo {
   std::string category;     // e.g. "STRING", "MATHEMATICAL", "DATE / TIME", "ARRAY", "TABLE"
   std::string description;  // written for Sluice
   bool is_table_function = false;
+  // An aggregate (COUNT, SUM, ...): listed by SHOW/DESCRIBE FUNCTION, typed by its overloads'
+  // resolve(), but never bound as a scalar call; aggregate_function.h runs it.
+  bool is_aggregate = false;
   std::vector<FunctionOverload> overloads;
 };
 
@@ -101,5 +104,6 @@ void RegisterCollectionFunctions(FunctionRegistry& r);  // ARRAY, MAP, STRUCT, l
 void RegisterMiscFunctions(FunctionRegistry& r);        // URL, regex, encode, hashing, ...
 void RegisterDateTimeFunctions(FunctionRegistry& r);
 void RegisterTableFunctions(FunctionRegistry& r);       // EXPLODE, CUBE_EXPLODE
+void RegisterAggregateFunctions(FunctionRegistry& r);   // catalog entries (expr/aggregates/)
 
 }  // namespace sluice

@@ -135,7 +135,8 @@ bool EvaluateArgs(const BoundCall& bc, EvalContext& ctx, std::vector<Value>& arg
 // type wins.
 Result<std::shared_ptr<BoundCall>> Compiler::Bind(const FunctionCallExpr& call, bool table) {
   const FunctionInfo* info = registry_.Find(call.name);
-  if (!info) return Status::NotFound("Can't find any functions with the name '" + call.name + "'");
+  // Aggregates are bound by the analyzer's aggregation step, never as a scalar call.
+  if (!info || info->is_aggregate) return Status::NotFound("Can't find any functions with the name '" + call.name + "'");
   if (info->is_table_function != table) {
     if (table) return Status::TypeError(call.name + " is not a table function");
     return Status::TypeError("Table function " + call.name +
