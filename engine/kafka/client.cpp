@@ -117,11 +117,11 @@ Result<rd_kafka_t*> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf, const
 }
 
 bool IsLibrdkafkaProperty(const std::string& name) {
+  // Setting decides: an unknown name is UNKNOWN whatever the value, a known one OK or INVALID
+  // (reading back would miss aliases such as bootstrap.servers).
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char value[1024];
-  size_t size = sizeof value;
-  // Every known property can be read back (unset ones give their default or empty).
-  bool known = rd_kafka_conf_get(conf, name.c_str(), value, &size) != RD_KAFKA_CONF_UNKNOWN;
+  char err[512];
+  bool known = rd_kafka_conf_set(conf, name.c_str(), "", err, sizeof err) != RD_KAFKA_CONF_UNKNOWN;
   rd_kafka_conf_destroy(conf);
   return known;
 }
