@@ -33,13 +33,15 @@ class JoinScope : public ColumnScope {
     if (qualifier.empty() && name == kJoinKeyRef) return ColumnBinding{plan_.join->key_index, key_type_};
     if (qualifier.empty() && !synthetic_key_.empty() && name == synthetic_key_)
       return ColumnBinding{plan_.join->key_index, key_type_};
-    if (auto pseudo = Pseudo(name); pseudo.index >= 0) {
-      if (qualifier.empty() || SideOf(qualifier)) return pseudo;
-    }
+    if (qualifier.empty())
+      if (auto pseudo = Pseudo(name); pseudo.index >= 0) return pseudo;
     if (!qualifier.empty()) {
       const Side* s = SideOf(qualifier);
       if (!s) return Status::InvalidArgument("'" + qualifier + "' is not a valid stream/table name or alias.");
       if (auto b = Find(*s, name); b.index >= 0) return b;
+      if (auto p = Pseudo(name); p.index >= 0)
+        return ColumnBinding{s->offset + static_cast<int>(s->source->columns.size()) + (p.index - plan_.rowtime_index),
+                             p.type};
       return Status::InvalidArgument("column '" + qualifier + "." + name + "' cannot be resolved.");
     }
     ColumnBinding l = Find(*sides_[0], name), r = Find(*sides_[1], name);
@@ -55,7 +57,7 @@ class JoinScope : public ColumnScope {
   int SideIndex(int index) const {
     if (index < 0) return -1;
     if (index < sides_[1]->offset) return 0;
-    if (index < sides_[1]->offset + static_cast<int>(sides_[1]->source->columns.size())) return 1;
+    if (index < sides_[1]->offset + static_cast<int>(sides_[1]->source->columns.size()) + 3) return 1;
     return -1;
   }
   const Side* SideOf(const std::string& qualifier) const {
@@ -105,7 +107,7 @@ Status CheckJoinShape(const Query& q, const JoinClause& j, const Side& l, const 
     std::vector<std::string> names;
     if (ls.value_format.kind == FormatKind::kKafka) names.push_back(ls.name);
     if (rs.value_format.kind == FormatKind::kKafka) names.push_back(rs.name);
-    return Status::InvalidArgument("Source(s) " + JoinNames(names, ", ") +
+    return Status::InvalidArgument("Source(s) " + names[0] + (names.size() > 1 ? ", " + names[1] : "") +
                                    " are using the 'KAFKA' value format. This format does not yet support JOIN.");
   }
   if (ls.window || rs.window) return Status::NotSupported("Joins of windowed sources are not supported yet");
@@ -120,6 +122,13 @@ Status CheckJoinShape(const Query& q, const JoinClause& j, const Side& l, const 
                                    (j.type == JoinType::kRight ? "right" : "full-outer") +
                                    " join not supported for stream-table join. Got " + ls.name + " " +
                                    JoinTypeText(j.type) + " " + rs.name + ".");
+  return Status::OK();
+}
+
+// WITHIN: required for stream-stream joins, refused for the others (after the ON checks, as
+// ksqlDB reports errors in the criteria first).
+Status CheckWithin(const JoinClause& j, const Side& l, const Side& r) {
+  const bool ss = l.source->kind == SourceKind::kStream && r.source->kind == SourceKind::kStream;
   if (ss && !j.within)
     return Status::InvalidArgument("Stream-Stream joins must have a WITHIN clause specified. None was provided. "
                                    "To learn about how to specify a WITHIN clause with a stream-stream join, "
@@ -194,7 +203,7 @@ Status CheckKeyType(const TypePtr& t, const std::string& name) {
 // The name of a synthetic key column: ROWKEY unless a source has such a column.
 std::string SyntheticKeyName(const Side& l, const Side& r) {
   std::string name = "ROWKEY";
-  for (int i = 0; l.source->FindColumn(name) || r.source->FindColumn(name); ++i) name = "KSQL_COL_" + std::to_string(i);
+  for (int i = 1; l.source->FindColumn(name) || r.source->FindColumn(name); ++i) name = "ROWKEY_" + std::to_string(i);
   return name;
 }
 
@@ -247,7 +256,10 @@ Status ExpandJoinSelect(const Query& q, const Side& l, const Side& r, const std:
     else if (item.expression->kind == ExprKind::kColumnRef) {
       auto& c = static_cast<const ColumnRefExpr&>(*item.expression);
       const Side* s = c.qualifier.empty() ? nullptr : scope.SideOf(c.qualifier);
-      p.name = s ? s->alias + "_" + c.name : c.name;
+      // `A.X` keeps the name X unless the other source has an X too (then A_X).
+      const Side& other = s == &l ? r : l;
+      const bool pseudo = c.name == "ROWTIME" || c.name == "ROWPARTITION" || c.name == "ROWOFFSET";
+      p.name = s && (pseudo || other.source->FindColumn(c.name)) ? s->alias + "_" + c.name : c.name;
     } else if (item.expression->kind == ExprKind::kDereference) {
       p.name = static_cast<const DereferenceExpr&>(*item.expression).field;
     } else {
@@ -284,9 +296,10 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
               : r.source->kind == SourceKind::kTable ? JoinPlan::Kind::kStreamTable
                                                      : JoinPlan::Kind::kStreamStream;
   plan.source = l.source;
-  r.offset = static_cast<int>(l.source->columns.size());
+  r.offset = static_cast<int>(l.source->columns.size()) + 3;
   join.right_offset = r.offset;
-  plan.source_column_count = r.offset + static_cast<int>(r.source->columns.size());
+  join.right_width = static_cast<int>(r.source->columns.size()) + 3;
+  plan.source_column_count = r.offset + join.right_width;
   plan.rowtime_index = plan.source_column_count;
   plan.rowpartition_index = plan.rowtime_index + 1;
   plan.rowoffset_index = plan.rowtime_index + 2;
@@ -312,6 +325,13 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
   auto& eq = static_cast<const ComparisonExpr&>(*j.criteria);
   JoinScope probe(l, r, plan, "", nullptr);
   Status err = Status::OK();
+  VisitExpression(j.criteria, [&](const ExprPtr& n) {
+    if (n->kind != ExprKind::kColumnRef || !err.ok()) return;
+    auto& c = static_cast<const ColumnRefExpr&>(*n);
+    if (!c.qualifier.empty() && !probe.SideOf(c.qualifier))
+      err = Status::InvalidArgument("'" + c.qualifier + "' is not a valid stream/table name or alias.");
+  });
+  SLUICE_RETURN_IF_ERROR(err);
   int first_side = SourceOfExpression(eq.left, probe, &err);
   SLUICE_RETURN_IF_ERROR(err);
   int second_side = SourceOfExpression(eq.right, probe, &err);
@@ -325,6 +345,7 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     return Status::InvalidArgument("Each side of the join must reference exactly one source and not the same source. "
                                    "Left side references " + (first_side == 0 ? l.alias : r.alias) +
                                    " and right references " + (second_side == 0 ? l.alias : r.alias));
+  SLUICE_RETURN_IF_ERROR(CheckWithin(j, l, r));
   ExprPtr left_expr = first_side == 0 ? eq.left : eq.right;
   ExprPtr right_expr = first_side == 0 ? eq.right : eq.left;
   ExpressionCompiler compiler(FunctionRegistry::Builtins(),
@@ -417,7 +438,7 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     if (left_col) names.push_back(Qualified(left_expr, l));
     if (right_col) names.push_back(Qualified(right_expr, r));
     return Status::InvalidArgument("The query used to build `" + req.name + "` must include the join expression" +
-                                   (names.size() > 1 ? "s " : " ") + JoinNames(names, " or ") +
+                                   (names.size() > 1 ? "s " + names[0] + " or " + names[1] : " " + names[0]) +
                                    " in its projection (eg, SELECT " + names[0] + "...).");
   }
   if (keys.size() > 1) {

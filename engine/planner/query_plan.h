@@ -65,8 +65,9 @@ struct AggregationPlan {
 // Row layouts:
 //   side row: that side's columns, then its ROWTIME, ROWPARTITION, ROWOFFSET (what the join
 //   keys are compiled over; QueryTask decodes it);
-//   joined row: the left side's columns, the right side's columns (from right_offset), then
-//   ROWTIME, ROWPARTITION, ROWOFFSET (QueryPlan's indexes) and the join key (key_index).
+//   joined row: the left side row, the right side row (from right_offset; each with its own
+//   pseudo columns, for `L.ROWTIME`), then the result's ROWTIME, ROWPARTITION, ROWOFFSET
+//   (QueryPlan's indexes) and the join key (key_index).
 //   WHERE and the projection are compiled over the joined row.
 struct JoinPlan {
   enum class Kind { kStreamStream, kStreamTable, kTableTable };
@@ -74,7 +75,8 @@ struct JoinPlan {
   JoinType type = JoinType::kInner;
   DataSourcePtr right;
   CompiledExpression left_key, right_key;  // over each side's own row
-  int right_offset = 0;
+  int right_offset = 0;  // = the left side row's width
+  int right_width = 0;
   int key_index = 0;
   // Stream-stream: WITHIN (before, after) and GRACE PERIOD, in milliseconds. Without GRACE
   // PERIOD, outer results are emitted at once (ksqlDB's legacy JoinWindows.of); with it, when

@@ -202,8 +202,38 @@ void JoinTask::TableTable(int side, const Row& row, const std::string& key_bytes
   int64_t result_ts = ts;
   if (other) result_ts = std::max(ts, (*other)[side_rowtime_[1 - side]].IsBigint()
                                           ? (*other)[side_rowtime_[1 - side]].AsBigint() : ts);
+  if (plan_->where && !(result && Passes(side, mine, theirs, key, result_ts, in))) {
+    // A filtered table downstream of the join: a tombstone only for a row that was there.
+    const bool old_result = (old && other) || (old && this_preserved) || (other && other_preserved);
+    const Row* was = old ? &*old : nullptr;
+    if (!old_result || !Passes(side, was, theirs, key, result_ts, in)) return;
+    if (side == 0) Emit(nullptr, nullptr, key, result_ts, in, true);
+    else Emit(nullptr, nullptr, key, result_ts, in, true);
+    return;
+  }
   if (side == 0) Emit(mine, theirs, key, result_ts, in, !result);
   else Emit(theirs, mine, key, result_ts, in, !result);
+}
+
+bool JoinTask::Passes(int side, const Row* mine, const Row* theirs, const Value& key, int64_t ts,
+                      const KafkaRecord& in) {
+  const Row* left = side == 0 ? mine : theirs;
+  const Row* right = side == 0 ? theirs : mine;
+  FillJoined(left, right, key, ts, in);
+  ctx_.error.clear();
+  Value keep = plan_->where->eval(ctx_);
+  return keep.IsBool() && keep.AsBool();
+}
+
+void JoinTask::FillJoined(const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in) {
+  const int nl = join_->right_offset, nr = join_->right_width;
+  for (int i = 0; i < nl; ++i) joined_[i] = left && i < static_cast<int>(left->size()) ? (*left)[i] : Value();
+  for (int i = 0; i < nr; ++i) joined_[nl + i] = right && i < static_cast<int>(right->size()) ? (*right)[i] : Value();
+  joined_[plan_->rowtime_index] = Value(ts);
+  joined_[plan_->rowpartition_index] = Value(static_cast<int32_t>(in.partition));
+  joined_[plan_->rowoffset_index] = Value(in.offset);
+  joined_[join_->key_index] = key;
+  ctx_.row = &joined_;
 }
 
 // Kafka Streams' KStream-KStream join: the record joins the other side's records within its
@@ -281,15 +311,7 @@ void JoinTask::EmitClosedOuterRecords(const KafkaRecord& in) {
 
 void JoinTask::Emit(const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in,
                     bool tombstone) {
-  const int nl = join_->right_offset;
-  const int nr = plan_->source_column_count - nl;
-  for (int i = 0; i < nl; ++i) joined_[i] = left ? (*left)[i] : Value();
-  for (int i = 0; i < nr; ++i) joined_[nl + i] = right ? (*right)[i] : Value();
-  joined_[plan_->rowtime_index] = Value(ts);
-  joined_[plan_->rowpartition_index] = Value(static_cast<int32_t>(in.partition));
-  joined_[plan_->rowoffset_index] = Value(in.offset);
-  joined_[join_->key_index] = key;
-  ctx_.row = &joined_;
+  FillJoined(left, right, key, ts, in);
   ctx_.error.clear();
   const bool table = join_->kind == JoinPlan::Kind::kTableTable;
   if (!tombstone && plan_->where) {
