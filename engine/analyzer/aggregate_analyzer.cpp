@@ -117,6 +117,7 @@ Status BindCall(const ExprPtr& node, const ExpressionCompiler& compiler, const C
   std::vector<TypePtr> types;
   std::vector<std::optional<Value>> literals;
   std::vector<CompiledExpression> compiled;
+  std::vector<std::string> texts;  // quoted by "must be a literal constant" errors
   if (!call.star)
     for (const auto& a : call.args) {
       auto c = compiler.Compile(*a, scope);
@@ -125,8 +126,9 @@ Status BindCall(const ExprPtr& node, const ExpressionCompiler& compiler, const C
       literals.push_back(a->kind == ExprKind::kLiteral ? std::optional<Value>(static_cast<const LiteralExpr&>(*a).value)
                                                        : std::nullopt);
       compiled.push_back(std::move(*c));
+      texts.push_back(FormatExpression(*a));
     }
-  auto fn = ResolveAggregate(call.name, types, literals, config.aggregates);
+  auto fn = ResolveAggregate(call.name, types, literals, config.aggregates, texts);
   if (!fn.ok()) return fn.status();
   out->function = *fn;
   compiled.resize(std::min<size_t>(compiled.size(), static_cast<size_t>((*fn)->ColumnArgCount())));

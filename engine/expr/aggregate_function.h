@@ -69,14 +69,17 @@ struct AggregateConfig {
 };
 
 // Binds a call. `arg_types` has every argument's type (nullptr for an untyped NULL literal);
-// `literal_args[i]` holds argument i's value when it is a literal, nullopt otherwise.
-// Errors carry ksqlDB's wording, e.g. "Function 'SUM' does not accept parameters (STRING)."
+// `literal_args[i]` holds argument i's value when it is a literal, nullopt otherwise;
+// `arg_texts` (optional) the arguments' SQL text, for errors that quote one ("Parameter 2
+// passed to function EARLIEST_BY_OFFSET must be a literal constant, but was expression: 'F0'").
+// Errors carry ksqlDB's wording, e.g. "Function 'sum' does not accept parameters (STRING)."
 Result<AggregateFunctionPtr> ResolveAggregate(const std::string& upper_name,
                                               const std::vector<TypePtr>& arg_types,
                                               const std::vector<std::optional<Value>>& literal_args);
 Result<AggregateFunctionPtr> ResolveAggregate(const std::string& upper_name,
                                               const std::vector<TypePtr>& arg_types,
                                               const std::vector<std::optional<Value>>& literal_args,
-                                              const AggregateConfig& config);
+                                              const AggregateConfig& config,
+                                              const std::vector<std::string>& arg_texts = {});
 
 }  // namespace sluice

@@ -20,6 +20,7 @@ struct Call {
   const std::vector<TypePtr>& types;
   const std::vector<std::optional<Value>>& literals;
   const AggregateConfig& config;
+  const std::vector<std::string>& texts;  // the arguments' SQL text, when the caller gave it
   size_t size() const { return types.size(); }
 };
 
@@ -52,9 +53,9 @@ class AggregateBase : public AggregateFunction {
 
 // ksqlDB's "Function 'sum' does not accept parameters (STRING).\nValid alternatives are:..."
 Status NoMatchingSignature(const Call& call);
-// An init argument (a trailing literal such as TOPK's k) that is not a literal of `kind`:
-// "Parameter 2 passed to function TOPK must be a literal constant of type INTEGER".
-Status InitArgError(const Call& call, size_t index, TypeKind kind);
+// An init argument (a trailing literal such as TOPK's k) given as an expression: "Parameter 2
+// passed to function TOPK must be a literal constant, but was expression: 'X'".
+Status InitArgError(const Call& call, size_t index);
 // Whether argument `index` is a non-NULL literal of exactly `kind`.
 bool IsLiteralOf(const Call& call, size_t index, TypeKind kind);
 

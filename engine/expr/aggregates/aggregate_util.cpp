@@ -85,17 +85,11 @@ bool IsLiteralOf(const Call& call, size_t index, TypeKind kind) {
          call.literals[index].has_value() && !call.literals[index]->IsNull();
 }
 
-Status InitArgError(const Call& call, size_t index, TypeKind kind) {
-  return Status::TypeError("Parameter " + std::to_string(index + 1) + " passed to function " +
-                           call.spec.name + " must be a literal constant of type " +
-                           TypeKindName(kind) + ", but was " +
-                           (index < call.size() && call.literals.size() > index &&
-                                    call.literals[index].has_value()
-                                ? "the literal " + call.literals[index]->ToString() + " of type " +
-                                      TypeText(call.types[index])
-                                : "an expression of type " +
-                                      TypeText(index < call.size() ? call.types[index] : nullptr)) +
-                           ".");
+Status InitArgError(const Call& call, size_t index) {
+  std::string msg = "Parameter " + std::to_string(index + 1) + " passed to function " +
+                    call.spec.name + " must be a literal constant, but was expression";
+  if (index < call.texts.size()) msg += ": '" + call.texts[index] + "'";
+  return Status::TypeError(msg);
 }
 
 TypePtr StructOf(std::vector<StructField> fields) { return SqlType::Struct(std::move(fields)); }

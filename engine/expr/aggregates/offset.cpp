@@ -120,7 +120,7 @@ Result<AggregateFunctionPtr> ResolveByOffset(const Call& call, bool latest) {
   size_t next = 1;
   if (call.size() == 3 || (call.size() == 2 && IsKind(call.types[1], TypeKind::kInteger))) {
     if (!IsKind(call.types[1], TypeKind::kInteger)) return NoMatchingSignature(call);
-    if (!IsLiteralOf(call, 1, TypeKind::kInteger)) return InitArgError(call, 1, TypeKind::kInteger);
+    if (!IsLiteralOf(call, 1, TypeKind::kInteger)) return InitArgError(call, 1);
     o.n = call.literals[1]->AsInt();
     if (o.n <= 0)
       return Status::InvalidArgument(std::string(latest ? "latestN" : "earliestN") +
@@ -130,7 +130,7 @@ Result<AggregateFunctionPtr> ResolveByOffset(const Call& call, bool latest) {
   if (next < call.size()) {
     if (!IsKind(call.types[next], TypeKind::kBoolean)) return NoMatchingSignature(call);
     if (!IsLiteralOf(call, next, TypeKind::kBoolean))
-      return InitArgError(call, next, TypeKind::kBoolean);
+      return InitArgError(call, next);
     o.ignore_nulls = call.literals[next]->AsBool();
   }
   TypePtr entry = StructOf({{"SEQ", SqlType::Bigint()}, {"VAL", call.types[0]}});

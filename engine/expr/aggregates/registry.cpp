@@ -144,10 +144,11 @@ bool IsAggregateFunctionName(const std::string& upper_name) {
 Result<AggregateFunctionPtr> ResolveAggregate(const std::string& upper_name,
                                               const std::vector<TypePtr>& arg_types,
                                               const std::vector<std::optional<Value>>& literal_args,
-                                              const AggregateConfig& config) {
+                                              const AggregateConfig& config,
+                                              const std::vector<std::string>& arg_texts) {
   const agg::AggregateSpec* spec = agg::FindSpec(upper_name);
   if (!spec) return Status::NotFound("Can't find any functions with the name '" + upper_name + "'");
-  return spec->resolve(agg::Call{*spec, arg_types, literal_args, config});
+  return spec->resolve(agg::Call{*spec, arg_types, literal_args, config, arg_texts});
 }
 
 Result<AggregateFunctionPtr> ResolveAggregate(const std::string& upper_name,

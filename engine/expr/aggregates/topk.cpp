@@ -128,7 +128,7 @@ class TopKDistinct final : public AggregateBase {
 // The trailing k: an INTEGER literal of at least 1.
 Result<int> KArg(const Call& call) {
   const size_t last = call.size() - 1;
-  if (!IsLiteralOf(call, last, TypeKind::kInteger)) return InitArgError(call, last, TypeKind::kInteger);
+  if (!IsLiteralOf(call, last, TypeKind::kInteger)) return InitArgError(call, last);
   const int k = call.literals[last]->AsInt();
   if (k < 1)
     return Status::InvalidArgument(std::string(call.spec.name) +
