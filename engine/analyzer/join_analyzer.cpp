@@ -149,8 +149,13 @@ int SourceOfExpression(const ExprPtr& e, const JoinScope& scope, Status* error) 
     auto& c = static_cast<const ColumnRefExpr&>(*n);
     auto b = scope.Resolve(c.qualifier, c.name);
     if (!b.ok()) {
+      // ksqlDB positions these at the column (and wraps an ambiguity as a preparation error).
       const std::string& m = b.status().message();
-      *error = Status::InvalidArgument(m.rfind("column '", 0) == 0 ? "JOIN ON " + m : m);
+      const std::string at = "Line: " + std::to_string(c.pos.line) + ", Col: " + std::to_string(c.pos.column) + ": ";
+      if (m.rfind("column '", 0) == 0) *error = Status::InvalidArgument(at + "JOIN ON " + m);
+      else if (m.find("is ambiguous") != std::string::npos)
+        *error = Status::InvalidArgument("Exception while preparing statement: " + at + m);
+      else *error = Status::InvalidArgument(m);
       return;
     }
     sides.insert(scope.SideIndex(b->index));
@@ -195,7 +200,7 @@ Status CheckKeyType(const TypePtr& t, const std::string& name) {
   if (has_map(t))
     return Status::InvalidArgument("Map keys, including types that contain maps, are not supported as they may lead to "
                                    "unexpected behavior due to inconsistent serialization. Key column name: `" + name +
-                                   "`. Column type: " + t->ToString() +
+                                   "`. Column type: " + t->ToSqlString() +
                                    ". See https://github.com/confluentinc/ksql/issues/6621 for more.");
   return Status::OK();
 }
@@ -329,7 +334,8 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     if (n->kind != ExprKind::kColumnRef || !err.ok()) return;
     auto& c = static_cast<const ColumnRefExpr&>(*n);
     if (!c.qualifier.empty() && !probe.SideOf(c.qualifier))
-      err = Status::InvalidArgument("'" + c.qualifier + "' is not a valid stream/table name or alias.");
+      err = Status::InvalidArgument("Failed to prepare statement: '" + c.qualifier +
+                                    "' is not a valid stream/table name or alias.");
   });
   SLUICE_RETURN_IF_ERROR(err);
   int first_side = SourceOfExpression(eq.left, probe, &err);
@@ -368,9 +374,8 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
       return Status::InvalidArgument("Invalid join condition: table-table joins require to join on the primary key of "
                                      "the right input table. Got " + Qualified(left_expr, l) + " = " +
                                      Qualified(right_expr, r) + ".");
-    return Status::InvalidArgument("Cannot repartition a TABLE source. If this is a join, make sure that the criteria "
-                                   "uses the TABLE's key column " + r.source->KeyColumns().at(0).name + " instead of " +
-                                   FormatExpression(*right_expr));
+    return Status::InvalidArgument("Invalid join condition: stream-table joins require to join on the table's "
+                                   "primary key. Got " + Qualified(left_expr, l) + " = " + Qualified(right_expr, r) + ".");
   }
   if (l.source->kind == SourceKind::kTable && !left_is_key)
     return Status::NotSupported("Foreign-key table-table joins are not supported yet");
@@ -413,13 +418,15 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     if (!b.ok() || std::find(key_refs.begin(), key_refs.end(), b->index) == key_refs.end()) return -1;
     return b->index;
   };
+  // The left join column names the key when it is selected, else the right one.
   int key_column = -1;
+  for (int ref : key_refs)
+    if (key_column < 0 && std::any_of(items.begin(), items.end(), [&](const auto& it) { return ref_index(it) == ref; }))
+      key_column = ref;
   std::vector<std::string> aliases;
   std::vector<ProjectionItem> keys, values;
   for (auto& it : items) {
-    const int ref = ref_index(it);
-    if (ref >= 0 && (key_column < 0 || key_column == ref)) {
-      key_column = ref;
+    if (key_column >= 0 && ref_index(it) == key_column) {
       aliases.push_back(it.name);
       keys.push_back(it);
       continue;
@@ -456,7 +463,10 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     k.expr = ColumnRef(kJoinKeyRef);
     auto c = CompileColumn(k, compiler, scope, "SELECT");
     if (!c.ok()) return c.status();
-    SLUICE_RETURN_IF_ERROR(CheckKeyType(c->expr.type, c->name));
+    // ksqlDB names the key in this message as the joined schema has it (ALIAS_COLUMN).
+    std::string schema_name = c->name;
+    if (!synthetic && left_col) schema_name = l.alias + "_" + static_cast<const ColumnRefExpr&>(*left_expr).name;
+    SLUICE_RETURN_IF_ERROR(CheckKeyType(c->expr.type, schema_name));
     plan.key_columns.push_back(std::move(*c));
   }
   for (const auto& v : values) {

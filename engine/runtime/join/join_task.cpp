@@ -225,6 +225,21 @@ bool JoinTask::Passes(int side, const Row* mine, const Row* theirs, const Value&
   return keep.IsBool() && keep.AsBool();
 }
 
+// The sink's TIMESTAMP column (a value column, or a key column after the values): BIGINT or
+// TIMESTAMP. A NULL skips the record, as Kafka cannot carry it.
+bool JoinTask::SinkTimestamp(int64_t* ts, const KafkaRecord& in) {
+  const int n = static_cast<int>(out_value_.size());
+  const int i = plan_->sink_timestamp_column;
+  const Value& t = i < n ? out_value_[i] : out_key_[i - n];
+  if (t.IsBigint()) *ts = t.AsBigint();
+  else if (t.IsTimestamp()) *ts = t.AsTimestamp().millis;
+  else {
+    out_->processing_log.push_back(LogEntry(in, "Skipping record with a null or non-numeric output timestamp"));
+    return false;
+  }
+  return *ts >= 0;
+}
+
 void JoinTask::FillJoined(const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in) {
   const int nl = join_->right_offset, nr = join_->right_width;
   for (int i = 0; i < nl; ++i) joined_[i] = left && i < static_cast<int>(left->size()) ? (*left)[i] : Value();
@@ -334,6 +349,7 @@ void JoinTask::Emit(const Row* left, const Row* right, const Value& key, int64_t
     for (size_t i = 0; i < plan_->value_columns.size(); ++i) out_value_[i] = plan_->value_columns[i].expr.eval(ctx_);
   }
   if (!ctx_.error.empty()) out_->processing_log.push_back(LogEntry(in, "Error evaluating expression: " + ctx_.error));
+  if (!tombstone && plan_->sink_timestamp_column >= 0 && !SinkTimestamp(&rec.timestamp, in)) return;
   std::string bytes;
   if (!key_out_->IsNullPayload(out_key_)) {
     Status s = key_out_->Serialize(out_key_, &bytes);

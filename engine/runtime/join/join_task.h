@@ -37,6 +37,7 @@ class JoinTask : public Task {
                     const KafkaRecord& in);
   void EmitClosedOuterRecords(const KafkaRecord& in);
   std::optional<Row> Lookup(int side, const std::string& key_bytes);
+  bool SinkTimestamp(int64_t* ts, const KafkaRecord& in);
   void FillJoined(const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in);
   bool Passes(int side, const Row* mine, const Row* theirs, const Value& key, int64_t ts, const KafkaRecord& in);
   void Emit(const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in, bool tombstone);
