@@ -3,9 +3,9 @@
 // count). Undo decrements and drops a value whose count reaches 0; merge adds the second
 // session's counts under the same limit.
 //
-// ksqlDB keeps the counts in a java.util.HashMap, so the result iterates in HashMap order;
-// Map() orders the entries that way. NULL values are skipped: ksqlDB would count them
-// under a NULL map key, which none of its formats can serialize.
+// NULL is counted like any value, under a NULL key, as ksqlDB's HashMap does. ksqlDB keeps
+// the counts in a java.util.HashMap, so the result iterates in HashMap order; Map() orders
+// the entries that way.
 #include <algorithm>
 
 #include "engine/expr/aggregates/aggregate_internal.h"
@@ -41,15 +41,14 @@ class Histogram final : public AggregateBase {
                       SqlType::Map(SqlType::String(), SqlType::Bigint())) {}
   Value Initial() const override { return Value::Map({}); }
   Value Aggregate(const Value* args, Value acc) const override {
-    if (args[0].IsNull()) return acc;
     MapValue m = acc.AsMap();
     AddCount(m, args[0], 1);
     return Value::Map(std::move(m));
   }
   bool SupportsUndo() const override { return true; }
   Value Undo(const Value* args, Value acc) const override {
-    const long i = args[0].IsNull() ? -1 : Find(acc.AsMap(), args[0]);
-    if (i < 0) return acc;  // never counted (NULL, or beyond the limit)
+    const long i = Find(acc.AsMap(), args[0]);
+    if (i < 0) return acc;  // never counted: it came beyond the limit
     MapValue m = acc.AsMap();
     const int64_t left = m[static_cast<size_t>(i)].second.AsBigint() - 1;
     if (left < 1) {
@@ -76,7 +75,8 @@ class Histogram final : public AggregateBase {
   static void OrderLikeDefaultHashMap(MapValue* m) {
     size_t cap = 16;
     while (m->size() > cap * 3 / 4) cap *= 2;
-    auto bucket = [cap](const Value& k) {
+    auto bucket = [cap](const Value& k) -> uint32_t {
+      if (k.IsNull()) return 0;  // HashMap.hash(null)
       const auto h = static_cast<uint32_t>(JavaStringHash(k.AsString()));
       return (h ^ (h >> 16)) & (cap - 1);
     };
