@@ -67,7 +67,9 @@ std::string& CachingKeyValueStore::Composite(int partition, std::string_view key
 std::optional<std::string> CachingKeyValueStore::Get(int partition, std::string_view key) {
   if (!dirty_.empty())
     if (Entry* e = dirty_.Find(Composite(partition, key))) return e->value;
-  return store_->Get(partition, key);
+  std::optional<std::string> v = store_->Get(partition, key);
+  if (send_old_values_) memo_.Set(Composite(partition, key), v);
+  return v;
 }
 
 void CachingKeyValueStore::Put(int partition, std::string_view key, std::string_view value,
@@ -81,19 +83,27 @@ void CachingKeyValueStore::Delete(int partition, std::string_view key, int64_t t
 
 void CachingKeyValueStore::Write(int partition, std::string_view key,
                                  std::optional<std::string_view> value, int64_t ts) {
+  const std::optional<std::string>* known_old = memo_.Match(Composite(partition, key));
   if (max_bytes_ == 0) {
-    FlushOne(partition, key, value, ts, /*skip_absent_delete=*/false);
+    FlushOne(partition, key, value, ts, /*skip_absent_delete=*/false, known_old);
+    if (send_old_values_) memo_.Set(Composite(partition, key), value);  // the next write's old
     return;
   }
-  dirty_.Set(Composite(partition, key), value, ts);
+  dirty_.Set(scratch_, value, ts, known_old);
+  memo_.valid = false;  // the dirty entry answers reads of this key now
   if (dirty_.bytes() > max_bytes_) Flush();
 }
 
 void CachingKeyValueStore::FlushOne(int partition, std::string_view key,
                                     std::optional<std::string_view> value, int64_t ts,
-                                    bool skip_absent_delete) {
-  std::optional<std::string> old;
-  if (send_old_values_ || (!value && skip_absent_delete)) old = store_->Get(partition, key);
+                                    bool skip_absent_delete,
+                                    const std::optional<std::string>* known_old) {
+  std::optional<std::string> read;
+  if (!known_old && (send_old_values_ || (!value && skip_absent_delete))) {
+    read = store_->Get(partition, key);
+    known_old = &read;
+  }
+  const std::optional<std::string>& old = known_old ? *known_old : read;
   if (!value && !old && skip_absent_delete) return;
   if (value)
     store_->Put(partition, key, *value, ts);
@@ -103,10 +113,11 @@ void CachingKeyValueStore::FlushOne(int partition, std::string_view key,
 }
 
 void CachingKeyValueStore::Flush() {
+  memo_.valid = false;
   dirty_.Drain([&](const std::string& composite, Entry& e) {
     int partition = static_cast<int>(state_keys::GetBE32(composite.data()));
     FlushOne(partition, std::string_view(composite).substr(4), View(e.value), e.timestamp,
-             /*skip_absent_delete=*/true);
+             /*skip_absent_delete=*/true, e.old_known ? &e.old : nullptr);
   });
 }
 
@@ -150,7 +161,9 @@ std::optional<std::string> CachingWindowStore::Get(int partition, std::string_vi
                                                    int64_t start) {
   if (!dirty_.empty())
     if (Entry* e = dirty_.Find(Composite(partition, key, start))) return e->value;
-  return store_->Get(partition, key, start);
+  std::optional<std::string> v = store_->Get(partition, key, start);
+  if (send_old_values_) memo_.Set(Composite(partition, key, start), v);
+  return v;
 }
 
 void CachingWindowStore::Put(int partition, std::string_view key, int64_t start,
@@ -164,19 +177,27 @@ void CachingWindowStore::Delete(int partition, std::string_view key, int64_t sta
 
 void CachingWindowStore::Write(int partition, std::string_view key, int64_t start,
                                std::optional<std::string_view> value, int64_t ts) {
+  const std::optional<std::string>* known_old = memo_.Match(Composite(partition, key, start));
   if (max_bytes_ == 0) {
-    FlushOne(partition, key, start, value, ts, /*skip_absent_delete=*/false);
+    FlushOne(partition, key, start, value, ts, /*skip_absent_delete=*/false, known_old);
+    if (send_old_values_) memo_.Set(Composite(partition, key, start), value);
     return;
   }
-  dirty_.Set(Composite(partition, key, start), value, ts);
+  dirty_.Set(scratch_, value, ts, known_old);
+  memo_.valid = false;
   if (dirty_.bytes() > max_bytes_) Flush();
 }
 
 void CachingWindowStore::FlushOne(int partition, std::string_view key, int64_t start,
                                   std::optional<std::string_view> value, int64_t ts,
-                                  bool skip_absent_delete) {
-  std::optional<std::string> old;
-  if (send_old_values_ || (!value && skip_absent_delete)) old = store_->Get(partition, key, start);
+                                  bool skip_absent_delete,
+                                  const std::optional<std::string>* known_old) {
+  std::optional<std::string> read;
+  if (!known_old && (send_old_values_ || (!value && skip_absent_delete))) {
+    read = store_->Get(partition, key, start);
+    known_old = &read;
+  }
+  const std::optional<std::string>& old = known_old ? *known_old : read;
   if (!value && !old && skip_absent_delete) return;
   if (value)
     store_->Put(partition, key, start, *value, ts);
@@ -187,12 +208,14 @@ void CachingWindowStore::FlushOne(int partition, std::string_view key, int64_t s
 }
 
 void CachingWindowStore::Flush() {
+  memo_.valid = false;
   dirty_.Drain([&](const std::string& composite, Entry& e) {
     int partition = static_cast<int>(state_keys::GetBE32(composite.data()));
     std::string_view key;
     int64_t start = 0;
     state_keys::DecodeWindowKey(std::string_view(composite).substr(4), &key, &start);
-    FlushOne(partition, key, start, View(e.value), e.timestamp, /*skip_absent_delete=*/true);
+    FlushOne(partition, key, start, View(e.value), e.timestamp, /*skip_absent_delete=*/true,
+             e.old_known ? &e.old : nullptr);
   });
 }
 

@@ -19,7 +19,10 @@
 //     neither written nor reported (Kafka Streams' CachingKeyValueStore skips it).
 // For each flushed entry: old value read from the underlying store (if send_old_values, or to
 // detect the skip above), then the underlying Put/Delete (a changelog record), then the listener.
-// The listener may write to other stores; it must not write to this one.
+// The old value is not read again when the wrapper already read it (a Get of the key just
+// before its first write since the last flush): so the wrapper must be the only writer of the
+// partitions it is used for.
+// The listener may write to other stores; it must not call this wrapper (nor write its store).
 //
 // One wrapper per store handle of a task: single-threaded, no locks.
 #include <cstddef>
@@ -41,6 +44,8 @@ namespace record_cache_detail {
 struct Entry {
   std::optional<std::string> value;  // nullopt: a delete
   int64_t timestamp = 0;
+  bool old_known = false;            // `old` holds the underlying value (no read at flush)
+  std::optional<std::string> old;
   const std::string* key = nullptr;  // the map's key (node-based maps: stable addresses)
   Entry* prev = nullptr;
   Entry* next = nullptr;
@@ -62,7 +67,9 @@ class DirtyMap {
     auto it = map_.find(key);
     return it == map_.end() ? nullptr : &it->second;
   }
-  void Set(std::string_view key, std::optional<std::string_view> value, int64_t ts) {
+  // known_old: the underlying value if the caller knows it (kept only on first dirtying).
+  void Set(std::string_view key, std::optional<std::string_view> value, int64_t ts,
+           const std::optional<std::string>* known_old) {
     auto it = map_.find(key);
     Entry* e;
     if (it == map_.end()) {
@@ -70,6 +77,11 @@ class DirtyMap {
       e = &ins->second;
       e->key = &ins->first;
       bytes_ += ins->first.size() + kOverhead;
+      if (known_old) {
+        e->old_known = true;
+        e->old = *known_old;
+        bytes_ += e->old ? e->old->size() : 0;
+      }
     } else {
       e = &it->second;
       bytes_ -= e->value ? e->value->size() : 0;
@@ -119,6 +131,26 @@ class DirtyMap {
   size_t bytes_ = 0;
 };
 
+// The last value read from the underlying store: an aggregate reads a key and then writes it,
+// and that read is the old value of the write, so the flush need not read it again.
+struct ReadMemo {
+  bool valid = false;
+  std::string key;  // composite
+  std::optional<std::string> value;
+
+  const std::optional<std::string>* Match(std::string_view composite) const {
+    return valid && key == composite ? &value : nullptr;
+  }
+  void Set(std::string_view composite, std::optional<std::string_view> v) {
+    valid = true;
+    key.assign(composite);
+    if (v)
+      value.emplace(*v);
+    else
+      value.reset();
+  }
+};
+
 }  // namespace record_cache_detail
 
 class CachingKeyValueStore : public KeyValueStore {
@@ -151,7 +183,7 @@ class CachingKeyValueStore : public KeyValueStore {
                                  std::equal_to<>>;
   void Write(int partition, std::string_view key, std::optional<std::string_view> value, int64_t ts);
   void FlushOne(int partition, std::string_view key, std::optional<std::string_view> value, int64_t ts,
-                bool skip_absent_delete);
+                bool skip_absent_delete, const std::optional<std::string>* known_old);
   std::string& Composite(int partition, std::string_view key);
 
   std::shared_ptr<KeyValueStore> store_;
@@ -159,6 +191,7 @@ class CachingKeyValueStore : public KeyValueStore {
   Listener listener_;
   bool send_old_values_;
   record_cache_detail::DirtyMap<Map> dirty_;
+  record_cache_detail::ReadMemo memo_;
   std::string scratch_;
 };
 
@@ -194,7 +227,8 @@ class CachingWindowStore : public WindowStore {
   void Write(int partition, std::string_view key, int64_t start, std::optional<std::string_view> value,
              int64_t ts);
   void FlushOne(int partition, std::string_view key, int64_t start,
-                std::optional<std::string_view> value, int64_t ts, bool skip_absent_delete);
+                std::optional<std::string_view> value, int64_t ts, bool skip_absent_delete,
+                const std::optional<std::string>* known_old);
   std::string& Composite(int partition, std::string_view key, int64_t start);
 
   std::shared_ptr<WindowStore> store_;
@@ -202,6 +236,7 @@ class CachingWindowStore : public WindowStore {
   Listener listener_;
   bool send_old_values_;
   record_cache_detail::DirtyMap<Map> dirty_;
+  record_cache_detail::ReadMemo memo_;
   std::string scratch_;
 };
 

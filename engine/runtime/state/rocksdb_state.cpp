@@ -6,7 +6,6 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_buffer_manager.h>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/runtime/state/state_keys.h"
@@ -99,12 +99,88 @@ struct DbHolder {
   }
 };
 
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// Writes not checkpointed yet, latest per key (nullopt: delete). Key-value stores, read by
+// point lookups, keep them in a hash map (range reads sort what they need); window and session
+// stores, fetched by ranges per record, in an ordered map. (RocksDB's WriteBatchWithIndex was
+// the first choice: its skiplist over the batch's encoded entries made every get and put
+// several times slower than this.)
+class PendingWrites {
+ public:
+  using Value = std::optional<std::string>;
+  using Ref = std::pair<std::string_view, const Value*>;
+  explicit PendingWrites(bool ordered) : ordered_(ordered) {}
+
+  bool empty() const { return ordered_ ? sorted_.empty() : hashed_.empty(); }
+  size_t size() const { return ordered_ ? sorted_.size() : hashed_.size(); }
+  // The pending write of `key`, or nullptr.
+  const Value* Find(std::string_view key) const {
+    if (ordered_) {
+      auto it = sorted_.find(key);
+      return it == sorted_.end() ? nullptr : &it->second;
+    }
+    auto it = hashed_.find(key);
+    return it == hashed_.end() ? nullptr : &it->second;
+  }
+  void Set(std::string_view key, std::optional<std::string_view> value) {
+    Value* v;
+    if (ordered_) {
+      auto it = sorted_.find(key);
+      v = it != sorted_.end() ? &it->second : &sorted_.try_emplace(std::string(key)).first->second;
+    } else {
+      auto it = hashed_.find(key);
+      v = it != hashed_.end() ? &it->second : &hashed_.try_emplace(std::string(key)).first->second;
+    }
+    if (value)
+      v->emplace(*value);
+    else
+      v->reset();
+  }
+  // Pending writes with lower <= key < upper (upper "" = no bound), in key order.
+  void Range(std::string_view lower, std::string_view upper, std::vector<Ref>& out) const {
+    out.clear();
+    auto in = [&](std::string_view k) { return k >= lower && (upper.empty() || k < upper); };
+    if (ordered_) {
+      for (auto it = sorted_.lower_bound(lower); it != sorted_.end() && in(it->first); ++it)
+        out.emplace_back(it->first, &it->second);
+      return;
+    }
+    for (const auto& [k, v] : hashed_)
+      if (in(k)) out.emplace_back(k, &v);
+    std::sort(out.begin(), out.end(), [](const Ref& a, const Ref& b) { return a.first < b.first; });
+  }
+  // In key order: a memtable takes sorted inserts faster (each starts where the last ended).
+  template <typename Fn>
+  void ForEachSorted(Fn&& fn) const {
+    if (ordered_) {
+      for (const auto& [k, v] : sorted_) fn(k, v);
+      return;
+    }
+    std::vector<Ref> all;
+    Range("", "", all);
+    for (const auto& [k, v] : all) fn(k, *v);
+  }
+  void Clear() {
+    sorted_.clear();
+    hashed_.clear();
+  }
+
+ private:
+  bool ordered_;
+  std::unordered_map<std::string, Value, StringHash, std::equal_to<>> hashed_;
+  std::map<std::string, Value, std::less<>> sorted_;
+};
+
 // Writes of one partition of one store not checkpointed yet, and what Expire knows.
 struct PartitionState {
-  rdb::WriteBatchWithIndex batch{rdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+  explicit PartitionState(bool ordered) : pending(ordered) {}
+  PendingWrites pending;
   bool min_known = false;  // min_time is exact (set by a full scan, kept by writes)
   int64_t min_time = 0;    // smallest window start / session end present
-  bool empty() { return batch.GetWriteBatch()->Count() == 0; }
   void Wrote(int64_t t) {
     if (min_known) min_time = std::min(min_time, t);
   }
@@ -132,7 +208,7 @@ class PartitionTable {
     return c ? (*c)[p & kMask].load(std::memory_order_acquire) : nullptr;
   }
   // nullptr only for a partition number out of range.
-  PartitionState* GetOrCreate(int p) {
+  PartitionState* GetOrCreate(int p, bool ordered) {
     if (PartitionState* s = Find(p)) return s;
     if (p < 0 || p >= kMaxPartitions) return nullptr;
     std::lock_guard<std::mutex> lock(mu_);
@@ -144,7 +220,7 @@ class PartitionTable {
     }
     PartitionState* s = (*c)[p & kMask].load(std::memory_order_acquire);
     if (!s) {
-      s = new PartitionState;
+      s = new PartitionState(ordered);
       (*c)[p & kMask].store(s, std::memory_order_release);
     }
     return s;
@@ -169,7 +245,7 @@ struct StoreData {
     if (cf) h->db->DestroyColumnFamilyHandle(cf);
   }
   PartitionState* Pending(int p) {
-    PartitionState* s = parts.GetOrCreate(p);
+    PartitionState* s = parts.GetOrCreate(p, kind != StoreKind::kKeyValue);
     if (!s)
       h->Fail("store " + name + " partition " + std::to_string(p),
               rdb::Status::InvalidArgument("partition out of range"));
@@ -189,10 +265,14 @@ class RocksHandle {
   bool Read(int partition, const std::string& key, std::string* out) {
     thread_local rdb::PinnableSlice value;
     value.Reset();
-    PartitionState* ps = s_->parts.Find(partition);
-    rdb::Status st = ps && !ps->empty()
-                         ? ps->batch.GetFromBatchAndDB(db_, read_, cf_, key, &value)
-                         : db_->Get(read_, cf_, key, &value);
+    if (PartitionState* ps = s_->parts.Find(partition); ps && !ps->pending.empty()) {
+      if (const PendingWrites::Value* v = ps->pending.Find(key)) {
+        if (!*v) return false;
+        out->assign(**v);
+        return true;
+      }
+    }
+    rdb::Status st = db_->Get(read_, cf_, key, &value);
     if (!st.ok()) value.Reset();
     if (st.IsNotFound()) return false;
     if (!st.ok()) {
@@ -206,12 +286,11 @@ class RocksHandle {
   void Write(int partition, const std::string& key, std::optional<std::string_view> value) {
     PartitionState* ps = s_->Pending(partition);
     if (!ps) return;
-    rdb::Status st = value ? ps->batch.Put(cf_, key, rdb::Slice(value->data(), value->size()))
-                           : ps->batch.Delete(cf_, key);
-    if (!st.ok()) s_->h->Fail("writing store " + s_->name + " partition " + std::to_string(partition), st);
+    ps->pending.Set(key, value);
   }
-  // Entries with keys in [lower, upper) (upper "" = to the end of the partition); fn gets the
-  // key without the partition prefix and returns false to stop.
+  // Entries with keys in [lower, upper) (upper "" = to the end of the partition), the pending
+  // writes merged over the DB's; fn gets the key without the partition prefix and returns
+  // false to stop.
   template <typename Fn>
   void Iterate(int partition, const std::string& lower, std::string upper, Fn&& fn) {
     if (upper.empty()) upper = PrefixSuccessor(PartitionPrefix(partition));
@@ -219,14 +298,29 @@ class RocksHandle {
     rdb::ReadOptions ro;
     ro.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rdb::Iterator> it(db_->NewIterator(ro, cf_));
-    PartitionState* ps = s_->parts.Find(partition);
-    if (ps && !ps->empty()) it.reset(ps->batch.NewIteratorWithBase(cf_, it.release(), &ro));
-    for (it->Seek(lower); it->Valid(); it->Next()) {
-      rdb::Slice k = it->key();
-      if (k.compare(upper_slice) >= 0) break;  // the batch side does not apply the bound
-      rdb::Slice v = it->value();
-      if (!fn(std::string_view(k.data() + 4, k.size() - 4), std::string_view(v.data(), v.size())))
-        return;
+    std::vector<PendingWrites::Ref> pending;
+    if (PartitionState* ps = s_->parts.Find(partition); ps && !ps->pending.empty())
+      ps->pending.Range(lower, upper, pending);
+    auto emit = [&](std::string_view k, std::string_view v) {
+      return fn(k.substr(4), v);
+    };
+    size_t i = 0;
+    for (it->Seek(lower);;) {
+      bool db_ok = it->Valid();
+      bool pending_ok = i < pending.size();
+      if (!db_ok && !pending_ok) break;
+      int c = !db_ok ? 1 : !pending_ok ? -1 : it->key().compare(rdb::Slice(pending[i].first.data(), pending[i].first.size()));
+      if (c < 0) {
+        if (!emit(std::string_view(it->key().data(), it->key().size()),
+                  std::string_view(it->value().data(), it->value().size())))
+          return;
+        it->Next();
+        continue;
+      }
+      const PendingWrites::Value* v = pending[i].second;
+      if (v->has_value() && !emit(pending[i].first, **v)) return;
+      ++i;
+      if (c == 0) it->Next();
     }
     if (!it->status().ok())
       s_->h->Fail("scanning store " + s_->name + " partition " + std::to_string(partition),
@@ -439,6 +533,10 @@ rdb::ColumnFamilyOptions StoreCfOptions(const RocksStateOptions& o, std::shared_
   cf.arena_block_size = 64 << 10;
   cf.compression = PickCompression();
   cf.level_compaction_dynamic_level_bytes = true;
+  // A bloom filter per memtable: a get skips the memtables that lack its key instead of
+  // searching each one's skiplist (most of a point read's cost once data is in memory).
+  cf.memtable_whole_key_filtering = true;
+  cf.memtable_prefix_bloom_size_ratio = 0.05;
   return cf;
 }
 
@@ -511,7 +609,7 @@ class RocksBackendImpl : public RocksStateBackend {
     rdb::Status st = batch.Delete(h_->meta, CheckpointKey(store, partition));
     if (s) {
       if (PartitionState* ps = s->parts.Find(partition)) {
-        ps->batch.Clear();
+        ps->pending.Clear();
         ps->min_known = false;
       }
       std::string from = PartitionPrefix(partition);
@@ -549,13 +647,19 @@ class RocksBackendImpl : public RocksStateBackend {
     if (!ps) return h_->Sticky();
     std::string value;
     state_keys::PutBE64(value, static_cast<uint64_t>(offset));
-    rdb::Status st = ps->batch.Put(h_->meta, CheckpointKey(store, partition), value);
-    if (st.ok()) st = h_->db->Write(h_->checkpoint_write, ps->batch.GetWriteBatch());
+    rdb::WriteBatch batch;
+    rdb::Status st;
+    ps->pending.ForEachSorted([&](std::string_view k, const PendingWrites::Value& v) {
+      rdb::Slice key(k.data(), k.size());
+      if (st.ok()) st = v ? batch.Put(s->cf, key, *v) : batch.Delete(s->cf, key);
+    });
+    if (st.ok()) st = batch.Put(h_->meta, CheckpointKey(store, partition), value);
+    if (st.ok()) st = h_->db->Write(h_->checkpoint_write, &batch);
     if (!st.ok())
       return Status::IOError("state store '" + store + "' partition " + std::to_string(partition) +
                              ": checkpoint at changelog offset " + std::to_string(offset) + ": " +
                              st.ToString());
-    ps->batch.Clear();
+    ps->pending.Clear();
     return Status::OK();
   }
 

@@ -5,7 +5,7 @@
 // one WriteBufferManager (memtables charged to that cache) bound the memory of all stores
 // together, instead of Kafka Streams' cache and memtables per store per partition.
 //
-// Writes of a partition go into that partition's pending WriteBatchWithIndex (reads through the
+// Writes of a partition go into that partition's pending writes (a map; reads through the
 // store see them) and reach the DB only at Checkpoint(), in one atomic write together with the
 // changelog offset (metadata column family). So after a crash the local state is exactly the
 // last checkpoint, and the changelog from the checkpointed offset on brings it up to date.
