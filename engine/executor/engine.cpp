@@ -85,11 +85,14 @@ Status Engine::ExecuteStatement(const Statement& stmt) {
     case StatementKind::kTerminateQuery: {
       auto& t = static_cast<const NamedStatement&>(stmt);
       if (t.all) {
+        if (runner_)
+          for (const auto& q : queries_) SLUICE_RETURN_IF_ERROR(runner_->Stop(q.id));
         queries_.clear();
         return Status::OK();
       }
       for (auto it = queries_.begin(); it != queries_.end(); ++it)
         if (it->id == t.name) {
+          if (runner_) SLUICE_RETURN_IF_ERROR(runner_->Stop(it->id));
           queries_.erase(it);
           return Status::OK();
         }
@@ -111,10 +114,12 @@ Status Engine::ExecuteStatement(const Statement& stmt) {
     case StatementKind::kAlterSource: return AlterSourceStatement(static_cast<const AlterSource&>(stmt));
     case StatementKind::kCreateConnector:
     case StatementKind::kDropConnector:
-    case StatementKind::kAssertTopic:
-    case StatementKind::kAssertSchema:
     case StatementKind::kPauseQuery:
     case StatementKind::kResumeQuery:
+      if (runner_) return PauseOrResume(static_cast<const NamedStatement&>(stmt), stmt.kind == StatementKind::kPauseQuery);
+      return Status::NotSupported(std::string(StatementKindName(stmt.kind)) + " needs the Kafka runtime (sluiced)");
+    case StatementKind::kAssertTopic:
+    case StatementKind::kAssertSchema:
     case StatementKind::kPrintTopic:
     case StatementKind::kAlterSystemProperty:
       return Status::NotSupported(std::string(StatementKindName(stmt.kind)) + " is not supported yet");
@@ -180,12 +185,24 @@ Status Engine::StartQuery(std::string id, const std::string& text, QueryPlan pla
   for (const auto& topic : topology.InternalTopics()) CreateTopic(topic, topology.partitions);
   spdlog::info("query {} started: {} (topic {}) -> {} (topic {})", id, shared->source->name, shared->source->topic,
                shared->sink->name, shared->sink->topic);
+  if (runner_) SLUICE_RETURN_IF_ERROR(runner_->Start(shared, topology));
   PersistentQuery q;
   q.id = std::move(id);
   q.statement = text;
   q.plan = std::move(shared);
   q.topology = std::move(topology);
   queries_.push_back(std::move(q));
+  return Status::OK();
+}
+
+Status Engine::PauseOrResume(const NamedStatement& stmt, bool pause) {
+  bool found = false;
+  for (const auto& q : queries_) {
+    if (!stmt.all && q.id != stmt.name) continue;
+    found = true;
+    SLUICE_RETURN_IF_ERROR(pause ? runner_->Pause(q.id) : runner_->Resume(q.id));
+  }
+  if (!found && !stmt.all) return Status::NotFound("Unknown queryId: " + stmt.name);
   return Status::OK();
 }
 
@@ -336,17 +353,27 @@ Status Engine::DropSourceStatement(const DropSource& stmt) {
                                    "].\nYou need to terminate them before dropping " + stmt.name + ".");
   if (stmt.delete_topic && source->is_source_table)
     return Status::InvalidArgument("Cannot delete topic for read-only source: " + stmt.name);
-  if (stmt.delete_topic) topics_.erase(source->topic);
+  if (stmt.delete_topic) {
+    topics_.erase(source->topic);
+    if (runner_) SLUICE_RETURN_IF_ERROR(runner_->DeleteTopic(source->topic));
+  }
   return metastore_.DropSource(stmt.name);
 }
 
 void Engine::CreateTopic(const std::string& name, int partitions) {
+  if (runner_) {
+    Status s = runner_->CreateTopic(name, partitions);
+    if (!s.ok()) spdlog::error("creating topic {} ({} partitions): {}", name, partitions, s.message());
+  }
   topics_[name];
   auto& p = partitions_[name];
   p = std::max(p, partitions);
 }
 
-Status Engine::Produce(KafkaRecord record) { return ProduceAt(std::move(record), 0); }
+Status Engine::Produce(KafkaRecord record) {
+  if (runner_) return runner_->Produce(record);
+  return ProduceAt(std::move(record), 0);
+}
 
 Status Engine::ProduceAt(KafkaRecord record, int depth) {
   // A query that writes into a topic it reads would loop forever: stop and say so.

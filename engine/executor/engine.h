@@ -10,6 +10,7 @@
 #include "engine/analyzer/source_analyzer.h"
 #include "engine/metastore/metastore.h"
 #include "engine/parser/parser.h"
+#include "engine/executor/query_runner.h"
 #include "engine/planner/topology.h"
 #include "engine/runtime/query_task.h"
 #include "engine/runtime/task.h"
@@ -29,6 +30,10 @@ struct PersistentQuery {
 class Engine {
  public:
   explicit Engine(std::map<std::string, std::string> properties);
+
+  // Topics and queries go to `runner` (not owned; it must outlive the engine) instead of the
+  // in-memory topics: the server sets the Kafka runtime here before executing anything.
+  void SetQueryRunner(QueryRunner* runner) { runner_ = runner; }
 
   Status Execute(const std::string& sql);
   Status ExecuteStatement(const Statement& stmt);
@@ -53,9 +58,11 @@ class Engine {
   Status RunTask(PersistentQuery& q, size_t sub, const KafkaRecord& record, int depth);
   int PartitionsOf(const std::string& topic) const;
   std::string ServiceId() const;
+  Status PauseOrResume(const NamedStatement& stmt, bool pause);
 
   std::map<std::string, std::string> properties_;
   std::unique_ptr<StateBackend> state_;
+  QueryRunner* runner_ = nullptr;
   AnalysisConfig config_;
   MetaStore metastore_;
   VariableMap variables_;

@@ -123,7 +123,17 @@ void Aggregator::ApplyTimeWindows(const GroupedChange& change, std::vector<std::
     stores_.windows->Put(partition_, change.key_bytes, start, Encode(accs, out_ts), out_ts);
     Emit(change, window, &accs, existed ? &old_accs : nullptr, out_ts);
   }
-  stores_.windows->Expire(partition_, stream_time_ - w.retention_ms);
+  ExpireOldWindows();
+}
+
+// Expiry is a scan of the store: do it once per segment of stream time (Kafka Streams drops
+// whole segments of max(retention / 2, 60 s) too), not per record.
+void Aggregator::ExpireOldWindows() {
+  const int64_t segment = std::max<int64_t>(plan_.window->retention_ms / 2, 60'000);
+  const int64_t horizon = stream_time_ - plan_.window->retention_ms;
+  if (horizon < 0 || horizon / segment == expired_segment_) return;
+  expired_segment_ = horizon / segment;
+  stores_.windows->Expire(partition_, horizon);
 }
 
 // Session windows: the record's session is [ts, ts]; every stored session within the gap of it

@@ -34,6 +34,7 @@ class Aggregator {
   void ApplyUnwindowed(const GroupedChange& change);
   void ApplyTimeWindows(const GroupedChange& change, std::vector<std::string>* log);
   void ApplySession(const GroupedChange& change, std::vector<std::string>* log);
+  void ExpireOldWindows();
 
   // Accumulators <-> stored bytes.
   bool Decode(std::string_view bytes, Row* accs, int64_t* timestamp) const;
@@ -52,6 +53,7 @@ class Aggregator {
   std::vector<size_t> arg_offsets_;  // where each call's arguments start in GroupedChange::add
   int64_t stream_time_ = -1;
   int64_t late_dropped_ = 0;
+  int64_t expired_segment_ = -1;
   std::string scratch_;
   Row encode_row_;
 };

@@ -1,0 +1,32 @@
+#pragma once
+// Where the executor's topics and queries live. Without a runner (the test driver, `sluiced
+// --check`) the Engine keeps topics in memory and runs each record through the tasks
+// synchronously. With one (the server over Kafka: engine/kafka), topics are Kafka topics and
+// each started query runs on the runner's stream threads.
+#include <memory>
+#include <string>
+
+#include "engine/common/status.h"
+#include "engine/planner/topology.h"
+#include "engine/runtime/test_driver.h"
+
+namespace sluice {
+
+class QueryRunner {
+ public:
+  virtual ~QueryRunner() = default;
+  // Creates the topic if it does not exist (PARTITIONS honoured); an existing topic is fine.
+  virtual Status CreateTopic(const std::string& name, int partitions) = 0;
+  virtual Status DeleteTopic(const std::string& name) = 0;
+  // INSERT VALUES: writes one record (partitioned by its key with murmur2 when partition < 0).
+  virtual Status Produce(const KafkaRecord& record) = 0;
+  // Starts running a persistent query's topology; its tasks are made with CreateTask
+  // (engine/runtime/task_factory.h). The plan stays alive as long as the runner holds it.
+  virtual Status Start(std::shared_ptr<const QueryPlan> plan, const TopologySpec& topology) = 0;
+  // TERMINATE: stops the query, deletes its internal topics and consumer group.
+  virtual Status Stop(const std::string& query_id) = 0;
+  virtual Status Pause(const std::string& query_id) = 0;
+  virtual Status Resume(const std::string& query_id) = 0;
+};
+
+}  // namespace sluice
