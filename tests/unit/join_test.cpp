@@ -1,0 +1,147 @@
+// Joins through the test driver: stream-table, table-table and stream-stream semantics, key
+// naming and the errors ksqlDB gives for joins it refuses.
+#include <catch2/catch.hpp>
+
+#include "engine/runtime/test_driver.h"
+
+using namespace sluice;
+
+namespace {
+KafkaRecord Record(const std::string& topic, std::optional<std::string> key, std::optional<std::string> value,
+                   int64_t ts) {
+  KafkaRecord r;
+  r.topic = topic;
+  r.key = std::move(key);
+  r.value = std::move(value);
+  r.timestamp = ts;
+  return r;
+}
+void RequireOk(const Status& s) {
+  INFO(s.message());
+  REQUIRE(s.ok());
+}
+std::string ValueOf(const KafkaRecord& r) { return r.value ? *r.value : "<tombstone>"; }
+}  // namespace
+
+TEST_CASE("stream-table LEFT JOIN looks the table up; table updates do not emit", "[join]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE STREAM orders (id STRING KEY, amount INT) WITH (kafka_topic='orders', value_format='JSON');"
+      "CREATE TABLE users (id STRING PRIMARY KEY, city STRING) WITH (kafka_topic='users', value_format='JSON');"
+      "CREATE STREAM enriched AS SELECT o.id, amount, city FROM orders o LEFT JOIN users u ON o.id = u.id;"));
+  RequireOk(driver.Produce(Record("users", "a", R"({"CITY":"paris"})", 1)));
+  RequireOk(driver.Produce(Record("orders", "a", R"({"AMOUNT":5})", 2)));
+  RequireOk(driver.Produce(Record("orders", "b", R"({"AMOUNT":7})", 3)));
+  RequireOk(driver.Produce(Record("users", "a", std::nullopt, 4)));  // the user is deleted
+  RequireOk(driver.Produce(Record("orders", "a", R"({"AMOUNT":6})", 5)));
+  const auto& out = driver.Records("ENRICHED");
+  REQUIRE(out.size() == 3);
+  CHECK(*out[0].key == "a");
+  CHECK(ValueOf(out[0]) == R"({"AMOUNT":5,"CITY":"paris"})");
+  CHECK(out[0].timestamp == 2);
+  CHECK(ValueOf(out[1]) == R"({"AMOUNT":7,"CITY":null})");
+  CHECK(ValueOf(out[2]) == R"({"AMOUNT":6,"CITY":null})");
+  auto sink = driver.FindSource("ENRICHED");
+  REQUIRE(sink);
+  CHECK(sink->columns[0].name == "O_ID");  // both sources have ID: the qualified name keeps its alias
+}
+
+TEST_CASE("stream-table INNER JOIN drops unmatched records", "[join]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE STREAM s (k STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON');"
+      "CREATE TABLE t (k STRING PRIMARY KEY, w STRING) WITH (kafka_topic='t', value_format='JSON');"
+      "CREATE STREAM j AS SELECT * FROM s JOIN t ON s.k = t.k;"));
+  RequireOk(driver.Produce(Record("s", "1", R"({"V":1})", 1)));
+  RequireOk(driver.Produce(Record("t", "1", R"({"W":"x"})", 2)));
+  RequireOk(driver.Produce(Record("s", "1", R"({"V":2})", 3)));
+  const auto& out = driver.Records("J");
+  REQUIRE(out.size() == 1);
+  CHECK(*out[0].key == "1");
+  CHECK(ValueOf(out[0]) == R"({"S_V":2,"T_K":"1","T_W":"x"})");
+  auto sink = driver.FindSource("J");
+  REQUIRE(sink);
+  CHECK(sink->columns[0].name == "S_K");
+}
+
+TEST_CASE("table-table FULL OUTER JOIN emits every update and tombstones", "[join]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE TABLE a (id STRING PRIMARY KEY, x STRING) WITH (kafka_topic='a', value_format='JSON');"
+      "CREATE TABLE b (id STRING PRIMARY KEY, y STRING) WITH (kafka_topic='b', value_format='JSON');"
+      "CREATE TABLE ab AS SELECT ROWKEY AS id, x, y FROM a FULL OUTER JOIN b ON a.id = b.id;"));
+  RequireOk(driver.Produce(Record("a", "1", R"({"X":"a1"})", 10)));
+  RequireOk(driver.Produce(Record("b", "1", R"({"Y":"b1"})", 5)));
+  RequireOk(driver.Produce(Record("a", "1", std::nullopt, 20)));
+  RequireOk(driver.Produce(Record("b", "1", std::nullopt, 30)));
+  const auto& out = driver.Records("AB");
+  REQUIRE(out.size() == 4);
+  CHECK(ValueOf(out[0]) == R"({"X":"a1","Y":null})");
+  CHECK(ValueOf(out[1]) == R"({"X":"a1","Y":"b1"})");
+  CHECK(out[1].timestamp == 10);  // the later of the two rows
+  CHECK(ValueOf(out[2]) == R"({"X":null,"Y":"b1"})");
+  CHECK(ValueOf(out[3]) == "<tombstone>");
+  for (const auto& r : out) CHECK(*r.key == "1");
+}
+
+TEST_CASE("stream-stream INNER JOIN matches within the window only", "[join]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE STREAM l (id STRING KEY, a STRING) WITH (kafka_topic='l', value_format='JSON');"
+      "CREATE STREAM r (id STRING KEY, b STRING) WITH (kafka_topic='r', value_format='JSON');"
+      "CREATE STREAM lr AS SELECT l.id, a, b FROM l JOIN r WITHIN 10 SECONDS ON l.id = r.id;"));
+  RequireOk(driver.Produce(Record("l", "1", R"({"A":"l1"})", 0)));
+  RequireOk(driver.Produce(Record("r", "1", R"({"B":"r1"})", 9000)));    // within 10 s: joins
+  RequireOk(driver.Produce(Record("r", "1", R"({"B":"r2"})", 20000)));   // too late for l1
+  RequireOk(driver.Produce(Record("l", "1", R"({"A":"l2"})", 15000)));   // joins r1 and r2
+  const auto& out = driver.Records("LR");
+  REQUIRE(out.size() == 3);
+  CHECK(ValueOf(out[0]) == R"({"A":"l1","B":"r1"})");
+  CHECK(out[0].timestamp == 9000);
+  CHECK(ValueOf(out[1]) == R"({"A":"l2","B":"r1"})");
+  CHECK(out[1].timestamp == 15000);
+  CHECK(ValueOf(out[2]) == R"({"A":"l2","B":"r2"})");
+  CHECK(out[2].timestamp == 20000);
+}
+
+TEST_CASE("stream-stream LEFT JOIN with GRACE PERIOD emits unmatched records when the window closes",
+          "[join]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE STREAM l (id STRING KEY, a STRING) WITH (kafka_topic='l', value_format='JSON');"
+      "CREATE STREAM r (id STRING KEY, b STRING) WITH (kafka_topic='r', value_format='JSON');"
+      "CREATE STREAM lr AS SELECT l.id, a, b FROM l LEFT JOIN r WITHIN 1 SECOND GRACE PERIOD 1 SECOND "
+      "ON l.id = r.id;"));
+  RequireOk(driver.Produce(Record("l", "1", R"({"A":"l1"})", 0)));
+  CHECK(driver.Records("LR").empty());  // may still be joined
+  RequireOk(driver.Produce(Record("l", "2", R"({"A":"l2"})", 1500)));
+  CHECK(driver.Records("LR").empty());  // 0 + 1 s + 1 s grace has not passed
+  RequireOk(driver.Produce(Record("l", "3", R"({"A":"l3"})", 2500)));
+  const auto& out = driver.Records("LR");
+  REQUIRE(out.size() == 1);
+  CHECK(*out[0].key == "1");
+  CHECK(ValueOf(out[0]) == R"({"A":"l1","B":null})");
+  CHECK(out[0].timestamp == 0);
+}
+
+TEST_CASE("joins ksqlDB refuses say why", "[join]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE STREAM s (k STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=2);"
+      "CREATE STREAM s1 (k STRING KEY, v INT) WITH (kafka_topic='s1', value_format='JSON', partitions=1);"
+      "CREATE TABLE t (k STRING PRIMARY KEY, w STRING) WITH (kafka_topic='t', value_format='JSON', partitions=2);"));
+  Status st = driver.Execute("CREATE STREAM x AS SELECT * FROM s JOIN s1 WITHIN 1 SECOND ON s.k = s1.k;");
+  CHECK(st.message().find("Can't join `S` with `S1` since the number of partitions don't match.") !=
+        std::string::npos);
+  st = driver.Execute("CREATE STREAM x AS SELECT * FROM s JOIN t WITHIN 1 SECOND ON s.k = t.k;");
+  CHECK(st.message().find("A window definition was provided for a Stream-Table join.") != std::string::npos);
+  st = driver.Execute("CREATE STREAM x AS SELECT * FROM s JOIN s1 ON s.k = s1.k;");
+  CHECK(st.message().find("Stream-Stream joins must have a WITHIN clause specified.") != std::string::npos);
+  st = driver.Execute("CREATE STREAM x AS SELECT s.v FROM s JOIN t ON s.k = t.k;");
+  CHECK(st.message().find("must include the join expressions S.K or T.K in its projection") != std::string::npos);
+  st = driver.Execute("CREATE STREAM x AS SELECT * FROM s JOIN t ON s.v = t.w;");
+  CHECK(st.message().find("types don't match") != std::string::npos);
+  st = driver.Execute("CREATE STREAM x AS SELECT * FROM t JOIN s ON s.k = t.k;");
+  CHECK(st.message().find("Invalid join order") != std::string::npos);
+  CHECK(driver.FindSource("X") == nullptr);
+}
