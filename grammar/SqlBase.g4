@@ -312,11 +312,12 @@ type
     | baseType (LPAREN typeParameter (COMMA typeParameter)* RPAREN)?          #simpleType
     ;
 
-// VARCHAR(10), VARCHAR(STRING): parameters are accepted and ignored, as ksqlDB does.
+// VARCHAR(10), VARCHAR(STRING): parameters are accepted and ignored, as ksqlDB does; like
+// ksqlDB's grammar, only an integer or the word STRING (so its syntax errors list the same
+// expected tokens: {'STRING', INTEGER_VALUE}).
 typeParameter
     : INTEGER_VALUE
-    | DECIMAL_VALUE
-    | IDENTIFIER
+    | STRING_TYPE
     ;
 
 baseType
@@ -372,7 +373,7 @@ nonReserved
     | KEY | VALUES | PROPERTIES | TOPICS | TOPIC | STREAMS | QUERIES | CONNECTOR | CONNECTORS
     | BEGINNING | SAMPLE | CHANGES | FINAL | RETENTION | GRACE | PERIOD | SIZE | ADVANCE
     | TUMBLING | HOPPING | PAUSE | RESUME | DEFINE | UNDEFINE | DESCRIBE | EXTENDED
-    | PRINT | LIST | TERMINATE | DECIMAL | DELETE | LIMIT
+    | PRINT | LIST | TERMINATE | DECIMAL | DELETE | LIMIT | STRING_TYPE
     ;
 
 EMIT: 'EMIT';
@@ -404,6 +405,7 @@ KW_NULL: 'NULL';
 TRUE: 'TRUE';
 FALSE: 'FALSE';
 INTEGER: 'INTEGER';
+STRING_TYPE: 'STRING';
 DATE: 'DATE';
 TIME: 'TIME';
 TIMESTAMP: 'TIMESTAMP';
@@ -538,11 +540,13 @@ ASSIGN: ':=';
 STRUCT_FIELD_REF: '->';
 LAMBDA_EXPRESSION: '=>';
 
+// COMMA before LPAREN/RPAREN: token numbers order the expected tokens in syntax errors,
+// and ksqlDB's grammar (which numbers its literal tokens by first use) lists ',' before ')'.
+COMMA: ',';
 LPAREN: '(';
 RPAREN: ')';
 LBRACKET: '[';
 RBRACKET: ']';
-COMMA: ',';
 DOT: '.';
 SEMICOLON: ';';
 

@@ -28,6 +28,13 @@ Result<int64_t> AsInt(const Property& p) {
   return Status::InvalidArgument("Invalid value for property " + p.name + ": expected a number");
 }
 
+// ksqlDB validates delimiters while preparing the statement (its AstBuilder), hence the
+// "Failed to prepare statement" prefix and the example of its config validator.
+Status InvalidDelimiter(const Property& p, const std::string& why) {
+  return Status::InvalidArgument("Failed to prepare statement: Configuration " + p.name +
+                                 " is invalid: " + why + "\nExample valid value: ';'");
+}
+
 Result<char> AsDelimiter(const Property& p) {
   auto s = AsString(p);
   if (!s.ok()) return s.status();
@@ -35,12 +42,11 @@ Result<char> AsDelimiter(const Property& p) {
   if (AsciiUpper(d) == "TAB") return '\t';
   if (AsciiUpper(d) == "SPACE") return ' ';
   if (d.empty() || std::isspace(static_cast<unsigned char>(d[0])))
-    return Status::InvalidArgument(
-        "Configuration " + p.name + " is invalid: Delimiter cannot be empty, if you meant to have a "
-        "tab or space for delimiter, please use the special values 'TAB' or 'SPACE'");
+    return InvalidDelimiter(p, "Delimiter cannot be empty, if you meant to have a tab or space for "
+                               "delimiter, please use the special values 'TAB' or 'SPACE'");
   if (d.size() != 1)
-    return Status::InvalidArgument("Configuration " + p.name + " is invalid: Invalid delimiter value: '" + d +
-                                   "'. Delimiter must be a single character or TAB or SPACE");
+    return InvalidDelimiter(p, "Invalid delimiter value: '" + d +
+                                   "'. Delimiter must be a single character or TAB,SPACE");
   return d[0];
 }
 
@@ -123,8 +129,9 @@ Result<WithProperties> ParseWithProperties(const Properties& props) {
   if (format) {
     if (w.key_format || w.value_format)
       return Status::InvalidArgument(
-          "Cannot supply both 'FORMAT' and 'KEY_FORMAT' or 'VALUE_FORMAT' properties, as "
-          "'FORMAT' sets both key and value formats.");
+          std::string("Cannot supply both '") + (w.key_format ? "KEY_FORMAT" : "VALUE_FORMAT") +
+          "' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats. Either use "
+          "just 'FORMAT', or use 'KEY_FORMAT' and 'VALUE_FORMAT'.");
     w.key_format = w.value_format = format;
   }
   return w;

@@ -52,6 +52,10 @@ struct FunctionOverload {
   std::function<std::vector<TypePtr>(const std::vector<TypePtr>& arg_types, int position)>
       lambda_param_types;
   std::function<TypePtr(const std::vector<TypePtr>& arg_types)> resolve;
+  // Optional: when resolve() rejects the arguments, whether that is because several of
+  // ksqlDB's overloads would take them (its "cannot be resolved due to ambiguous method
+  // parameters" error) rather than none.
+  std::function<bool(const std::vector<TypePtr>& arg_types)> ambiguous;
   NullPolicy null_policy = NullPolicy::kNullOnAnyNull;
   ScalarImpl impl;        // scalar functions
   TableImpl table_impl;   // table functions (EXPLODE, ...)

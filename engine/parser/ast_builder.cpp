@@ -9,6 +9,17 @@
 
 namespace sluice {
 
+Status AstBuilder::BuildError::ToStatus() const {
+  if (!positioned_prepare_error)
+    return Status::SyntaxError("line " + std::to_string(pos.line) + ":" +
+                               std::to_string(pos.column) + ": " + message);
+  // ksqlDB builds these from a node location whose column is already 1-based and adds one
+  // again when printing it: its messages point one column to the right, and clients that
+  // match them see that column.
+  return Status::SyntaxError("Failed to prepare statement: line " + std::to_string(pos.line) +
+                             ":" + std::to_string(pos.column + 1) + ": " + message);
+}
+
 namespace {
 // Unescapes a quoted identifier or string: strips the delimiters, doubled ones become one.
 std::string Unquote(const std::string& text, char quote) {
@@ -728,7 +739,7 @@ std::shared_ptr<LiteralExpr> AstBuilder::BuildNumber(P::NumberContext* ctx) {
     char* end = nullptr;
     long long v = std::strtoll(e->text.c_str(), &end, 10);
     if (errno == ERANGE || *end != '\0')
-      throw BuildError{Pos(ctx), "Invalid numeric literal: " + e->text};
+      throw BuildError{Pos(ctx), "Invalid numeric literal: " + e->text, true};
     if (v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max()) {
       e->literal_kind = LiteralExpr::Kind::kInteger;
       e->value = Value(static_cast<int32_t>(v));
@@ -739,7 +750,7 @@ std::shared_ptr<LiteralExpr> AstBuilder::BuildNumber(P::NumberContext* ctx) {
   } else if (dynamic_cast<P::FloatLiteralContext*>(ctx)) {
     e->literal_kind = LiteralExpr::Kind::kDouble;
     e->value = Value(std::strtod(e->text.c_str(), nullptr));
-    if (std::isinf(e->value.AsDouble())) throw BuildError{Pos(ctx), "Number overflows DOUBLE: " + e->text};
+    if (std::isinf(e->value.AsDouble())) throw BuildError{Pos(ctx), "Number overflows DOUBLE: " + e->text, true};
   } else {
     // DECIMAL literal: scale = digits after the point, precision = significant digits, at
     // least the scale (BigDecimal's rules, as ksqlDB types `1.50` as DECIMAL(3, 2)).
@@ -748,7 +759,7 @@ std::shared_ptr<LiteralExpr> AstBuilder::BuildNumber(P::NumberContext* ctx) {
     const int scale = static_cast<int>(e->text.size() - point - 1);
     Decimal d;
     if (!Decimal::Parse(e->text, scale, &d) || d.Precision() > 38)
-      throw BuildError{Pos(ctx), "Invalid decimal literal: " + e->text};
+      throw BuildError{Pos(ctx), "Invalid decimal literal: " + e->text, true};
     e->value = Value(d);
   }
   return e;

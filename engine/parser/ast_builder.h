@@ -20,6 +20,11 @@ class AstBuilder {
   struct BuildError {
     SourcePos pos;
     std::string message;
+    // ksqlDB raises this one as a positioned ParsingException while preparing the statement:
+    // its message reads "Failed to prepare statement: line L:C: ..." (see ToStatus).
+    bool positioned_prepare_error = false;
+
+    Status ToStatus() const;
   };
 
   StatementPtr BuildStatement(sluicegen::SqlBaseParser::StatementContext* ctx);

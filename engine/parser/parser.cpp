@@ -35,19 +35,24 @@ std::string TokenDisplay(antlr4::Token* t) {
   return text.size() > 40 ? text.substr(0, 37) + "..." : text;
 }
 
-// Records the first syntax error with ksqlDB's shape: "line L:C: Syntax Error\n<detail>".
+// Records the first syntax error with ksqlDB's shape: "line L:C: Syntax Error\n<detail>", the
+// detail worded as ksqlDB's parser words it over ANTLR's default error strategy:
+//   no viable alternative  -> "Syntax error at or near 'X' at line L:C"
+//   mismatched input       -> "Expecting {A, B}" (ANTLR's rendering of the expected tokens)
+//   missing / extra tokens -> ANTLR's own text, e.g. "missing ')' at ','"
+//   a statement that does not start with a statement keyword -> "Unknown statement 'X'".
 class ErrorCollector : public antlr4::BaseErrorListener {
  public:
   ErrorCollector(SourcePos origin, const antlr4::dfa::Vocabulary& vocab)
       : origin_(origin), vocab_(vocab) {}
 
   void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line,
-                   size_t col, const std::string& msg, std::exception_ptr) override {
+                   size_t col, const std::string& msg, std::exception_ptr e) override {
     if (failed_) return;
     failed_ = true;
     pos_.line = static_cast<int>(line) + origin_.line - 1;
     pos_.column = static_cast<int>(col) + 1 + (line == 1 ? origin_.column - 1 : 0);
-    detail_ = Describe(recognizer, offending, msg);
+    detail_ = Describe(recognizer, offending, msg, e);
   }
 
   bool failed() const { return failed_; }
@@ -58,17 +63,24 @@ class ErrorCollector : public antlr4::BaseErrorListener {
 
  private:
   std::string Describe(antlr4::Recognizer* recognizer, antlr4::Token* offending,
-                       const std::string& msg) const {
+                       const std::string& msg, std::exception_ptr e) const {
     auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
-    if (!parser || !offending) return msg;  // lexer errors: ANTLR's text is fine
-    // A statement that does not start with a statement keyword: say so, as ksqlDB does.
+    if (!parser || !offending) return msg;  // lexer errors: ANTLR's text, as in ksqlDB
     if (offending->getTokenIndex() == FirstTokenIndex(parser) &&
         parser->getContext()->getRuleIndex() == SqlBaseParser::RuleStatement)
       return "Unknown statement '" + TokenDisplay(offending) + "'";
-    std::string text = "unexpected '" + TokenDisplay(offending) + "'";
-    std::string expected = Expected(parser);
-    if (!expected.empty()) text += ", expecting " + expected;
-    return text;
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const antlr4::NoViableAltException&) {
+        return "Syntax error at or near '" + TokenDisplay(offending) + "' at line " +
+               std::to_string(pos_.line) + ":" + std::to_string(pos_.column);
+      } catch (const antlr4::InputMismatchException& mismatch) {
+        return "Expecting " + mismatch.getExpectedTokens().toString(vocab_);
+      } catch (...) {
+      }
+    }
+    return msg;
   }
 
   static size_t FirstTokenIndex(antlr4::Parser* parser) {
@@ -76,51 +88,6 @@ class ErrorCollector : public antlr4::BaseErrorListener {
     for (size_t i = 0; i < stream->size(); ++i)
       if (stream->get(i)->getChannel() == antlr4::Token::DEFAULT_CHANNEL) return i;
     return 0;
-  }
-
-  // What the parser could have accepted at the error, readable: keywords and punctuation by
-  // their text, token classes by name; long lists are cut.
-  std::string Expected(antlr4::Parser* parser) const {
-    antlr4::misc::IntervalSet set;
-    try {
-      set = parser->getExpectedTokens();
-    } catch (...) {
-      return "";
-    }
-    std::vector<std::string> names;
-    const bool identifier = set.contains(static_cast<ssize_t>(SqlBaseParser::IDENTIFIER));
-    // Keywords that may serve as identifiers are covered by "an identifier": skip them.
-    const antlr4::misc::IntervalSet& non_reserved = NonReservedTokens(parser);
-    for (ssize_t t : set.toList()) {
-      if (identifier && non_reserved.contains(static_cast<ssize_t>(t))) continue;
-      if (t == SqlBaseParser::IDENTIFIER || t == SqlBaseParser::QUOTED_IDENTIFIER ||
-          t == SqlBaseParser::BACKQUOTED_IDENTIFIER || t == SqlBaseParser::DIGIT_IDENTIFIER ||
-          t == SqlBaseParser::VARIABLE)
-        continue;
-      if (t == static_cast<ssize_t>(antlr4::Token::EOF)) {
-        names.push_back("<EOF>");
-        continue;
-      }
-      names.push_back(vocab_.getDisplayName(t));
-    }
-    if (identifier) names.insert(names.begin(), "an identifier");
-    if (names.size() > 12) {
-      names.resize(12);
-      names.push_back("...");
-    }
-    std::string out;
-    for (size_t i = 0; i < names.size(); ++i)
-      out += (i == 0 ? "" : (i + 1 == names.size() ? " or " : ", ")) + names[i];
-    return out;
-  }
-
-  // The tokens of the `nonReserved` rule: keywords that can also be identifiers.
-  static const antlr4::misc::IntervalSet& NonReservedTokens(antlr4::Parser* parser) {
-    static const antlr4::misc::IntervalSet set = [parser] {
-      const antlr4::atn::ATN& atn = parser->getATN();
-      return atn.nextTokens(atn.ruleToStartState[SqlBaseParser::RuleNonReserved]);
-    }();
-    return set;
   }
 
   SourcePos origin_;
@@ -302,8 +269,7 @@ Result<StatementPtr> ParseStatement(const RawStatement& raw, const VariableMap* 
     stmt->text = text;
     return stmt;
   } catch (const AstBuilder::BuildError& e) {
-    return Status::SyntaxError("line " + std::to_string(e.pos.line) + ":" +
-                               std::to_string(e.pos.column) + ": " + e.message);
+    return e.ToStatus();
   }
 }
 
@@ -328,8 +294,7 @@ Result<ExprPtr> ParseExpression(const std::string& text) {
     AstBuilder builder({1, 1});
     return builder.BuildExpression(tree->expression());
   } catch (const AstBuilder::BuildError& e) {
-    return Status::SyntaxError("line " + std::to_string(e.pos.line) + ":" +
-                               std::to_string(e.pos.column) + ": " + e.message);
+    return e.ToStatus();
   }
 }
 

@@ -85,16 +85,9 @@ const char* FormatName(FormatKind kind) {
   return "?";
 }
 
-Status ValidateColumns(const FormatOptions& opts, const std::vector<Column>& columns, bool is_key) {
-  if (is_key) {
-    for (const Column& c : columns)
-      if (ContainsMap(*c.type))
-        return Status::TypeError(
-            "Map keys, including types that contain maps, are not supported as they may lead to "
-            "unexpected behavior due to inconsistent serialization. Key column name: `" + c.name +
-            "`. Column type: " + c.type->ToSqlString() +
-            ". See https://github.com/confluentinc/ksql/issues/6621 for more.");
-  }
+namespace {
+// Why `opts` cannot carry `columns` (the reason of ksqlDB's format classes), or OK.
+Status FormatSupports(const FormatOptions& opts, const std::vector<Column>& columns, bool is_key) {
   switch (opts.kind) {
     case FormatKind::kNone:
       if (columns.empty()) return Status::OK();
@@ -109,11 +102,37 @@ Status ValidateColumns(const FormatOptions& opts, const std::vector<Column>& col
       return Status::OK();
     case FormatKind::kDelimited:
       for (const Column& c : columns)
-        if (!c.type->IsPrimitive()) return UnsupportedType(opts.kind, c.type->kind);
+        if (!c.type->IsPrimitive())
+          return Status::TypeError(UnsupportedType(opts.kind, c.type->kind).message() +
+                                   ", column: `" + c.name + "`");
       return Status::OK();
     default:
       return Status::OK();
   }
+}
+}  // namespace
+
+Status ValidateColumns(const FormatOptions& opts, const std::vector<Column>& columns, bool is_key) {
+  if (is_key) {
+    for (const Column& c : columns)
+      if (ContainsMap(*c.type))
+        return Status::TypeError(
+            "Map keys, including types that contain maps, are not supported as they may lead to "
+            "unexpected behavior due to inconsistent serialization. Key column name: `" + c.name +
+            "`. Column type: " + c.type->ToSqlString() +
+            ". See https://github.com/confluentinc/ksql/issues/6621 for more.");
+  }
+  Status reason = FormatSupports(opts, columns, is_key);
+  if (reason.ok()) return reason;
+  // ksqlDB's serde factory wraps the format's reason with the format and the persistence
+  // schema (columns and serde features; the only feature Sluice knows is unwrapping).
+  const bool unwrapped = !is_key && columns.size() == 1 && !opts.wrap_single_value &&
+                         opts.kind == FormatKind::kJson;
+  return Status::TypeError(std::string(is_key ? "Key" : "Value") +
+                           " format does not support schema.\nformat: " + FormatName(opts.kind) +
+                           "\nschema: Persistence{columns=" + ListColumns(columns, is_key) +
+                           ", features=[" + (unwrapped ? "UNWRAP_SINGLES" : "") +
+                           "]}\nreason: " + reason.message());
 }
 
 Result<std::unique_ptr<RowDeserializer>> MakeDeserializer(const FormatOptions& opts,

@@ -73,6 +73,8 @@ Result<std::unique_ptr<RowSerializer>> MakeSerializer(const FormatOptions& opts,
 // Checks that a format can carry these columns, with ksqlDB's messages: KAFKA at most one
 // column of INT/BIGINT/DOUBLE/STRING/BYTES; DELIMITED no ARRAY/MAP/STRUCT; NONE zero columns;
 // keys may not contain maps. AVRO/PROTOBUF/JSON_SR are accepted here (checked when built).
+// A format's reason comes wrapped as ksqlDB's serde factory does ("Key format does not support
+// schema.\nformat: ...\nschema: Persistence{...}\nreason: <reason>").
 Status ValidateColumns(const FormatOptions& opts, const std::vector<Column>& columns,
                        bool is_key);
 

@@ -360,8 +360,16 @@ TEST_CASE("functions", "[compiler]") {
   CHECK(V("ARRAY_LENGTH(ARR)") == Value(int32_t{3}));
   CHECK(Err("WONT_FIND_ME(1)") == "Can't find any functions with the name 'WONT_FIND_ME'");
   CHECK_THAT(Err("UCASE(1, 2)"),
-             Catch::StartsWith("Function 'UCASE' does not accept parameters (INTEGER, INTEGER)."));
+             Catch::StartsWith("Function 'ucase' does not accept parameters (INTEGER, INTEGER)."));
   CHECK(Err("EXPLODE(ARR)") == "Table function EXPLODE can only be used in the SELECT list");
+  // ksqlDB declares LEAST/GREATEST per type: INT next to BIGINT, or only NULLs, fit several
+  // declarations (ambiguous); a STRING next to an INT fits none.
+  CHECK(Err("LEAST(I, L)") ==
+        "Function 'least' cannot be resolved due to ambiguous method parameters (INTEGER, BIGINT).");
+  CHECK(Err("GREATEST(NULL, NULL)") ==
+        "Function 'greatest' cannot be resolved due to ambiguous method parameters (null, null).");
+  CHECK_THAT(Err("LEAST(S, I)"),
+             Catch::StartsWith("Function 'least' does not accept parameters (STRING, INTEGER)."));
 }
 
 TEST_CASE("lambdas", "[compiler]") {

@@ -303,6 +303,9 @@ TEST_CASE("variables substitute before parsing", "[parser]") {
 }
 
 TEST_CASE("malformed statements report line, column, token and what was expected", "[parser]") {
+  // ksqlDB's wording: "Syntax error at or near" for no viable alternative, "Expecting {...}"
+  // for a mismatched token, ANTLR's "missing"/"extraneous input" for a token too few or too
+  // many. Prefixes: the expected-token sets can be long.
   struct Case {
     const char* sql;
     const char* message;
@@ -310,41 +313,47 @@ TEST_CASE("malformed statements report line, column, token and what was expected
   const Case cases[] = {
       {"SELEC * FROM s;", "line 1:1: Syntax Error\nUnknown statement 'SELEC'"},
       {"RUN SCRIPT 'foo';", "line 1:1: Syntax Error\nUnknown statement 'RUN'"},
-      {"SELECT * FROMM s;", "line 1:10: Syntax Error\nunexpected 'FROMM', expecting 'FROM' or ','"},
-      {"SELECT * FROM;", "line 1:14: Syntax Error\nunexpected ';', expecting an identifier"},
-      {"SELECT * FROM s\nWHERE;", "line 2:6: Syntax Error\nunexpected ';'"},
+      {"SELECT * FROMM s;", "line 1:10: Syntax Error\nExpecting {'FROM', ','}"},
+      {"SELECT * FROM;", "line 1:14: Syntax Error\nExpecting {'CHANGES', "},
+      {"SELECT * FROM s\nWHERE;", "line 2:6: Syntax Error\nExpecting {'CHANGES', "},
       {"CREATE STREAM s (id INT WITH (kafka_topic='t');",
-       "line 1:25: Syntax Error\nunexpected 'WITH', expecting ')' or ','"},
+       "line 1:25: Syntax Error\nExpecting {',', ')'}"},
       {"CREATE STREAM s (id INT) WITH (kafka_topic='t'",
-       "line 1:47: Syntax Error\nunexpected '<EOF>', expecting ')' or ','"},
-      {"SELECT a, FROM s;", "line 1:11: Syntax Error\nunexpected 'FROM'"},
+       "line 1:47: Syntax Error\nExpecting {',', ')'}"},
+      {"SELECT a, FROM s;", "line 1:11: Syntax Error\nextraneous input 'FROM' expecting {"},
       {"CREATE TABLE t (id INT PRIMARY) WITH (kafka_topic='t');",
-       "line 1:31: Syntax Error\nunexpected ')', expecting 'KEY'"},
-      {"SELECT * FROM s WHERE a = = 1;", "line 1:27: Syntax Error\nunexpected '='"},
-      {"INSERT INTO s VALUES (1, 2;", "line 1:27: Syntax Error\nunexpected ';'"},
-      {"DROP STREAM;", "line 1:12: Syntax Error\nunexpected ';'"},
-      {"SELECT CAST(a AS) FROM s;", "line 1:17: Syntax Error\nunexpected ')'"},
+       "line 1:31: Syntax Error\nmissing 'KEY' at ')'"},
+      {"SELECT * FROM s WHERE a = = 1;", "line 1:27: Syntax Error\nextraneous input '=' expecting {"},
+      {"INSERT INTO s VALUES (1, 2;", "line 1:27: Syntax Error\nextraneous input ';' expecting {',', ')'}"},
+      {"DROP STREAM;", "line 1:12: Syntax Error\nExpecting {'CHANGES', "},
+      {"SELECT CAST(a AS) FROM s;", "line 1:17: Syntax Error\nSyntax error at or near ')' at line 1:17"},
       {"SELECT * FROM s WINDOW TUMBLING (SIZE 10);",
-       "line 1:41: Syntax Error\nunexpected ')', expecting 'DAY', 'HOUR'"},
+       "line 1:41: Syntax Error\nmissing {'DAY', 'HOUR', "},
       {"SELECT * FROM s WINDOW HOPPING (SIZE 10 SECONDS);",
-       "line 1:48: Syntax Error\nunexpected ')', expecting ','"},
+       "line 1:48: Syntax Error\nExpecting ','"},
       {"SELECT * FROM s EMIT SOMETIMES;",
-       "line 1:22: Syntax Error\nunexpected 'SOMETIMES', expecting 'CHANGES' or 'FINAL'"},
-      {"SELECT * FROM s LIMIT x;", "line 1:23: Syntax Error\nunexpected 'x'"},
+       "line 1:22: Syntax Error\nExpecting {'CHANGES', 'FINAL'}"},
+      {"SELECT * FROM s LIMIT x;", "line 1:23: Syntax Error\nextraneous input 'x' expecting {<EOF>, ';'}"},
       {"CREATE STREAM s (a DECIMAL(40, 2)) WITH (kafka_topic='t');",
        "line 1:20: DECIMAL precision must be between 1 and 38: 40"},
       {"CREATE STREAM s (a DECIMAL(4, 5)) WITH (kafka_topic='t');",
        "line 1:20: DECIMAL scale must be between 0 and the precision (4): 5"},
       {"SELECT a # b FROM s;", "line 1:10: Syntax Error\n"},
-      {"SELECT ARRAY[1, 2 FROM s;", "line 1:19: Syntax Error\nunexpected 'FROM'"},
-      {"SELECT * FROM s WHERE a NOT BETWEEN 1 2;", "line 1:39: Syntax Error\nunexpected '2'"},
+      {"SELECT ARRAY[1, 2 FROM s;", "line 1:19: Syntax Error\nSyntax error at or near 'FROM' at line 1:19"},
+      {"SELECT * FROM s WHERE a NOT BETWEEN 1 2;", "line 1:39: Syntax Error\nmissing 'AND' at '2'"},
       {"SELECT * FROM s WHERE a LIKE 'x' ESCAPE 'ab';",
        "line 1:41: Escape string must be a single character, got 'ab'"},
-      {"SELECT 99999999999999999999 FROM s;", "line 1:8: Invalid numeric literal: 99999999999999999999"},
+      // ksqlDB reports literal errors while preparing the statement, one column to the right.
+      {"SELECT 99999999999999999999 FROM s;",
+       "Failed to prepare statement: line 1:9: Invalid numeric literal: 99999999999999999999"},
       {"SELECT * FROM a JOIN b WITHIN 10 ON a.id = b.id;",
-       "line 1:34: Syntax Error\nunexpected 'ON', expecting 'DAY'"},
-      {"SET 'a';", "line 1:8: Syntax Error\nunexpected ';', expecting '='"},
-      {"ASSERT VALUES foo (id INT) VALUES (123);", "line 1:8: Syntax Error\nunexpected 'VALUES'"},
+       "line 1:34: Syntax Error\nmissing {'DAY', 'HOUR', "},
+      {"SET 'a';", "line 1:8: Syntax Error\nExpecting '='"},
+      {"ASSERT VALUES foo (id INT) VALUES (123);",
+       "line 1:8: Syntax Error\nSyntax error at or near 'VALUES' at line 1:8"},
+      // Type parameters are an integer or STRING, as in ksqlDB's grammar.
+      {"CREATE STREAM s (k STRING (KEY)) WITH (kafka_topic='t');",
+       "line 1:28: Syntax Error\nExpecting {'STRING', INTEGER_VALUE}"},
   };
   for (const auto& c : cases) {
     INFO(c.sql);

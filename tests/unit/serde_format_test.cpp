@@ -24,18 +24,30 @@ TEST_CASE("ValidateColumns gives ksqlDB's messages", "[serde]") {
     return ValidateColumns(Opts(k), cols, key).ToString();
   };
   CHECK(msg(FormatKind::kKafka, {{"K", SqlType::Boolean()}}, true) ==
-        "The 'KAFKA' format does not support type 'BOOLEAN'");
+        "Key format does not support schema.\nformat: KAFKA\n"
+        "schema: Persistence{columns=[`K` BOOLEAN KEY], features=[]}\n"
+        "reason: The 'KAFKA' format does not support type 'BOOLEAN'");
   CHECK(msg(FormatKind::kKafka, {{"V", SqlType::Array(SqlType::Integer())}}, false) ==
-        "The 'KAFKA' format does not support type 'ARRAY'");
+        "Value format does not support schema.\nformat: KAFKA\n"
+        "schema: Persistence{columns=[`V` ARRAY<INTEGER>], features=[]}\n"
+        "reason: The 'KAFKA' format does not support type 'ARRAY'");
   CHECK(msg(FormatKind::kKafka, {{"A", SqlType::Integer()}, {"B", SqlType::Integer()}}, true) ==
-        "The 'KAFKA' format only supports a single field. Got: [`A` INTEGER KEY, `B` INTEGER KEY]");
+        "Key format does not support schema.\nformat: KAFKA\n"
+        "schema: Persistence{columns=[`A` INTEGER KEY, `B` INTEGER KEY], features=[]}\n"
+        "reason: The 'KAFKA' format only supports a single field. Got: [`A` INTEGER KEY, `B` INTEGER KEY]");
   CHECK(msg(FormatKind::kKafka, {}, true) == "OK");
   CHECK(msg(FormatKind::kDelimited, {{"S", SqlType::Struct({{"F", SqlType::Double()}})}}, false) ==
-        "The 'DELIMITED' format does not support type 'STRUCT'");
+        "Value format does not support schema.\nformat: DELIMITED\n"
+        "schema: Persistence{columns=[`S` STRUCT<`F` DOUBLE>], features=[]}\n"
+        "reason: The 'DELIMITED' format does not support type 'STRUCT', column: `S`");
   CHECK(msg(FormatKind::kNone, {{"K", SqlType::String()}}, true) ==
-        "The 'NONE' format can only be used when no columns are defined. Got: [`K` STRING KEY]");
+        "Key format does not support schema.\nformat: NONE\n"
+        "schema: Persistence{columns=[`K` STRING KEY], features=[]}\n"
+        "reason: The 'NONE' format can only be used when no columns are defined. Got: [`K` STRING KEY]");
   CHECK(msg(FormatKind::kNone, {{"FOO", SqlType::Integer()}}, false) ==
-        "The 'NONE' format can only be used when no columns are defined. Got: [`FOO` INTEGER]");
+        "Value format does not support schema.\nformat: NONE\n"
+        "schema: Persistence{columns=[`FOO` INTEGER], features=[]}\n"
+        "reason: The 'NONE' format can only be used when no columns are defined. Got: [`FOO` INTEGER]");
   CHECK(msg(FormatKind::kJson, {{"K", SqlType::Map(SqlType::Integer(), SqlType::Double())}}, true) ==
         "Map keys, including types that contain maps, are not supported as they may lead to "
         "unexpected behavior due to inconsistent serialization. Key column name: `K`. Column type: "

@@ -549,22 +549,73 @@ std::string CheckPost(const TestDriver& driver, const json& post) {
   return "";
 }
 
-// Words of the expected message found in the actual one: a rough "same substance" check.
-bool MessageCloseEnough(const std::string& expected, const std::string& actual) {
-  const std::string a = AsciiUpper(actual);
-  std::istringstream words(AsciiUpper(expected));
-  std::string w;
-  int total = 0, found = 0;
-  while (words >> w) {
-    w.erase(std::remove_if(w.begin(), w.end(),
-                           [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }),
-            w.end());
-    if (w.size() < 4) continue;
-    ++total;
-    if (a.find(w) != std::string::npos) ++found;
+// Runs of whitespace collapsed to one space, ends trimmed: ksqlDB's expected messages are
+// written on one line, ours may break lines (e.g. before "Statement: ...").
+std::string NormalizeSpace(const std::string& s) {
+  std::string out;
+  bool space = false;
+  for (char ch : s) {
+    if (std::isspace(static_cast<unsigned char>(ch))) {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += ch;
   }
-  return total == 0 || found * 2 >= total;
+  return out;
 }
+
+// An expected error as ksqlDB's test framework checks it: the exception's class and a
+// message that must occur in the actual one (case-sensitive, whitespace normalised).
+struct ExpectedError {
+  std::string type;           // simple class name, e.g. "KsqlStatementException" ("" = any)
+  std::string message;        // "" = any message
+  std::string cause_message;  // "causeMessage": our errors carry the cause in the same text
+
+  static ExpectedError FromSpec(const json& spec) {
+    const json e = spec.contains("expectedException") ? spec["expectedException"]
+                   : spec.contains("expectedError")   ? spec["expectedError"]
+                                                      : json(nullptr);
+    ExpectedError out;
+    if (!e.is_object()) return out;
+    out.type = e.value("type", "");
+    const size_t dot = out.type.rfind('.');
+    if (dot != std::string::npos) out.type = out.type.substr(dot + 1);
+    if (e.contains("message") && e["message"].is_string()) out.message = e["message"].get<std::string>();
+    if (e.contains("causeMessage") && e["causeMessage"].is_string())
+      out.cause_message = e["causeMessage"].get<std::string>();
+    return out;
+  }
+
+  // Kafka Streams' exceptions come from processing records (our inputs); ksqlDB's own
+  // (KsqlException, KsqlStatementException, ParseFailedException) from the statements.
+  bool FromProcessing() const { return type == "StreamsException"; }
+
+  std::string Text() const {
+    std::string t = type + (type.empty() ? "" : ": ") + message;
+    if (!cause_message.empty()) t += " (cause: " + cause_message + ")";
+    return t;
+  }
+
+  // "" when `actual`, raised while running a statement (or producing an input when
+  // !from_statement), is this error; else why not.
+  std::string Mismatch(const Status& actual, bool from_statement) const {
+    if (!type.empty() && FromProcessing() == from_statement)
+      return std::string("expected ") + type + " (an error " +
+             (FromProcessing() ? "processing an input" : "in a statement") + "), got an error " +
+             (from_statement ? "in a statement" : "processing an input");
+    // ParseFailedException is ksqlDB's error for statements it cannot parse or prepare
+    // (a subclass of KsqlStatementException, so the others accept it too).
+    if (type == "ParseFailedException" && actual.code() != Status::Code::kSyntaxError)
+      return "expected a syntax error (ParseFailedException), got another kind of error";
+    const std::string got = NormalizeSpace(actual.message());
+    for (const std::string* want : {&message, &cause_message})
+      if (!want->empty() && got.find(NormalizeSpace(*want)) == std::string::npos)
+        return "message does not contain the expected text";
+    return "";
+  }
+};
 
 std::map<std::string, std::string> Properties(const json& spec) {
   std::map<std::string, std::string> props;
@@ -590,29 +641,29 @@ CaseResult RunCaseUnguarded(const TestCase& c) {
     for (const auto& t : spec["topics"])
       if (t.contains("name")) driver.CreateTopic(t["name"].get<std::string>(), t.value("partitions", 1));
 
-  const json expected_error = spec.contains("expectedException") ? spec["expectedException"]
-                              : spec.contains("expectedError")   ? spec["expectedError"]
-                                                                 : json(nullptr);
-  auto expected_error_text = [&]() {
-    std::string t = expected_error.value("type", "");
-    const size_t dot = t.rfind('.');
-    if (dot != std::string::npos) t = t.substr(dot + 1);
-    return t + (t.empty() ? "" : ": ") + expected_error.value("message", "");
-  };
-  auto error_matched = [&](const std::string& what, const Status& st) {
-    CaseResult r = Pass();
-    r.notes.push_back(what + " failed as expected: " + OneLine(st.message()));
-    const std::string expected_msg = expected_error.value("message", "");
-    if (!MessageCloseEnough(expected_msg, st.message()))
-      r.notes.push_back("message far from ksqlDB's: expected " + OneLine(expected_error_text()));
+  const ExpectedError expected_error = ExpectedError::FromSpec(spec);
+  // An error where the case expects one: PASS only when it is the expected one.
+  auto error_matched = [&](const std::string& what, const Status& st, bool from_statement) {
+    const std::string mismatch = expected_error.Mismatch(st, from_statement);
+    CaseResult r = mismatch.empty() ? Pass()
+                                    : Fail(what + " failed, but " + mismatch + ": expected " +
+                                           OneLine(expected_error.Text()) + ", got " +
+                                           OneLine(st.message()));
+    r.notes.push_back("expected error: " + OneLine(expected_error.Text()));
+    r.notes.push_back("actual error:   " + OneLine(st.message()));
     return r;
   };
 
+  // ksqlDB's framework parses a case's statements as one script, one statement after the
+  // other on new lines, so positions in errors count the lines of the statements before:
+  // each statement runs after as many empty lines (the statement text stays the same).
+  std::string lines_before;
   for (size_t i = 0; i < c.statements.size(); ++i) {
-    Status st = driver.Execute(c.statements[i]);
+    Status st = driver.Execute(lines_before + c.statements[i]);
+    lines_before.append(1 + std::count(c.statements[i].begin(), c.statements[i].end(), '\n'), '\n');
     if (st.ok()) continue;
     if (st.code() == Status::Code::kNotSupported) return Skip("not supported: " + OneLine(st.message()));
-    if (c.expects_error) return error_matched("statement " + std::to_string(i + 1), st);
+    if (c.expects_error) return error_matched("statement " + std::to_string(i + 1), st, true);
     return Fail("statement " + std::to_string(i + 1) + " failed: " + OneLine(st.message()));
   }
 
@@ -631,12 +682,12 @@ CaseResult RunCaseUnguarded(const TestCase& c) {
     Status st = driver.Produce(std::move(*rec));
     if (!st.ok()) {
       if (st.code() == Status::Code::kNotSupported) return Skip("not supported: " + OneLine(st.message()));
-      if (c.expects_error) return error_matched("producing an input", st);
+      if (c.expects_error) return error_matched("producing an input", st, false);
       return Fail("producing an input to " + topic + " failed: " + OneLine(st.message()));
     }
   }
   if (c.expects_error)
-    return Fail("expected an error (" + OneLine(expected_error_text()) + "), but none occurred");
+    return Fail("expected an error (" + OneLine(expected_error.Text()) + "), but none occurred");
 
   // Outputs, per topic in order of first appearance.
   std::vector<std::string> topic_order;
@@ -646,7 +697,6 @@ CaseResult RunCaseUnguarded(const TestCase& c) {
     if (!expected_by_topic.count(topic)) topic_order.push_back(topic);
     expected_by_topic[topic].push_back(out);
   }
-  const bool inserts_only = inputs.empty();
   for (const auto& topic : topic_order) {
     const auto& expected = expected_by_topic[topic];
     std::vector<DataSourcePtr> keep;
@@ -674,7 +724,9 @@ CaseResult RunCaseUnguarded(const TestCase& c) {
                       " records, got " + std::to_string(actual.size()) + "; first missing: " +
                       OneLine(RenderExpected(expected[actual.size()]), 300),
                   listing);
-    if (actual.size() > expected.size() && !inserts_only)
+    // Every record beyond the expected ones fails the case, whether it came from an input or
+    // an INSERT: ksqlDB's framework compares the whole topic.
+    if (actual.size() > expected.size())
       return Fail("topic '" + topic + "': expected " + std::to_string(expected.size()) +
                       " records, got " + std::to_string(actual.size()) + "; first extra: " +
                       OneLine(RenderActual(actual[expected.size()]), 300),

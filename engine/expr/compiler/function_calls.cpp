@@ -8,6 +8,7 @@
 //     thread_local pointer set around each function implementation call.
 // Both stay local to this file so every access is a plain same-TU thread_local access.
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <optional>
 
@@ -96,16 +97,35 @@ std::shared_ptr<BoundCall> MakeBoundCall(const FunctionOverload& ov, const Funct
   return bc;
 }
 
-// ksqlDB's "does not accept parameters" error, listing the valid signatures.
-Status NoMatchingOverload(const FunctionCallExpr& call, const FunctionInfo& info,
-                          const std::vector<TypePtr>& base_types) {
+// ksqlDB names a built-in function in its errors as the function declares itself: in
+// lower case.
+std::string DeclaredName(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string ArgumentTypes(const FunctionCallExpr& call, const std::vector<TypePtr>& base_types) {
   std::string types;
   for (size_t i = 0; i < call.args.size(); ++i) {
     if (i) types += ", ";
     types += call.args[i]->kind == ExprKind::kLambda ? std::string("LAMBDA")
                                                       : TypeName(base_types[i]);
   }
-  std::string msg = "Function '" + call.name + "' does not accept parameters (" + types + ").";
+  return types;
+}
+
+// ksqlDB's "does not accept parameters" error, listing the valid signatures.
+Status NoMatchingOverload(const FunctionCallExpr& call, const FunctionInfo& info,
+                          const std::vector<TypePtr>& base_types) {
+  for (const FunctionOverload& ov : info.overloads)
+    if (ov.ambiguous && OverloadFitsShape(ov, call, info.is_table_function) &&
+        ov.ambiguous(base_types))
+      return Status::TypeError("Function '" + DeclaredName(call.name) +
+                               "' cannot be resolved due to ambiguous method parameters (" +
+                               ArgumentTypes(call, base_types) + ").");
+  std::string msg = "Function '" + DeclaredName(call.name) + "' does not accept parameters (" +
+                    ArgumentTypes(call, base_types) + ").";
   if (!info.overloads.empty()) {
     msg += "\nValid alternatives are:";
     for (const auto& ov : info.overloads) msg += "\n" + ov.signature;

@@ -202,8 +202,9 @@ Result<TypePtr> Compiler::UserListCommonType(const Expression& e, const TypePtr&
 Status Compiler::UserListMismatch(const Expression& e, const TypePtr& etype,
                                   const TypePtr& target) {
   coercion_failed_ = true;
-  return Status::TypeError("operator does not exist: " + target->ToString() + " = " +
-                           etype->ToString() + " (" + FormatExpression(e) +
+  // Types as ksqlDB prints them in this message: struct field names quoted.
+  return Status::TypeError("operator does not exist: " + target->ToSqlString() + " = " +
+                           etype->ToSqlString() + " (" + FormatExpression(e) +
                            ")\nHint: You might need to add explicit type casts.");
 }
 

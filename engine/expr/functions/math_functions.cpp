@@ -211,6 +211,23 @@ TypePtr ResolveExtreme(const Types& t) {
   return temporal;
 }
 
+// ksqlDB declares GREATEST/LEAST per type (INT, BIGINT, DOUBLE, DECIMAL, ...): mixed
+// numerics without a DOUBLE, or only NULLs, fit several of them at once.
+bool ExtremeAmbiguous(const Types& t) {
+  for (const auto& x : t)
+    if (x && !x->IsNumeric()) return false;
+  return !t.empty();
+}
+
+ScalarImpl ExtremeImpl(bool greatest);
+
+FunctionOverload Extreme(const std::string& name, bool greatest) {
+  FunctionOverload ov = Make(name + "(x T, ...) => T", 1, -1, ResolveExtreme, ExtremeImpl(greatest),
+                             NullPolicy::kCustom);
+  ov.ambiguous = ExtremeAmbiguous;
+  return ov;
+}
+
 ScalarImpl ExtremeImpl(bool greatest) {
   return [greatest](const Args& a, const CallContext& ctx, std::string* err) -> Value {
     const Value* best = nullptr;
@@ -333,9 +350,9 @@ void RegisterMathFunctions(FunctionRegistry& r) {
               })}));
 
   r.Add(Info("GREATEST", kCat, "Returns the largest non-NULL argument; all arguments must be of one comparable type.",
-             {Make("GREATEST(x T, ...) => T", 1, -1, ResolveExtreme, ExtremeImpl(true), NullPolicy::kCustom)}));
+             {Extreme("GREATEST", true)}));
   r.Add(Info("LEAST", kCat, "Returns the smallest non-NULL argument; all arguments must be of one comparable type.",
-             {Make("LEAST(x T, ...) => T", 1, -1, ResolveExtreme, ExtremeImpl(false), NullPolicy::kCustom)}));
+             {Extreme("LEAST", false)}));
 
   auto geo = [](const Args& a, const CallContext&, std::string* err) -> Value {
     double lat1 = a[0].ToDouble(), lon1 = a[1].ToDouble(), lat2 = a[2].ToDouble(), lon2 = a[3].ToDouble();
