@@ -112,6 +112,7 @@ Status CheckJoinShape(const Query& q, const JoinClause& j, const Side& l, const 
   }
   if (ls.window || rs.window) return Status::NotSupported("Joins of windowed sources are not supported yet");
   if (q.has_group_by || q.window) return Status::NotSupported("GROUP BY over a join is not supported yet");
+  if (q.has_partition_by) return Status::NotSupported("PARTITION BY over a join is not supported yet");
   if (ls.kind == SourceKind::kTable && rs.kind == SourceKind::kStream)
     return Status::InvalidArgument("Invalid join order: table-stream joins are not supported; only stream-table joins. Got " +
                                    ls.name + " " + JoinTypeText(j.type) + " " + rs.name + ".");

@@ -6,7 +6,8 @@
 // name ksqlDB gives it (the selected join column, or ROWKEY for a synthetic key). WHERE and
 // the projection are compiled over the joined row (JoinPlan in engine/planner/query_plan.h).
 //
-// Not supported yet (NotSupported): joins of more than two sources, GROUP BY over a join,
+// Not supported yet (NotSupported): joins of more than two sources, GROUP BY or PARTITION BY
+// over a join,
 // windowed sources, and joins on an expression other than a source's key when the sources
 // have more than one partition (they need a repartition topic).
 #include "engine/analyzer/query_analyzer.h"
