@@ -88,7 +88,8 @@ Result<std::unique_ptr<Task>> GroupBySourceTask::Create(std::shared_ptr<const Qu
 Status GroupBySourceTask::Process(const KafkaRecord& in, TaskOutput* out) {
   out_ = out;
   std::vector<KafkaRecord> unused;
-  return source_->Process(in, &unused, &out->processing_log);
+  SLUICE_RETURN_IF_ERROR(source_->Process(in, &unused, &out->processing_log));
+  return aggregator_ ? aggregator_->TakeFailure() : Status::OK();
 }
 
 void GroupBySourceTask::WriteRepartition(const GroupedChange& change) {
@@ -154,7 +155,7 @@ Status AggregateTask::Process(const KafkaRecord& in, TaskOutput* out) {
   }
   if (flags & kUndo) change.undo = Row(at, at + static_cast<long>(args));
   aggregator_->Apply(change, &out->processing_log);
-  return Status::OK();
+  return aggregator_->TakeFailure();
 }
 
 }  // namespace sluice

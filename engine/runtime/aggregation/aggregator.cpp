@@ -39,12 +39,15 @@ Row Aggregator::Initial() const {
   return accs;
 }
 
-void Aggregator::Fold(const GroupedChange& change, Row* accs) const {
+void Aggregator::Fold(const GroupedChange& change, Row* accs) {
   for (size_t i = 0; i < plan_.calls.size(); ++i) {
     const AggregateFunction& fn = *plan_.calls[i].function;
     if (change.undo && fn.SupportsUndo())
       (*accs)[i] = fn.Undo(change.undo->data() + arg_offsets_[i], std::move((*accs)[i]));
-    if (change.add) (*accs)[i] = fn.Aggregate(change.add->data() + arg_offsets_[i], std::move((*accs)[i]));
+    if (!change.add) continue;
+    auto folded = fn.TryAggregate(change.add->data() + arg_offsets_[i], (*accs)[i]);
+    if (folded.ok()) (*accs)[i] = std::move(*folded);
+    else if (failure_.ok()) failure_ = folded.status();  // ksqlDB stops the query (e.g. DECIMAL overflow)
   }
 }
 

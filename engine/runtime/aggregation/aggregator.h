@@ -9,6 +9,7 @@
 // timestamp (the largest record timestamp folded in: the output record's timestamp).
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "engine/planner/query_plan.h"
 #include "engine/runtime/aggregation/grouped_change.h"
@@ -29,6 +30,9 @@ class Aggregator {
 
   void Apply(const GroupedChange& change, std::vector<std::string>* log);
   int64_t late_records_dropped() const { return late_dropped_; }
+  // The first record the query must stop on (ksqlDB throws: a DECIMAL SUM overflowing its
+  // precision); the task returns it as its Process() status.
+  Status TakeFailure() { return std::exchange(failure_, Status::OK()); }
 
  private:
   void ApplyUnwindowed(const GroupedChange& change);
@@ -40,7 +44,7 @@ class Aggregator {
   bool Decode(std::string_view bytes, Row* accs, int64_t* timestamp) const;
   const std::string& Encode(const Row& accs, int64_t timestamp);
   Row Initial() const;
-  void Fold(const GroupedChange& change, Row* accs) const;
+  void Fold(const GroupedChange& change, Row* accs);
   Row Results(const Row& accs) const;
   void Emit(const GroupedChange& change, std::optional<TimeWindow> window, const Row* new_accs,
             const Row* old_accs, int64_t timestamp);
@@ -54,6 +58,7 @@ class Aggregator {
   int64_t stream_time_ = -1;
   int64_t late_dropped_ = 0;
   int64_t expired_segment_ = -1;
+  Status failure_;
   std::string scratch_;
   Row encode_row_;
 };
