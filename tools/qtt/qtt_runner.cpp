@@ -593,7 +593,7 @@ struct ExpectedError {
   bool FromProcessing() const { return type == "StreamsException"; }
 
   std::string Text() const {
-    std::string t = type + (type.empty() ? "" : ": ") + message;
+    std::string t = type + (type.empty() || message.empty() ? "" : ": ") + message;
     if (!cause_message.empty()) t += " (cause: " + cause_message + ")";
     return t;
   }
