@@ -112,7 +112,6 @@ Status CheckJoinShape(const Query& q, const JoinClause& j, const Side& l, const 
   }
   if (ls.window || rs.window) return Status::NotSupported("Joins of windowed sources are not supported yet");
   if (q.has_group_by || q.window) return Status::NotSupported("GROUP BY over a join is not supported yet");
-  if (q.has_partition_by) return Status::NotSupported("PARTITION BY over a join is not supported yet");
   if (ls.kind == SourceKind::kTable && rs.kind == SourceKind::kStream)
     return Status::InvalidArgument("Invalid join order: table-stream joins are not supported; only stream-table joins. Got " +
                                    ls.name + " " + JoinTypeText(j.type) + " " + rs.name + ".");
@@ -411,6 +410,17 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     if (left_col) key_refs.push_back(scope.Resolve(static_cast<const ColumnRefExpr&>(*left_expr).qualifier.empty() ? l.alias : l.alias,
                                                    static_cast<const ColumnRefExpr&>(*left_expr).name)->index);
     if (right_col) key_refs.push_back(scope.Resolve(r.alias, static_cast<const ColumnRefExpr&>(*right_expr).name)->index);
+  }
+  // PARTITION BY the join key changes nothing (the result is keyed by it already); any other
+  // expression would need a repartition of the result.
+  if (q.has_partition_by) {
+    bool by_key = false;
+    if (q.partition_by.size() == 1 && q.partition_by[0]->kind == ExprKind::kColumnRef) {
+      auto& c = static_cast<const ColumnRefExpr&>(*q.partition_by[0]);
+      auto b = scope.Resolve(c.qualifier, c.name);
+      by_key = b.ok() && std::find(key_refs.begin(), key_refs.end(), b->index) != key_refs.end();
+    }
+    if (!by_key) return Status::NotSupported("PARTITION BY over a join (other than by the join key) is not supported yet");
   }
   auto ref_index = [&](const ProjectionItem& it) {
     if (it.expr->kind != ExprKind::kColumnRef) return -1;

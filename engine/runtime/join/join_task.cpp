@@ -342,7 +342,7 @@ void JoinTask::Emit(const Row* left, const Row* right, const Value& key, int64_t
   for (size_t i = 0; i < plan_->key_columns.size(); ++i) out_key_[i] = plan_->key_columns[i].expr.eval(ctx_);
   KafkaRecord rec;
   rec.topic = plan_->sink->topic;
-  rec.partition = in.partition;
+  rec.partition = -1;  // by the key's murmur2, as the Java producer does (the sink may have its own count)
   rec.timestamp = ts;
   if (!tombstone) {
     out_value_.resize(plan_->value_columns.size());
