@@ -185,7 +185,7 @@ Status Engine::StartQuery(std::string id, const std::string& text, QueryPlan pla
   for (const auto& topic : topology.InternalTopics()) CreateTopic(topic, topology.partitions);
   spdlog::info("query {} started: {} (topic {}) -> {} (topic {})", id, shared->source->name, shared->source->topic,
                shared->sink->name, shared->sink->topic);
-  if (runner_) SLUICE_RETURN_IF_ERROR(runner_->Start(shared, topology));
+  if (runner_) SLUICE_RETURN_IF_ERROR(runner_->Start(shared, topology, properties_));
   PersistentQuery q;
   q.id = std::move(id);
   q.statement = text;
@@ -204,6 +204,21 @@ Status Engine::PauseOrResume(const NamedStatement& stmt, bool pause) {
   }
   if (!found && !stmt.all) return Status::NotFound("Unknown queryId: " + stmt.name);
   return Status::OK();
+}
+
+// ksql.streams.cache.max.bytes.buffering (Kafka Streams' default 10 MB). The in-memory driver
+// commits after every record, as Kafka Streams' test driver does, so its outputs do not
+// depend on it.
+size_t Engine::CacheMaxBytes() const {
+  for (const char* name : {"ksql.streams.cache.max.bytes.buffering", "cache.max.bytes.buffering"})
+    if (auto it = properties_.find(name); it != properties_.end()) {
+      try {
+        return static_cast<size_t>(std::max(0LL, std::stoll(it->second)));
+      } catch (const std::exception&) {
+        spdlog::warn("ignoring {}='{}': not a number", name, it->second);
+      }
+    }
+  return 10 * 1024 * 1024;
 }
 
 std::string Engine::ServiceId() const {
@@ -245,6 +260,7 @@ Status Engine::InsertValuesStatement(const InsertValues& stmt) {
                                    std::to_string(stmt.values.size()) + " values.");
   KafkaRecord rec;
   rec.topic = target->topic;
+  if (runner_) rec.partition = -1;  // Kafka's default partitioner (murmur2 of the key), as ksqlDB
   Row key(keys), value(values);
   ExpressionCompiler compiler;
   EmptyScope scope;
@@ -432,7 +448,7 @@ Status Engine::RunTask(PersistentQuery& q, size_t sub, const KafkaRecord& record
 Result<Task*> Engine::TaskFor(PersistentQuery& q, size_t sub, int partition) {
   auto& slot = q.tasks[{sub, partition}];
   if (!slot) {
-    auto created = CreateTask(q.plan, q.topology, sub, TaskEnvironment{state_.get(), partition});
+    auto created = CreateTask(q.plan, q.topology, sub, TaskEnvironment{state_.get(), partition, CacheMaxBytes()});
     if (!created.ok()) return created.status();
     slot = std::move(*created);
   }

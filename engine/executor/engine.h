@@ -58,6 +58,7 @@ class Engine {
   Status RunTask(PersistentQuery& q, size_t sub, const KafkaRecord& record, int depth);
   int PartitionsOf(const std::string& topic) const;
   std::string ServiceId() const;
+  size_t CacheMaxBytes() const;
   Status PauseOrResume(const NamedStatement& stmt, bool pause);
 
   std::map<std::string, std::string> properties_;

@@ -43,6 +43,9 @@ class Task {
 struct TaskEnvironment {
   StateBackend* state = nullptr;
   int partition = 0;
+  // ksql.streams.cache.max.bytes.buffering for this task's record caches (0: every update
+  // is emitted at once).
+  size_t cache_max_bytes = 0;
 };
 
 }  // namespace sluice

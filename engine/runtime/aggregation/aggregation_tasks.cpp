@@ -41,14 +41,16 @@ Status OpenStores(const SubTopologySpec& sub, const TaskEnvironment& env, TaskSt
 }
 
 // Aggregator -> emitter, writing into whatever output the task is filling.
-Status MakeAggregation(const QueryPlan& plan, TaskStores* stores, int partition, TaskOutput** out,
+Status MakeAggregation(const QueryPlan& plan, TaskStores* stores, const TaskEnvironment& env, TaskOutput** out,
                        std::unique_ptr<Aggregator>* aggregator, std::unique_ptr<AggregateEmitter>* emitter) {
+  const int partition = env.partition;
   auto e = AggregateEmitter::Create(plan, stores->suppress, partition);
   if (!e.ok()) return e.status();
   *emitter = std::move(*e);
   AggregateEmitter* em = emitter->get();
   *aggregator = std::make_unique<Aggregator>(*plan.aggregation, stores->aggregate, partition,
-                                             [em, out](const AggregateUpdate& u) { em->Accept(u, *out); });
+                                             [em, out](const AggregateUpdate& u) { em->Accept(u, *out); },
+                                             env.cache_max_bytes);
   return Status::OK();
 }
 
@@ -72,7 +74,7 @@ Result<std::unique_ptr<Task>> GroupBySourceTask::Create(std::shared_ptr<const Qu
     if (!g.ok()) return g.status();
     task->group_by_ = std::move(*g);
   } else {
-    SLUICE_RETURN_IF_ERROR(MakeAggregation(*plan, task->stores_.get(), env.partition, &task->out_,
+    SLUICE_RETURN_IF_ERROR(MakeAggregation(*plan, task->stores_.get(), env, &task->out_,
                                            &task->aggregator_, &task->emitter_));
     auto g = GroupByStage::Create(*plan, task->stores_->source_table, env.partition,
                                   [self](GroupedChange& c) { self->aggregator_->Apply(c, &self->out_->processing_log); });
@@ -90,6 +92,16 @@ Status GroupBySourceTask::Process(const KafkaRecord& in, TaskOutput* out) {
   std::vector<KafkaRecord> unused;
   SLUICE_RETURN_IF_ERROR(source_->Process(in, &unused, &out->processing_log));
   return aggregator_ ? aggregator_->TakeFailure() : Status::OK();
+}
+
+void GroupBySourceTask::Commit(TaskOutput* out) {
+  out_ = out;
+  if (aggregator_) aggregator_->Flush();
+}
+
+void AggregateTask::Commit(TaskOutput* out) {
+  out_ = out;
+  aggregator_->Flush();
 }
 
 void GroupBySourceTask::WriteRepartition(const GroupedChange& change) {
@@ -114,7 +126,7 @@ Result<std::unique_ptr<Task>> AggregateTask::Create(std::shared_ptr<const QueryP
   task->plan_ = plan;
   task->stores_ = std::make_unique<TaskStores>();
   SLUICE_RETURN_IF_ERROR(OpenStores(sub, env, task->stores_.get()));
-  SLUICE_RETURN_IF_ERROR(MakeAggregation(*plan, task->stores_.get(), env.partition, &task->out_,
+  SLUICE_RETURN_IF_ERROR(MakeAggregation(*plan, task->stores_.get(), env, &task->out_,
                                          &task->aggregator_, &task->emitter_));
   task->record_types_.push_back(SqlType::Integer());
   for (const auto& g : plan->aggregation->group_by) task->record_types_.push_back(g.type);

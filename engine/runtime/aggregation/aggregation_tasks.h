@@ -28,6 +28,7 @@ class GroupBySourceTask : public Task {
   static Result<std::unique_ptr<Task>> Create(std::shared_ptr<const QueryPlan> plan, const TopologySpec& topology,
                                               const SubTopologySpec& sub, const TaskEnvironment& env);
   Status Process(const KafkaRecord& in, TaskOutput* out) override;
+  void Commit(TaskOutput* out) override;
   std::vector<ChangelogRecord> TakeChangelog() override { return stores_->changelog.Take(); }
 
  private:
@@ -49,6 +50,7 @@ class AggregateTask : public Task {
   static Result<std::unique_ptr<Task>> Create(std::shared_ptr<const QueryPlan> plan, const SubTopologySpec& sub,
                                               const TaskEnvironment& env);
   Status Process(const KafkaRecord& in, TaskOutput* out) override;
+  void Commit(TaskOutput* out) override;
   std::vector<ChangelogRecord> TakeChangelog() override { return stores_->changelog.Take(); }
 
  private:

@@ -6,8 +6,10 @@
 
 namespace sluice {
 
-Aggregator::Aggregator(const AggregationPlan& plan, AggregatorStores stores, int partition, UpdateConsumer consumer)
-    : plan_(plan), stores_(std::move(stores)), partition_(partition), consumer_(std::move(consumer)) {
+Aggregator::Aggregator(const AggregationPlan& plan, AggregatorStores stores, int partition, UpdateConsumer consumer,
+                       size_t cache_max_bytes)
+    : plan_(plan), stores_(std::move(stores)), partition_(partition), consumer_(std::move(consumer)),
+      cache_max_bytes_(cache_max_bytes) {
   size_t offset = 0;
   for (const auto& call : plan_.calls) {
     acc_types_.push_back(call.function->IntermediateType());
@@ -58,15 +60,15 @@ Row Aggregator::Results(const Row& accs) const {
   return results;
 }
 
-void Aggregator::Emit(const GroupedChange& change, std::optional<TimeWindow> window, const Row* new_accs,
-                      const Row* old_accs, int64_t timestamp) {
+void Aggregator::Emit(const Row& key, const std::string& key_bytes, const KafkaRecord* in,
+                      std::optional<TimeWindow> window, const Row* new_accs, const Row* old_accs, int64_t timestamp) {
   Row new_results, old_results;
   AggregateUpdate u;
-  u.key = &change.key;
-  u.key_bytes = &change.key_bytes;
+  u.key = &key;
+  u.key_bytes = &key_bytes;
   u.window = window;
   u.timestamp = timestamp;
-  u.in = change.in;
+  u.in = in;
   if (new_accs) {
     new_results = Results(*new_accs);
     u.new_results = &new_results;
@@ -84,17 +86,82 @@ void Aggregator::Apply(const GroupedChange& change, std::vector<std::string>* lo
   ApplyTimeWindows(change, log);
 }
 
+// The cached state of a group (or of one window of it), read from the store on a miss.
+Aggregator::CachedGroup* Aggregator::Lookup(const GroupedChange& change, std::optional<TimeWindow> window) {
+  cache_key_ = change.key_bytes;
+  if (window) cache_key_.append(reinterpret_cast<const char*>(&window->start), sizeof window->start);
+  auto [it, inserted] = cache_.try_emplace(cache_key_);
+  CachedGroup& g = it->second;
+  if (!inserted) return &g;
+  g.key = change.key;
+  g.key_bytes = change.key_bytes;
+  g.window = window;
+  const auto stored = window ? stores_.windows->Get(partition_, change.key_bytes, window->start)
+                             : stores_.groups->Get(partition_, change.key_bytes);
+  g.in_store = stored && Decode(*stored, &g.committed_accs, &g.committed_timestamp);
+  g.accs = g.in_store ? g.committed_accs : Initial();
+  g.timestamp = g.committed_timestamp;
+  g.bytes = sizeof(CachedGroup) + 2 * cache_key_.size() + 2 * sizeof(Value) * (g.key.size() + plan_.calls.size());
+  cache_bytes_ += g.bytes;
+  return &g;
+}
+
+void Aggregator::Update(CachedGroup* g, const GroupedChange& change) {
+  Fold(change, &g->accs);
+  g->timestamp = g->in_store || g->dirty ? std::max(g->timestamp, change.timestamp) : change.timestamp;
+  if (!g->dirty) {
+    g->dirty = true;
+    dirty_.push_back(cache_key_);
+  }
+  if (cache_max_bytes_ == 0) {
+    // No cache: every update is written and reported now, with the record for context.
+    dirty_.pop_back();
+    g->dirty = false;
+    FlushGroup(g);
+    Emit(g->key, g->key_bytes, change.in, g->window, &g->accs, g->in_store ? &g->committed_accs : nullptr,
+         g->timestamp);
+    g->committed_accs = g->accs;
+    g->committed_timestamp = g->timestamp;
+    g->in_store = true;
+    cache_bytes_ -= g->bytes;
+    cache_.erase(cache_key_);
+    return;
+  }
+  if (cache_bytes_ > cache_max_bytes_) Flush();
+}
+
+// Writes one group to its store.
+void Aggregator::FlushGroup(CachedGroup* g) {
+  const std::string& bytes = Encode(g->accs, g->timestamp);
+  if (g->window) stores_.windows->Put(partition_, g->key_bytes, g->window->start, bytes, g->timestamp);
+  else stores_.groups->Put(partition_, g->key_bytes, bytes, g->timestamp);
+}
+
+void Aggregator::Flush() {
+  for (const std::string& k : dirty_) {
+    auto it = cache_.find(k);
+    if (it == cache_.end() || !it->second.dirty) continue;
+    CachedGroup& g = it->second;
+    FlushGroup(&g);
+    Emit(g.key, g.key_bytes, nullptr, g.window, &g.accs, g.in_store ? &g.committed_accs : nullptr, g.timestamp);
+    g.committed_accs = g.accs;
+    g.committed_timestamp = g.timestamp;
+    g.in_store = true;
+    g.dirty = false;
+  }
+  dirty_.clear();
+  // Over budget: drop clean groups (all are clean now) until a quarter of the budget is free,
+  // so that the groups updated most keep being served from memory.
+  for (auto it = cache_.begin(); cache_bytes_ > cache_max_bytes_ / 4 * 3 && it != cache_.end();) {
+    cache_bytes_ -= it->second.bytes;
+    it = cache_.erase(it);
+  }
+}
+
 void Aggregator::ApplyUnwindowed(const GroupedChange& change) {
-  Row accs, old_accs;
-  int64_t ts = change.timestamp, old_ts = 0;
-  const auto stored = stores_.groups->Get(partition_, change.key_bytes);
-  const bool existed = stored && Decode(*stored, &old_accs, &old_ts);
-  if (!existed && !change.add) return;  // nothing to subtract from
-  accs = existed ? old_accs : Initial();
-  if (existed) ts = std::max(ts, old_ts);
-  Fold(change, &accs);
-  stores_.groups->Put(partition_, change.key_bytes, Encode(accs, ts), ts);
-  Emit(change, std::nullopt, &accs, existed ? &old_accs : nullptr, ts);
+  CachedGroup* g = Lookup(change, std::nullopt);
+  if (!g->in_store && !g->dirty && !change.add) return;  // nothing to subtract from
+  Update(g, change);
 }
 
 // Tumbling and hopping windows: every window [start, start + size) that contains the record,
@@ -116,15 +183,7 @@ void Aggregator::ApplyTimeWindows(const GroupedChange& change, std::vector<std::
                      std::to_string(change.in->partition) + ", offset " + std::to_string(change.in->offset));
       continue;
     }
-    Row accs, old_accs;
-    int64_t out_ts = ts, old_ts = 0;
-    const auto stored = stores_.windows->Get(partition_, change.key_bytes, start);
-    const bool existed = stored && Decode(*stored, &old_accs, &old_ts);
-    accs = existed ? old_accs : Initial();
-    if (existed) out_ts = std::max(out_ts, old_ts);
-    Fold(change, &accs);
-    stores_.windows->Put(partition_, change.key_bytes, start, Encode(accs, out_ts), out_ts);
-    Emit(change, window, &accs, existed ? &old_accs : nullptr, out_ts);
+    Update(Lookup(change, window), change);
   }
   ExpireOldWindows();
 }
@@ -179,14 +238,14 @@ void Aggregator::ApplySession(const GroupedChange& change, std::vector<std::stri
     stores_.sessions->Remove(partition_, change.key_bytes, f.window.start, f.window.end, ts);
     // A session's output record carries its end as timestamp, as Kafka Streams writes it.
     if (f.window.start != session.start || f.window.end != session.end)
-      Emit(change, f.window, nullptr, &f.accs, f.window.end);
+      Emit(change.key, change.key_bytes, change.in, f.window, nullptr, &f.accs, f.window.end);
   }
   Fold(change, &accs);
   stores_.sessions->Put(partition_, change.key_bytes, session.start, session.end, Encode(accs, out_ts), out_ts);
   const Found* same = nullptr;
   for (const auto& f : merged)
     if (f.window.start == session.start && f.window.end == session.end) same = &f;
-  Emit(change, session, &accs, same ? &same->accs : nullptr, session.end);
+  Emit(change.key, change.key_bytes, change.in, session, &accs, same ? &same->accs : nullptr, session.end);
 }
 
 }  // namespace sluice

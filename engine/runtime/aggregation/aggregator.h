@@ -7,8 +7,16 @@
 //
 // Stored value: the accumulators (each aggregate's IntermediateType) and the group's
 // timestamp (the largest record timestamp folded in: the output record's timestamp).
+//
+// Record cache (ksql.streams.cache.max.bytes.buffering, Kafka Streams' record cache): groups
+// (and windows) are kept decoded in a hash map in front of the store. With a budget of 0 every
+// update is written to the store and reported at once; with a budget, updates to a group are
+// folded in memory and written and reported once per commit (Flush), in the order groups were
+// first updated, with the value before the first update as the old result — as Kafka Streams
+// coalesces them. Over budget, everything dirty is flushed and the cache emptied.
 #include <functional>
 #include <memory>
+#include <unordered_map>
 #include <utility>
 
 #include "engine/planner/query_plan.h"
@@ -26,15 +34,31 @@ struct AggregatorStores {
 class Aggregator {
  public:
   using UpdateConsumer = std::function<void(const AggregateUpdate&)>;
-  Aggregator(const AggregationPlan& plan, AggregatorStores stores, int partition, UpdateConsumer consumer);
+  Aggregator(const AggregationPlan& plan, AggregatorStores stores, int partition, UpdateConsumer consumer,
+             size_t cache_max_bytes = 0);
 
   void Apply(const GroupedChange& change, std::vector<std::string>* log);
+  // Commit: writes and reports every group updated since the last flush.
+  void Flush();
   int64_t late_records_dropped() const { return late_dropped_; }
   // The first record the query must stop on (ksqlDB throws: a DECIMAL SUM overflowing its
   // precision); the task returns it as its Process() status.
   Status TakeFailure() { return std::exchange(failure_, Status::OK()); }
 
  private:
+  struct CachedGroup {
+    Row key;
+    std::string key_bytes;
+    std::optional<TimeWindow> window;
+    Row accs, committed_accs;  // now, and as last written to the store
+    int64_t timestamp = 0, committed_timestamp = 0;
+    bool in_store = false;     // committed_accs exist (the group existed at the last flush)
+    bool dirty = false;
+    size_t bytes = 0;
+  };
+  CachedGroup* Lookup(const GroupedChange& change, std::optional<TimeWindow> window);
+  void Update(CachedGroup* group, const GroupedChange& change);
+  void FlushGroup(CachedGroup* group);
   void ApplyUnwindowed(const GroupedChange& change);
   void ApplyTimeWindows(const GroupedChange& change, std::vector<std::string>* log);
   void ApplySession(const GroupedChange& change, std::vector<std::string>* log);
@@ -46,8 +70,8 @@ class Aggregator {
   Row Initial() const;
   void Fold(const GroupedChange& change, Row* accs);
   Row Results(const Row& accs) const;
-  void Emit(const GroupedChange& change, std::optional<TimeWindow> window, const Row* new_accs,
-            const Row* old_accs, int64_t timestamp);
+  void Emit(const Row& key, const std::string& key_bytes, const KafkaRecord* in, std::optional<TimeWindow> window,
+            const Row* new_accs, const Row* old_accs, int64_t timestamp);
 
   const AggregationPlan& plan_;
   AggregatorStores stores_;
@@ -61,6 +85,11 @@ class Aggregator {
   Status failure_;
   std::string scratch_;
   Row encode_row_;
+  size_t cache_max_bytes_;
+  size_t cache_bytes_ = 0;
+  std::unordered_map<std::string, CachedGroup> cache_;  // by key bytes (+ window start)
+  std::vector<std::string> dirty_;                       // cache keys, in first-update order
+  std::string cache_key_;
 };
 
 }  // namespace sluice
