@@ -20,6 +20,8 @@ build: configure
 test: deps build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 
+# Starts sluiced (embedded Kafka broker unless ARGS="--config FILE" sets bootstrap.servers);
+# it prints where the REST API (http://localhost:8088) and the broker listen.
 run: deps build
 	@$(BUILD_DIR)/bin/sluiced $(ARGS)
 

@@ -1,20 +1,37 @@
-// sluiced: the Sluice server. Today it offers the offline check of a queries file (syntax,
-// and validation of each statement against the ones before it); the REST server and the
-// Kafka runtime arrive with their own issues.
+// sluiced: the Sluice server. `sluiced [--config FILE]` starts the REST API over Kafka (the
+// embedded broker when bootstrap.servers is unset); `--check` validates a queries file offline;
+// `--print-config` prints the sample configuration rendered from the property table.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
 
+#include "engine/config/server_config.h"
 #include "server/check_command.h"
+#include "server/http_server.h"
+#include "server/server.h"
+
+extern char** environ;
+
+namespace {
+
+std::vector<std::string> Environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"sluiced - streaming SQL for Kafka, compatible with ksqlDB"};
-  std::string check_file;
-  bool check = false, syntax_only = false;
+  std::string check_file, config_file;
+  bool check = false, syntax_only = false, print_config = false;
   app.add_flag("--check", check, "Validate a file of statements (FILE) and exit");
   app.add_option("file", check_file, "Statements file for --check")->check(CLI::ExistingFile);
   app.add_flag("--syntax-only", syntax_only, "With --check: parse only, no semantic validation");
+  app.add_option("--config", config_file, "Server configuration (Java properties, ksqlDB's names)");
+  app.add_flag("--print-config", print_config, "Print the sample configuration (every property, its default) and exit");
   CLI11_PARSE(app, argc, argv);
 
   if (check) {
@@ -28,9 +45,20 @@ int main(int argc, char** argv) {
     options.syntax_only = syntax_only;
     return sluice::RunCheck(check_file, options, std::cout, std::cerr);
   }
-  std::cerr << "sluiced: the REST server and the Kafka runtime are not built yet. This build offers:\n"
-               "  sluiced --check [--syntax-only] FILE.sql       validate a queries file\n"
-               "  sluice-test-runner -s SQL -i INPUT -o OUTPUT     test queries on sample records\n"
-               "  sluice-qtt DIR_OR_FILE...                        run ksqlDB's query validation tests\n";
-  return 2;
+  if (print_config) {
+    std::cout << sluice::RenderSampleProperties();
+    return 0;
+  }
+
+  // Before any thread exists (librdkafka, HTTP pool): signals are taken by sigwait only.
+  sluice::BlockTerminationSignals();
+  std::vector<std::string> warnings;
+  auto config = config_file.empty() ? sluice::ServerConfig::Build({}, Environment(), &warnings)
+                                    : sluice::ServerConfig::Load(config_file, Environment(), &warnings);
+  if (!config.ok()) {
+    std::cerr << "sluiced: invalid configuration: " << config.status().message() << "\n";
+    return 1;
+  }
+  for (const std::string& w : warnings) spdlog::warn("{}", w);
+  return sluice::RunServer(*config);
 }

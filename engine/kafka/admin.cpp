@@ -49,6 +49,13 @@ class KafkaAdmin : public Admin {
 
   Status CreateTopic(const std::string& name, int partitions, int replicas,
                      const std::map<std::string, std::string>& configs) override {
+    // librdkafka's mock cluster in another process (sluice-broker) has no CreateTopics API:
+    // the request would only time out waiting for a controller. Say so at once.
+    if (IsMockCluster())
+      return Status::NotSupported("create topic '" + name + "': the broker is librdkafka's mock cluster "
+                                  "(sluice-broker), which has no CreateTopics API; topics are auto-created "
+                                  "on first use with its default partition count, or pre-created with "
+                                  "sluice-broker --topic NAME:PARTITIONS");
     char err[512];
     rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(name.c_str(), partitions, replicas, err, sizeof err);
     if (!topic) return Status::InvalidArgument("create topic '" + name + "': " + err);
@@ -59,6 +66,7 @@ class KafkaAdmin : public Admin {
   }
 
   Status DeleteTopics(const std::vector<std::string>& names) override {
+    if (IsMockCluster()) return Status::NotSupported("librdkafka's mock cluster cannot delete topics");
     std::vector<rd_kafka_DeleteTopic_t*> topics;
     for (const auto& n : names) topics.push_back(rd_kafka_DeleteTopic_new(n.c_str()));
     rd_kafka_DeleteTopics(rk_, topics.data(), topics.size(), Options(RD_KAFKA_ADMIN_OP_DELETETOPICS), queue_);
@@ -67,6 +75,7 @@ class KafkaAdmin : public Admin {
   }
 
   Status DeleteConsumerGroups(const std::vector<std::string>& groups) override {
+    if (IsMockCluster()) return Status::NotSupported("librdkafka's mock cluster cannot delete consumer groups");
     std::vector<rd_kafka_DeleteGroup_t*> gs;
     for (const auto& g : groups) gs.push_back(rd_kafka_DeleteGroup_new(g.c_str()));
     rd_kafka_DeleteGroups(rk_, gs.data(), gs.size(), Options(RD_KAFKA_ADMIN_OP_DELETEGROUPS), queue_);
@@ -89,11 +98,22 @@ class KafkaAdmin : public Admin {
     return status;
   }
 
-  bool SupportsDeletion() const override { return true; }
+  bool SupportsDeletion() const override { return !const_cast<KafkaAdmin*>(this)->IsMockCluster(); }
   Result<std::vector<TopicInfo>> ListTopics() override { return ListTopicsOf(rk_, timeout_); }
   Result<std::string> ClusterId() override { return ClusterIdOf(rk_, timeout_); }
 
  private:
+  // librdkafka's mock cluster names itself "mockCluster<hex>" in Metadata responses.
+  bool IsMockCluster() {
+    if (!mock_known_) {
+      auto id = ClusterId();
+      if (!id.ok()) return false;
+      is_mock_ = id->rfind("mockCluster", 0) == 0;
+      mock_known_ = true;
+    }
+    return is_mock_;
+  }
+
   rd_kafka_AdminOptions_t* Options(rd_kafka_admin_op_t op) {
     // One options object per call: librdkafka copies what it needs at request time.
     options_.reset(rd_kafka_AdminOptions_new(rk_, op));
@@ -161,6 +181,7 @@ class KafkaAdmin : public Admin {
   std::chrono::milliseconds timeout_;
   rd_kafka_queue_t* queue_;
   std::unique_ptr<rd_kafka_AdminOptions_t, OptionsDeleter> options_;
+  bool mock_known_ = false, is_mock_ = false;
 };
 
 }  // namespace

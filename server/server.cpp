@@ -1,0 +1,158 @@
+#include "server/server.h"
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/executor/engine.h"
+#include "engine/kafka/embedded_broker.h"
+#include "server/command_log.h"
+#include "server/http_server.h"
+#include "server/ksql_service.h"
+
+namespace sluice {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// What the server talks to Kafka with: the embedded broker or the configured cluster.
+struct KafkaSetup {
+  std::unique_ptr<EmbeddedBroker> broker;  // null with a real cluster
+  std::unique_ptr<Admin> admin;
+  KafkaProperties client_props;
+  std::string cluster_id;
+};
+
+Result<KafkaSetup> ConnectKafka(const ServerConfig& config) {
+  KafkaSetup k;
+  k.client_props = config.KafkaClientProperties();
+  if (config.Get("bootstrap.servers").empty()) {
+    auto broker = EmbeddedBroker::Start({1, static_cast<int>(config.GetLong("sluice.embedded.broker.port"))});
+    if (!broker.ok()) return broker.status();
+    k.broker = std::move(*broker);
+    k.client_props["bootstrap.servers"] = k.broker->bootstrap_servers();
+    spdlog::warn("No bootstrap.servers configured: started the embedded Kafka broker at {}. It keeps data in "
+                 "memory only ({}; older data is dropped) and loses it when sluiced stops. Set "
+                 "bootstrap.servers to use a real Kafka cluster.",
+                 k.broker->bootstrap_servers(), EmbeddedBroker::kPartitionLimit);
+    auto admin = k.broker->NewAdmin();
+    if (!admin.ok()) return admin.status();
+    k.admin = std::move(*admin);
+  } else {
+    auto admin = CreateKafkaAdmin(k.client_props);
+    if (!admin.ok()) return admin.status();
+    k.admin = std::move(*admin);
+  }
+  auto id = k.admin->ClusterId();
+  if (!id.ok())
+    return Status::IOError("cannot reach Kafka at " + k.client_props["bootstrap.servers"] + ": " + id.status().message());
+  k.cluster_id = *id;
+  return k;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::IOError("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ClientUrl(const Listener& l, int port) {
+  std::string host = l.host == "0.0.0.0" || l.host == "::" || l.host.empty() ? "localhost" : l.host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+int RunServer(const ServerConfig& config) {
+  auto listeners = ParseListeners(config.Get("listeners"));
+  if (!listeners.ok()) {
+    spdlog::error("listeners: {}", listeners.status().message());
+    return 1;
+  }
+  auto kafka = ConnectKafka(config);
+  if (!kafka.ok()) {
+    spdlog::error("{}", kafka.status().message());
+    return 1;
+  }
+  const std::string service_id = config.Get("ksql.service.id");
+  const std::map<std::string, std::string> engine_props = config.EngineProperties();
+  Engine engine(engine_props);
+
+  ServerIdentity identity;
+  identity.service_id = service_id;
+  identity.kafka_cluster_id = kafka->cluster_id;
+  identity.bootstrap_servers = kafka->client_props["bootstrap.servers"];
+  identity.embedded_broker = kafka->broker != nullptr;
+  const std::string queries_file = config.Get("ksql.queries.file");
+  identity.headless = !queries_file.empty();
+
+  std::unique_ptr<CommandLog> command_log;
+  if (!identity.headless) {
+    auto log = CommandLog::Open(*kafka->admin, kafka->client_props, service_id,
+                                static_cast<int>(config.GetLong("ksql.internal.topic.replicas")));
+    if (!log.ok()) {
+      spdlog::error("{}", log.status().message());
+      return 1;
+    }
+    command_log = std::move(*log);
+  }
+  KsqlService service(engine, engine_props, command_log.get(), kafka->admin.get(), identity);
+
+  if (command_log) {
+    auto commands = command_log->ReadAll(60s);
+    if (!commands.ok()) {
+      spdlog::error("cannot read the command topic: {}", commands.status().message());
+      return 1;
+    }
+    int ran = service.Replay(*commands);
+    spdlog::info("Replayed {} of {} commands from {}", ran, commands->size(), command_log->topic());
+  } else {
+    auto text = ReadFile(queries_file);
+    if (!text.ok()) {
+      spdlog::error("ksql.queries.file: {}", text.status().message());
+      return 1;
+    }
+    Status s = engine.Execute(*text);
+    if (!s.ok()) {
+      spdlog::error("ksql.queries.file {}: {}", queries_file, s.message());
+      return 1;
+    }
+    spdlog::info("Headless mode: ran the statements of {}", queries_file);
+  }
+
+  HttpHandler handler = [&service](const HttpRequestView& req) -> HttpReply {
+    if (req.path == "/ksql") {
+      if (req.method != "POST") return KsqlService::Error(405, 40500, "Use POST for /ksql");
+      return service.HandleKsql(req.body);
+    }
+    if (req.path == "/info" && req.method == "GET") return service.HandleInfo();
+    if (req.path == "/healthcheck" && req.method == "GET") return service.HandleHealthcheck();
+    return KsqlService::Error(404, 40400, "Not found: " + req.method + " " + req.path);
+  };
+  const int threads = static_cast<int>(std::clamp<unsigned>(std::thread::hardware_concurrency(), 2, 4));
+  auto http = HttpServer::Start(*listeners, threads, handler);
+  if (!http.ok()) {
+    spdlog::error("{}", http.status().message());
+    return 1;
+  }
+  for (size_t i = 0; i < listeners->size(); ++i)
+    spdlog::info("Sluice server listening on {}: point the CLI or curl at {} (e.g. curl {}/info)",
+                 config.Get("listeners"), ClientUrl((*listeners)[i], (*http)->ports()[i]),
+                 ClientUrl((*listeners)[i], (*http)->ports()[i]));
+  if (kafka->broker) spdlog::info("Kafka clients (kcat, producers): bootstrap servers {}", kafka->broker->bootstrap_servers());
+
+  int sig = (*http)->WaitForSignal();
+  spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  http->reset();         // no more requests
+  command_log.reset();   // flushes its producer
+  return 0;
+}
+
+}  // namespace sluice
