@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/common/ascii.h"
+#include "engine/analyzer/expression_rewriter.h"
 #include "engine/analyzer/rowtime_literals.h"
 #include "engine/analyzer/with_properties.h"
 
@@ -47,6 +48,34 @@ ExprPtr ColumnRef(const std::string& name) {
   auto c = std::make_shared<ColumnRefExpr>();
   c->name = name;
   return c;
+}
+
+// ksqlDB's location prefix ("Line: 2, Col: 13: ") for errors about one place of the
+// statement; empty when the position is unknown.
+std::string LocationPrefix(const SourcePos& pos) {
+  if (pos.line <= 0) return "";
+  return "Line: " + std::to_string(pos.line) + ", Col: " + std::to_string(pos.column) + ": ";
+}
+
+// A "column 'X' cannot be resolved." error from compiling `expr`, prefixed with the clause and
+// the position of the offending reference, so the user (and `sluiced --check`) sees where.
+Status ColumnError(const Expression& expr, const std::string& clause, const std::string& message) {
+  SourcePos at = expr.pos;
+  const size_t open = message.find('\''), close = message.find('\'', open + 1);
+  if (open != std::string::npos && close != std::string::npos) {
+    const std::string name = message.substr(open + 1, close - open - 1);
+    ExprPtr root(const_cast<Expression*>(&expr), [](Expression*) {});
+    bool found = false;
+    VisitExpression(root, [&](const ExprPtr& e) {
+      if (found || e->kind != ExprKind::kColumnRef) return;
+      auto& c = static_cast<const ColumnRefExpr&>(*e);
+      if (c.name == name || (!c.qualifier.empty() && c.qualifier + "." + c.name == name)) {
+        at = c.pos;
+        found = true;
+      }
+    });
+  }
+  return Status::InvalidArgument(LocationPrefix(at) + clause + " " + message);
 }
 
 // A name derived from a struct field (`A->B` is named B) that another item already has, or
@@ -149,13 +178,46 @@ std::string JoinNames(const std::vector<std::string>& names, const char* sep) {
   return s;
 }
 
+// An expression as ksqlDB prints it in key messages: column names qualified by the source.
+std::string QualifiedText(const Expression& p, const DataSource& source) {
+  if (p.kind == ExprKind::kColumnRef) return source.name + "." + MatchText(p);
+  std::string qualified = FormatExpression(p);
+  for (const auto& c : source.columns) {
+    size_t pos = 0;
+    while ((pos = qualified.find(c.name, pos)) != std::string::npos) {
+      bool left_ok = pos == 0 || !std::isalnum(static_cast<unsigned char>(qualified[pos - 1]));
+      size_t end = pos + c.name.size();
+      bool right_ok = end >= qualified.size() || !std::isalnum(static_cast<unsigned char>(qualified[end]));
+      if (left_ok && right_ok && (pos == 0 || qualified[pos - 1] != '.')) {
+        qualified.insert(pos, source.name + ".");
+        pos += source.name.size() + 1;
+      }
+      pos += c.name.size();
+    }
+  }
+  return qualified;
+}
+
+// ksqlDB's error when the projection lacks some of the sink's key expressions: it names all
+// of them ("key columns ID and ID2 ... (eg, SELECT ID, ID2...)").
+Status KeysMissing(const std::string& what, const std::string& sink_name, const std::vector<std::string>& required) {
+  std::string eg;
+  for (size_t i = 0; i < required.size(); ++i) eg += (i ? ", " : "") + required[i];
+  const bool many = required.size() > 1;
+  return Status::InvalidArgument(std::string(many ? "Keys" : "Key") + " missing from projection (ie, SELECT).\n" +
+                                 "The query used to build `" + sink_name + "` must include the " + what +
+                                 (many ? "s " : " ") + JoinNames(required, ", ") + " in its projection (eg, SELECT " +
+                                 eg + "...).");
+}
+
 // Splits the projection into key and value items, as ksqlDB decides the sink's key.
 Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::string& sink_name,
                         std::vector<ProjectionItem> items, std::vector<ProjectionItem>* keys,
                         std::vector<ProjectionItem>* values) {
   if (!q.has_partition_by) {
-    std::vector<std::string> missing;
+    std::vector<std::string> missing, all_keys;
     for (const auto& kc : source.KeyColumns()) {
+      all_keys.push_back(kc.name);
       std::vector<std::string> aliases;
       for (const auto& it : items)
         if (IsSourceKeyRef(*it.expr, source) &&
@@ -166,14 +228,8 @@ Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::str
         return Status::InvalidArgument("The projection contains a key column (`" + kc.name +
                                        "`) more than once, aliased as: " + JoinNames(aliases, ", ") + ".");
     }
-    if (!missing.empty()) {
-      std::string cols = JoinNames(missing, ", ");
-      std::string eg;
-      for (size_t i = 0; i < missing.size(); ++i) eg += (i ? ", " : "") + missing[i];
-      return Status::InvalidArgument("The query used to build `" + sink_name + "` must include the key column" +
-                                     (missing.size() > 1 ? "s " : " ") + cols +
-                                     " in its projection (eg, SELECT " + eg + "...).");
-    }
+    // As ksqlDB, name every key column when any is missing: the sink needs them all.
+    if (!missing.empty()) return KeysMissing("key column", sink_name, all_keys);
     for (auto& it : items) (IsSourceKeyRef(*it.expr, source) ? keys : values)->push_back(std::move(it));
     return Status::OK();
   }
@@ -184,6 +240,8 @@ Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::str
   std::vector<ProjectionItem> old_keys_from_star;
   std::vector<bool> used(items.size(), false);
   int generated = 0;
+  std::vector<std::string> all_partitioning;
+  for (const auto& p : q.partition_by) all_partitioning.push_back(QualifiedText(*p, source));
   for (const auto& p : q.partition_by) {
     if (p->kind == ExprKind::kLiteral && static_cast<const LiteralExpr&>(*p).value.IsNull()) continue;
     const std::string text = MatchText(*p);
@@ -197,29 +255,7 @@ Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::str
                                      "`) more than once, aliased as: " + JoinNames(names, ", ") + ".");
     }
     if (matches.empty()) {
-      if (!star) {
-        std::string qualified = p->kind == ExprKind::kColumnRef ? source.name + "." + text : text;
-        if (p->kind != ExprKind::kColumnRef) {
-          // ksqlDB prints qualified column names inside the expression.
-          qualified = FormatExpression(*p);
-          for (const auto& c : source.columns) {
-            size_t pos = 0;
-            while ((pos = qualified.find(c.name, pos)) != std::string::npos) {
-              bool left_ok = pos == 0 || !std::isalnum(static_cast<unsigned char>(qualified[pos - 1]));
-              size_t end = pos + c.name.size();
-              bool right_ok = end >= qualified.size() || !std::isalnum(static_cast<unsigned char>(qualified[end]));
-              if (left_ok && right_ok && (pos == 0 || qualified[pos - 1] != '.')) {
-                qualified.insert(pos, source.name + ".");
-                pos += source.name.size() + 1;
-              }
-              pos += c.name.size();
-            }
-          }
-        }
-        return Status::InvalidArgument("The query used to build `" + sink_name +
-                                       "` must include the partitioning expression " + qualified +
-                                       " in its projection (eg, SELECT " + qualified + "...).");
-      }
+      if (!star) return KeysMissing("partitioning expression", sink_name, all_partitioning);
       std::string name = p->kind == ExprKind::kColumnRef     ? text
                          : p->kind == ExprKind::kDereference ? static_cast<const DereferenceExpr&>(*p).field
                                                              : NextGeneratedName(source, &generated);
@@ -248,7 +284,10 @@ Result<OutputColumn> CompileColumn(const ProjectionItem& item, const ExpressionC
                       : compiler.Compile(*item.expr, scope);
   if (!compiled.ok()) {
     const std::string& m = compiled.status().message();
-    if (m.rfind("column '", 0) == 0) return Status::InvalidArgument(std::string(clause) + " " + m);
+    if (m.rfind("column '", 0) == 0) return ColumnError(*item.expr, clause, m);
+    // ksqlDB reports casts it cannot generate code for as an invalid SELECT expression.
+    if (m.rfind("Cast of ", 0) == 0 && std::string(clause) == "SELECT")
+      return Status::InvalidArgument("Invalid Select: " + m);
     return compiled.status();
   }
   if (!compiled->type)
@@ -269,10 +308,13 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
   for (const auto& v : plan.value_columns)
     sink->columns.push_back({v.name, v.expr.type, ColumnNamespace::kValue, ""});
   {
+    // ksqlDB builds the projection's schema column by column and reports the second of two
+    // columns with one name, with its type.
     std::set<std::string> names;
     for (const auto& c : sink->columns)
       if (!names.insert(c.name).second)
-        return Status::InvalidArgument("Duplicate column names:\n\t" + c.name);
+        return Status::InvalidArgument("Duplicate value columns found in schema: `" + c.name + "` " +
+                                       (c.type ? c.type->ToString() : "NULL"));
     for (const auto& c : sink->columns)
       if (c.ns == ColumnNamespace::kValue && IsReservedColumnName(c.name))
         return Status::InvalidArgument("Reserved column name in select: `" + c.name +
@@ -302,6 +344,8 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
     props = *parsed;
   }
   sink->topic = props.kafka_topic.value_or(req.topic_prefix + req.name);
+  // A query over a windowed source keeps its windowed key (aggregations set their own window).
+  if (source.window && !plan.aggregation) sink->window = source.window;
   sink->partitions = props.partitions.value_or(source.partitions);
   const bool has_key = !plan.key_columns.empty();
   if (!has_key && props.key_format && *props.key_format != FormatKind::kNone && req.kind == SourceKind::kStream)
@@ -347,7 +391,8 @@ Status CheckQueryShape(const Query& q, const SinkRequest& req, const DataSource&
   for (const auto& item : q.select)
     if (item.expression && ContainsAggregate(*item.expression))
       return Status::NotSupported("Aggregate functions are not supported yet");
-  if (source.window) return Status::NotSupported("Windowed sources are not supported yet");
+  if (source.window && source.kind == SourceKind::kTable && !req.insert_into)
+    return Status::InvalidArgument("KSQL does not support persistent queries on windowed tables.");
   if (req.kind == SourceKind::kTable && source.kind == SourceKind::kStream && !req.insert_into)
     return Status::InvalidArgument(
         "Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS "
@@ -378,6 +423,10 @@ void InitRowLayout(const DataSourcePtr& source, bool repartitioned, QueryPlan* p
   plan->rowpartition_index = plan->source_column_count + 1;
   plan->rowoffset_index = plan->source_column_count + 2;
   plan->row_width = plan->source_column_count + 3;
+  if (source->window) {
+    plan->windowstart_index = plan->row_width++;
+    plan->windowend_index = plan->row_width++;
+  }
 }
 
 Status PlanWhere(const Query& q, const ExpressionCompiler& compiler, const ColumnScope& scope,
@@ -385,10 +434,21 @@ Status PlanWhere(const Query& q, const ExpressionCompiler& compiler, const Colum
   if (!q.where) return Status::OK();
   auto rewritten = RewriteRowtimeStringComparisons(q.where);
   if (!rewritten.ok()) return rewritten.status();
+  // Window bounds exist only after a windowed aggregation, never in the rows WHERE filters
+  // (unless the source itself is windowed): ksqlDB's type check says so before anything else.
+  std::string bound;
+  VisitExpression(q.where, [&](const ExprPtr& e) {
+    if (!bound.empty() || e->kind != ExprKind::kColumnRef) return;
+    auto& c = static_cast<const ColumnRefExpr&>(*e);
+    if ((c.name == "WINDOWSTART" || c.name == "WINDOWEND") && !scope.Resolve(c.qualifier, c.name).ok())
+      bound = c.name;
+  });
+  if (!bound.empty()) return Status::InvalidArgument("Error in WHERE expression: Unknown column " + bound + ".");
   auto where = compiler.Compile(**rewritten, scope);
   if (!where.ok()) {
     const std::string& m = where.status().message();
-    return Status::InvalidArgument(m.rfind("column '", 0) == 0 ? "WHERE " + m : "Invalid Predicate: " + m);
+    if (m.rfind("column '", 0) == 0) return ColumnError(*q.where, "WHERE", m);
+    return Status::InvalidArgument("Invalid Predicate: " + m);
   }
   if (where->type && where->type->kind != TypeKind::kBoolean)
     return Status::InvalidArgument("Type error in WHERE expression: Should evaluate to boolean but is " +
@@ -481,7 +541,7 @@ Status CheckUserExpressions(const Query& q, const SinkRequest& req, const std::v
     if (c.ok()) continue;
     const std::string& m = c.status().message();
     if (m.rfind("column '", 0) != 0) return c.status();
-    std::string text = "PARTITION BY " + m;
+    std::string text = ColumnError(*p, "PARTITION BY", m).message();
     if (p->kind == ExprKind::kColumnRef) {
       const std::string& name = static_cast<const ColumnRefExpr&>(*p).name;
       for (const auto& item : items)
@@ -540,8 +600,30 @@ Status PlanSinkTimestamp(QueryPlan* plan) {
 
 using namespace query_internal;
 
+namespace {
+// A SELECT item named like a pseudo column or window bound, as ksqlDB's analyzer checks it
+// right after FROM: an alias to the reserved name is never allowed; the bare reserved column
+// pseudo column (`SELECT ROWTIME`) cannot be a persistent query's column.
+Status CheckReservedNames(const Query& q) {
+  for (const auto& item : q.select) {
+    if (item.kind != SelectItem::Kind::kExpression) continue;
+    const bool bare = item.expression->kind == ExprKind::kColumnRef;
+    const std::string column = bare ? static_cast<const ColumnRefExpr&>(*item.expression).name : "";
+    const std::string name = item.alias.empty() ? column : item.alias;
+    if (name.empty() || !IsReservedColumnName(name)) continue;
+    if (column != name)
+      return Status::InvalidArgument("`" + name + "` is a reserved column name. You cannot use it as an alias for a column.");
+    // Window bounds may be selected bare: a windowed aggregation outputs them.
+    if (name != "WINDOWSTART" && name != "WINDOWEND")
+      return Status::InvalidArgument("Reserved column name in select: `" + name + "`. Please remove or alias the column.");
+  }
+  return Status::OK();
+}
+}  // namespace
+
 Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const MetaStore& metastore,
                                const AnalysisConfig& config) {
+  if (metastore.FindSource(q.from.name)) SLUICE_RETURN_IF_ERROR(CheckReservedNames(q));
   if (IsAggregationQuery(q) && q.joins.empty()) return AnalyzeAggregateQuery(q, req, metastore, config);
   if (!q.joins.empty()) return AnalyzeJoinQuery(q, req, metastore, config);
   DataSourcePtr source = metastore.FindSource(q.from.name);

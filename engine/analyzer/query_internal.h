@@ -27,6 +27,10 @@ class SourceScope : public ColumnScope {
     if (name == "ROWTIME") return ColumnBinding{plan_.rowtime_index, SqlType::Bigint()};
     if (name == "ROWPARTITION") return ColumnBinding{plan_.rowpartition_index, SqlType::Integer()};
     if (name == "ROWOFFSET") return ColumnBinding{plan_.rowoffset_index, SqlType::Bigint()};
+    if (name == "WINDOWSTART" && plan_.windowstart_index >= 0)
+      return ColumnBinding{plan_.windowstart_index, SqlType::Bigint()};
+    if (name == "WINDOWEND" && plan_.windowend_index >= 0)
+      return ColumnBinding{plan_.windowend_index, SqlType::Bigint()};
     return Status::InvalidArgument(
         "column '" + (qualifier.empty() ? name : qualifier + "." + name) + "' cannot be resolved.");
   }

@@ -43,8 +43,11 @@ bool ParsePartialTimestamp(const std::string& text, int64_t* epoch_millis) {
 
 namespace {
 
+// ROWTIME and the window bounds are epoch millis: a timestamp string beside them converts.
 bool IsRowtime(const ExprPtr& e) {
-  return e->kind == ExprKind::kColumnRef && static_cast<const ColumnRefExpr&>(*e).name == "ROWTIME";
+  if (e->kind != ExprKind::kColumnRef) return false;
+  const std::string& name = static_cast<const ColumnRefExpr&>(*e).name;
+  return name == "ROWTIME" || name == "WINDOWSTART" || name == "WINDOWEND";
 }
 
 // A string literal beside ROWTIME becomes a BIGINT literal.

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "engine/analyzer/with_properties.h"
+#include "engine/common/ascii.h"
 #include "engine/expr/expression_compiler.h"
 
 namespace sluice {
@@ -29,6 +30,26 @@ AnalysisConfig AnalysisConfig::FromProperties(const std::map<std::string, std::s
       }
     }
   return c;
+}
+
+// WINDOW_TYPE / WINDOW_SIZE of a source over a windowed topic (the output of a windowed
+// aggregation): its keys carry the window, as Kafka Streams' windowed serdes write them.
+Result<WindowInfo> ParseSourceWindow(const std::string& type, std::optional<int64_t> size_ms) {
+  const std::string upper = AsciiUpper(type);
+  WindowInfo w;
+  if (upper == "SESSION") w.kind = WindowSpec::Kind::kSession;
+  else if (upper == "TUMBLING") w.kind = WindowSpec::Kind::kTumbling;
+  else if (upper == "HOPPING") w.kind = WindowSpec::Kind::kHopping;
+  else return Status::InvalidArgument("WINDOW_TYPE property is not set correctly. value: " + type +
+                                      ", validValues: [SESSION, HOPPING, TUMBLING]");
+  if (w.kind == WindowSpec::Kind::kSession) {
+    if (size_ms) return Status::InvalidArgument("'WINDOW_SIZE' should not be set for SESSION windows.");
+    return w;
+  }
+  if (!size_ms)
+    return Status::InvalidArgument(upper + " window type needs WINDOW_SIZE. Please specify WINDOW_SIZE in the WITH clause.");
+  w.size_ms = size_ms;
+  return w;
 }
 
 bool IsReservedColumnName(const std::string& name) {
@@ -192,7 +213,13 @@ Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaSt
   SLUICE_RETURN_IF_ERROR(ValidateColumns(source->key_format, key_columns, true));
   SLUICE_RETURN_IF_ERROR(ValidateColumns(source->value_format, value_columns, false));
 
-  if (props->window_type) return Status::NotSupported("Windowed sources are not supported yet");
+  if (props->window_type) {
+    auto window = ParseSourceWindow(*props->window_type, props->window_size_ms);
+    if (!window.ok()) return window.status();
+    source->window = *window;
+  } else if (props->window_size_ms) {
+    return Status::InvalidArgument("'WINDOW_SIZE' should not be set without 'WINDOW_TYPE'.");
+  }
   if (props->timestamp) source->timestamp_column = *props->timestamp;
   if (props->timestamp_format) source->timestamp_format = *props->timestamp_format;
   SLUICE_RETURN_IF_ERROR(CheckTimestampColumn(*source));

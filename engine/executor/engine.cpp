@@ -23,6 +23,31 @@ Status WithStatement(const Status& s, const std::string& text) {
   }
 }
 
+// Where INSERT INTO's target name starts: the statement's position advanced over
+// `INSERT INTO ` (the AST keeps no position for the name itself).
+SourcePos TargetPosition(const InsertInto& stmt) {
+  SourcePos pos = stmt.pos;
+  const std::string& t = stmt.text;
+  size_t i = 0;
+  auto advance = [&](size_t to) {
+    for (; i < to && i < t.size(); ++i) {
+      if (t[i] == '\n') {
+        ++pos.line;
+        pos.column = 1;
+      } else {
+        ++pos.column;
+      }
+    }
+  };
+  for (int word = 0; word < 2; ++word) {  // INSERT, INTO
+    size_t end = i;
+    while (end < t.size() && std::isalpha(static_cast<unsigned char>(t[end]))) ++end;
+    while (end < t.size() && std::isspace(static_cast<unsigned char>(t[end]))) ++end;
+    advance(end);
+  }
+  return pos;
+}
+
 // INSERT VALUES and test inputs have no source row: expressions see no columns.
 class EmptyScope : public ColumnScope {
  public:
@@ -112,20 +137,41 @@ Status Engine::ExecuteStatement(const Statement& stmt) {
     case StatementKind::kQuery:
       return Status::NotSupported("Pull and push queries arrive with the REST layer");
     case StatementKind::kAlterSource: return AlterSourceStatement(static_cast<const AlterSource&>(stmt));
-    case StatementKind::kCreateConnector:
-    case StatementKind::kDropConnector:
     case StatementKind::kPauseQuery:
     case StatementKind::kResumeQuery:
       if (runner_) return PauseOrResume(static_cast<const NamedStatement&>(stmt), stmt.kind == StatementKind::kPauseQuery);
       return Status::NotSupported(std::string(StatementKindName(stmt.kind)) + " needs the Kafka runtime (sluiced)");
+    case StatementKind::kExplain: {
+      auto explained = Explain(static_cast<const sluice::Explain&>(stmt));
+      return explained.ok() ? Status::OK() : explained.status();
+    }
+    case StatementKind::kCreateConnector:
+    case StatementKind::kDropConnector:
+    case StatementKind::kDescribeConnector:
+    case StatementKind::kListConnectors:
+    case StatementKind::kListConnectorPlugins:
+      return Status::NotSupported(std::string(StatementKindName(stmt.kind)) +
+                                  " is not supported: Sluice has no Kafka Connect integration");
     case StatementKind::kAssertTopic:
     case StatementKind::kAssertSchema:
     case StatementKind::kPrintTopic:
     case StatementKind::kAlterSystemProperty:
       return Status::NotSupported(std::string(StatementKindName(stmt.kind)) + " is not supported yet");
-    default:
-      return Status::OK();  // SHOW/LIST/DESCRIBE/EXPLAIN change nothing
+    // Listings and descriptions change nothing: accepted here, rendered by the REST layer from
+    // the metastore, the queries and the function registry.
+    case StatementKind::kListProperties:
+    case StatementKind::kListTopics:
+    case StatementKind::kListStreams:
+    case StatementKind::kListTables:
+    case StatementKind::kListFunctions:
+    case StatementKind::kListTypes:
+    case StatementKind::kListVariables:
+    case StatementKind::kListQueries:
+    case StatementKind::kDescribeStreams:
+    case StatementKind::kDescribeTables:
+      return Status::OK();
   }
+  return Status::NotSupported(std::string("Unknown statement kind ") + StatementKindName(stmt.kind));
 }
 
 Status Engine::CreateSourceStatement(const CreateSource& stmt) {
@@ -153,46 +199,111 @@ Status Engine::CreateAsSelectStatement(const CreateAsSelect& stmt) {
     req.topic_prefix = it->second;
   auto plan = AnalyzeQuery(*stmt.query, req, metastore_, config_);
   if (!plan.ok()) return plan.status();
-  DataSourcePtr sink = plan->sink;
-  CreateTopic(sink->topic, sink->partitions);
-  SLUICE_RETURN_IF_ERROR(metastore_.PutSource(sink, stmt.or_replace));
   std::string prefix = stmt.source_kind == SourceKind::kStream ? "CSAS_" : "CTAS_";
-  return StartQuery(prefix + stmt.name + "_" + std::to_string(next_query_number_++), stmt.text,
-                    std::move(*plan));
+  auto query = PrepareQuery(prefix + stmt.name + "_" + std::to_string(next_query_number_++), stmt.text,
+                            std::move(*plan));
+  if (!query.ok()) return query.status();
+  // Atomic from here: a step that fails undoes the ones before it, so a failed statement
+  // leaves no sink topic, metastore entry or half-started query behind.
+  DataSourcePtr sink = query->plan->sink;
+  DataSourcePtr replaced = metastore_.FindSource(stmt.name);
+  std::vector<std::string> created;
+  Status s = EnsureTopic(sink->topic, sink->partitions, &created);
+  if (s.ok()) s = metastore_.PutSource(sink, stmt.or_replace);
+  const bool registered = s.ok();
+  if (s.ok()) s = LaunchQuery(std::move(*query), &created);
+  if (s.ok()) return s;
+  spdlog::warn("statement failed, undoing it: {}: {}", stmt.text, s.message());
+  if (registered) {
+    Status undo = replaced ? metastore_.PutSource(replaced, true) : metastore_.DropSource(stmt.name);
+    if (!undo.ok()) spdlog::error("undoing {} in the metastore: {}", stmt.name, undo.message());
+  }
+  DeleteTopics(created);
+  return s;
 }
 
 Status Engine::InsertIntoStatement(const InsertInto& stmt) {
+  // As ksqlDB's parser, which resolves the target before anything else, with its position.
+  if (!metastore_.FindSource(stmt.target)) {
+    const SourcePos at = TargetPosition(stmt);
+    return Status::NotFound("Line: " + std::to_string(at.line) + ", Col: " + std::to_string(at.column) +
+                            ": Source `" + stmt.target + "` does not exist.");
+  }
   SinkRequest req;
   req.name = stmt.target;
   req.insert_into = true;
   req.statement_text = stmt.text;
   auto plan = AnalyzeQuery(*stmt.query, req, metastore_, config_);
   if (!plan.ok()) return plan.status();
-  return StartQuery("INSERTQUERY_" + std::to_string(next_query_number_++), stmt.text, std::move(*plan));
+  auto query = PrepareQuery("INSERTQUERY_" + std::to_string(next_query_number_++), stmt.text, std::move(*plan));
+  if (!query.ok()) return query.status();
+  std::vector<std::string> created;
+  Status s = LaunchQuery(std::move(*query), &created);
+  if (!s.ok()) DeleteTopics(created);
+  return s;
 }
 
-Status Engine::StartQuery(std::string id, const std::string& text, QueryPlan plan) {
+// Everything about a query that has no side effect: the plan's runtime settings, the
+// topology, and one probe task per sub-topology, so that a plan the runtime cannot run fails
+// the statement before anything is created.
+Result<PersistentQuery> Engine::PrepareQuery(std::string id, const std::string& text, QueryPlan plan) const {
   plan.query_id = id;
   if (auto it = properties_.find("ksql.timestamp.throw.on.invalid"); it != properties_.end())
     plan.fail_on_invalid_timestamp = it->second == "true";
   auto shared = std::make_shared<const QueryPlan>(std::move(plan));
-  // Build one task up front, so that a plan the runtime cannot run fails the statement.
   TopologySpec topology = PlanTopology(*shared, ServiceId());
   for (size_t sub = 0; sub < topology.subtopologies.size(); ++sub) {
     auto probe = CreateTask(shared, topology, sub, TaskEnvironment{MakeMemoryStateBackend().get(), 0});
     if (!probe.ok()) return probe.status();
   }
-  for (const auto& topic : topology.InternalTopics()) CreateTopic(topic, topology.partitions);
-  spdlog::info("query {} started: {} (topic {}) -> {} (topic {})", id, shared->source->name, shared->source->topic,
-               shared->sink->name, shared->sink->topic);
-  if (runner_) SLUICE_RETURN_IF_ERROR(runner_->Start(shared, topology, properties_));
   PersistentQuery q;
   q.id = std::move(id);
   q.statement = text;
   q.plan = std::move(shared);
   q.topology = std::move(topology);
+  return q;
+}
+
+// Creates the query's internal topics and starts it; `created` collects the topics this made,
+// for the caller to delete if the statement fails.
+Status Engine::LaunchQuery(PersistentQuery q, std::vector<std::string>* created) {
+  for (const auto& topic : q.topology.InternalTopics())
+    SLUICE_RETURN_IF_ERROR(EnsureTopic(topic, q.topology.partitions, created));
+  if (runner_) {
+    Status s = runner_->Start(q.plan, q.topology, properties_);
+    if (!s.ok()) return Status::RuntimeError("Could not start query " + q.id + ": " + s.message());
+  }
+  spdlog::info("query {} started: {} (topic {}) -> {} (topic {})", q.id, q.plan->source->name, q.plan->source->topic,
+               q.plan->sink->name, q.plan->sink->topic);
   queries_.push_back(std::move(q));
   return Status::OK();
+}
+
+Status Engine::EnsureTopic(const std::string& name, int partitions, std::vector<std::string>* created) {
+  bool existed = topics_.count(name) > 0;
+  if (runner_ && !existed) {
+    auto exists = runner_->TopicExists(name);
+    existed = !exists.ok() || *exists;  // unknown: never delete it
+  }
+  if (runner_) {
+    Status s = runner_->CreateTopic(name, partitions);
+    if (!s.ok()) return Status::RuntimeError("Could not create topic " + name + ": " + s.message());
+  }
+  topics_[name];
+  auto& p = partitions_[name];
+  p = std::max(p, partitions);
+  if (!existed && created) created->push_back(name);
+  return Status::OK();
+}
+
+void Engine::DeleteTopics(const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    topics_.erase(name);
+    partitions_.erase(name);
+    if (!runner_) continue;
+    Status s = runner_->DeleteTopic(name);
+    if (!s.ok()) spdlog::error("deleting topic {} of a failed statement: {}", name, s.message());
+  }
 }
 
 Status Engine::PauseOrResume(const NamedStatement& stmt, bool pause) {
@@ -351,7 +462,10 @@ Status Engine::DropSourceStatement(const DropSource& stmt) {
                                    (stmt.source_kind == SourceKind::kStream ? "STREAM" : "TABLE"));
   std::vector<std::string> readers, writers;
   for (const auto& q : queries_) {
-    if (q.plan->source->name == stmt.name) readers.push_back(q.id);
+    // A join reads every source of its chain: any of them is in use.
+    const auto read = SourcesRead(*q.plan);
+    if (std::any_of(read.begin(), read.end(), [&](const DataSourcePtr& s) { return s->name == stmt.name; }))
+      readers.push_back(q.id);
     if (q.plan->sink->name == stmt.name) writers.push_back(q.id);
   }
   auto list = [](const std::vector<std::string>& ids) {

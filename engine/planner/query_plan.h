@@ -60,24 +60,37 @@ struct AggregationPlan {
   int post_row_width() const { return post_rowtime_index() + 3; }
 };
 
-// A join of two sources (engine/analyzer/join_analyzer.h, engine/runtime/join/).
+// A join: a left-deep chain of binary join steps (ksqlDB's n-way joins,
+// ((A JOIN B) JOIN C) ...), each step's result the left input of the next
+// (engine/analyzer/join_analyzer.h, engine/runtime/join/).
 //
 // Row layouts:
-//   side row: that side's columns, then its ROWTIME, ROWPARTITION, ROWOFFSET (what the join
-//   keys are compiled over; QueryTask decodes it);
-//   joined row: the left side row, the right side row (from right_offset; each with its own
-//   pseudo columns, for `L.ROWTIME`), then the result's ROWTIME, ROWPARTITION, ROWOFFSET
-//   (QueryPlan's indexes) and the join key (key_index).
-//   WHERE and the projection are compiled over the joined row.
-struct JoinPlan {
-  enum class Kind { kStreamStream, kStreamTable, kTableTable };
+//   side row: one source's columns, then its ROWTIME, ROWPARTITION, ROWOFFSET (QueryTask
+//   decodes it);
+//   a step's left row: source 0's side row for step 0, the previous step's joined row after;
+//   a step's joined row: its left row, the right source's side row (from right_offset), then
+//   the step result's ROWTIME, ROWPARTITION, ROWOFFSET and join key (key_index).
+//   The last step's joined row is the query's row: WHERE and the projection are compiled
+//   over it (QueryPlan's rowtime/rowpartition/rowoffset indexes point into it).
+struct JoinStep {
+  // kForeignKey: table-table where the left joins on an expression (the foreign key) and the
+  // right on its primary key; the result is keyed by the left table's key.
+  enum class Kind { kStreamStream, kStreamTable, kTableTable, kForeignKey };
   Kind kind = Kind::kStreamTable;
   JoinType type = JoinType::kInner;
   DataSourcePtr right;
-  CompiledExpression left_key, right_key;  // over each side's own row
-  int right_offset = 0;  // = the left side row's width
+  // ksqlDB's plan-node prefix of this join: "" for the last, "L_" for the one before it, ...
+  // (its stores are named <prefix>Join-..., its sources KafkaTopic_<prefix>Left/Right).
+  std::string prefix;
+  bool left_is_source = true;  // step 0: the left input is a source, not a join result
+  // left_key over the left row (for kForeignKey: the left table's key), right_key over the
+  // right side row; foreign_key over the left row (kForeignKey only).
+  CompiledExpression left_key, right_key, foreign_key;
+  std::vector<TypePtr> left_types;  // the left row's column types (row codec of the stores)
+  int left_rowtime = 0;             // the left row's ROWTIME
+  int right_offset = 0;             // = the left row's width
   int right_width = 0;
-  int key_index = 0;
+  int key_index = 0;                // joined row width = key_index + 1
   // Stream-stream: WITHIN (before, after) and GRACE PERIOD, in milliseconds. Without GRACE
   // PERIOD, outer results are emitted at once (ksqlDB's legacy JoinWindows.of); with it, when
   // the window closes (Kafka Streams' spurious-result fix).
@@ -85,6 +98,18 @@ struct JoinPlan {
   bool has_grace = false;
   bool left_preserved() const { return type == JoinType::kLeft || type == JoinType::kOuter; }
   bool right_preserved() const { return type == JoinType::kRight || type == JoinType::kOuter; }
+  // Store names (suffixes after "<QUERY_ID>-"), shared by the topology and the task.
+  std::string LeftStore() const { return (left_is_source ? "KafkaTopic_" : "") + prefix + "Left-Reduce"; }
+  std::string RightStore() const { return "KafkaTopic_" + prefix + "Right-Reduce"; }
+  std::string ThisStore() const { return prefix + "Join-this-join-store"; }
+  std::string OtherStore() const { return prefix + "Join-other-join-store"; }
+  std::string OuterStore() const { return prefix + "Join-outer-shared-join-store"; }
+  std::string SubscriptionStore() const { return prefix + "Join-subscription-store"; }
+};
+
+struct JoinPlan {
+  std::vector<JoinStep> steps;  // at least one
+  const JoinStep& last() const { return steps.back(); }
 };
 
 struct QueryPlan {
@@ -95,6 +120,7 @@ struct QueryPlan {
   int source_column_count = 0;  // columns of the source in the row
   std::vector<int> used_columns;  // source columns some expression reads (decode only these)
   int rowtime_index = 0, rowpartition_index = 0, rowoffset_index = 0;
+  int windowstart_index = -1, windowend_index = -1;  // windowed sources only
   int row_width = 0;
 
   std::optional<CompiledExpression> where;

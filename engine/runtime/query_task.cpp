@@ -53,11 +53,38 @@ std::string QueryTask::LogEntry(const KafkaRecord& in, const std::string& what) 
          std::to_string(in.partition) + ", offset " + std::to_string(in.offset) + ": " + what;
 }
 
+// A windowed key is the key's bytes followed by the window: start (time windows) or end and
+// start (sessions), big-endian longs. Splits it and fills WINDOWSTART/WINDOWEND.
+bool QueryTask::SplitWindowedKey(std::string_view* key, std::string* error) {
+  const WindowInfo& w = *plan_.source->window;
+  const bool session = w.kind == WindowSpec::Kind::kSession;
+  const size_t suffix = session ? 16 : 8;
+  if (key->size() < suffix) {
+    *error = "Failed to deserialize key: windowed key shorter than its window";
+    return false;
+  }
+  auto read = [&](size_t at) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>((*key)[at + i]);
+    return static_cast<int64_t>(v);
+  };
+  const size_t at = key->size() - suffix;
+  const int64_t start = session ? read(at + 8) : read(at);
+  const int64_t end = session ? read(at) : start + w.size_ms.value_or(0);
+  window_suffix_.assign(key->substr(at));
+  row_[plan_.windowstart_index] = Value(start);
+  row_[plan_.windowend_index] = Value(end);
+  *key = key->substr(0, at);
+  return true;
+}
+
 bool QueryTask::Decode(const KafkaRecord& in, std::string* error) {
   for (auto& v : row_) v = Value();
+  std::string_view key_bytes = in.key ? std::string_view(*in.key) : std::string_view();
+  if (in.key && plan_.source->window && !SplitWindowedKey(&key_bytes, error)) return false;
   if (!key_positions_.empty()) {
     if (in.key) {
-      Status s = key_in_->Deserialize(*in.key, &key_row_);
+      Status s = key_in_->Deserialize(key_bytes, &key_row_);
       if (!s.ok()) {
         *error = "Failed to deserialize key: " + s.message();
         return false;
@@ -276,6 +303,7 @@ void QueryTask::EmitProjected(const KafkaRecord& in, int64_t ts, bool null_value
       log->push_back(LogEntry(in, "Failed to serialize key: " + s.message()));
       return;
     }
+    if (plan_.sink->window && plan_.source->window) bytes += window_suffix_;  // the key keeps its window
     rec.key = bytes;
   }
   if (!null_value && !value_out_->IsNullPayload(out_value_)) {

@@ -39,6 +39,7 @@ class QueryTask {
  private:
   explicit QueryTask(QueryPlan plan) : plan_(std::move(plan)) {}
   bool Decode(const KafkaRecord& in, std::string* error);
+  bool SplitWindowedKey(std::string_view* key, std::string* error);
   void DecodeHeaders(const KafkaRecord& in);
   bool ExtractTimestamp(int64_t* ts, std::string* error);
   static bool TimestampMillis(const Value& v, const jtime::DateTimeFormat* format,
@@ -59,6 +60,7 @@ class QueryTask {
   std::shared_ptr<const jtime::DateTimeFormat> source_ts_format_, sink_ts_format_;
   std::string source_ts_format_error_, sink_ts_format_error_;
   Row row_, key_row_, value_row_, out_key_, out_value_;
+  std::string window_suffix_;  // the window bytes of the current record's key (windowed sources)
   EvalContext ctx_;
 };
 
