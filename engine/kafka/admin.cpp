@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/kafka/mock_control.h"
+
 namespace sluice {
 
 Result<TopicInfo> Admin::DescribeTopic(const std::string& name) {
@@ -40,8 +42,9 @@ namespace {
 // Real cluster: librdkafka's Admin API, one request at a time on a private queue.
 class KafkaAdmin : public Admin {
  public:
-  KafkaAdmin(std::unique_ptr<ClientContext> ctx, rd_kafka_t* rk, std::chrono::milliseconds timeout)
-      : ctx_(std::move(ctx)), rk_(rk), timeout_(timeout), queue_(rd_kafka_queue_new(rk)) {}
+  KafkaAdmin(std::unique_ptr<ClientContext> ctx, rd_kafka_t* rk, KafkaProperties props,
+             std::chrono::milliseconds timeout)
+      : ctx_(std::move(ctx)), rk_(rk), props_(std::move(props)), timeout_(timeout), queue_(rd_kafka_queue_new(rk)) {}
   ~KafkaAdmin() override {
     rd_kafka_queue_destroy(queue_);
     rd_kafka_destroy(rk_);
@@ -51,11 +54,8 @@ class KafkaAdmin : public Admin {
                      const std::map<std::string, std::string>& configs) override {
     // librdkafka's mock cluster in another process (sluice-broker) has no CreateTopics API:
     // the request would only time out waiting for a controller. Say so at once.
-    if (IsMockCluster())
-      return Status::NotSupported("create topic '" + name + "': the broker is librdkafka's mock cluster "
-                                  "(sluice-broker), which has no CreateTopics API; topics are auto-created "
-                                  "on first use with its default partition count, or pre-created with "
-                                  "sluice-broker --topic NAME:PARTITIONS");
+    // sluice-broker serves topic creation on a control port instead (mock_control.h).
+    if (IsMockCluster()) return CreateTopicOnRemoteMock(props_, name, partitions, replicas, timeout_);
     char err[512];
     rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(name.c_str(), partitions, replicas, err, sizeof err);
     if (!topic) return Status::InvalidArgument("create topic '" + name + "': " + err);
@@ -178,6 +178,7 @@ class KafkaAdmin : public Admin {
   };
   std::unique_ptr<ClientContext> ctx_;
   rd_kafka_t* rk_;
+  KafkaProperties props_;
   std::chrono::milliseconds timeout_;
   rd_kafka_queue_t* queue_;
   std::unique_ptr<rd_kafka_AdminOptions_t, OptionsDeleter> options_;
@@ -195,7 +196,7 @@ Result<std::unique_ptr<Admin>> CreateKafkaAdmin(KafkaProperties props, std::chro
   if (!conf.ok()) return conf.status();
   auto rk = NewClient(RD_KAFKA_PRODUCER, *conf, ctx->name);
   if (!rk.ok()) return rk.status();
-  return std::unique_ptr<Admin>(new KafkaAdmin(std::move(ctx), *rk, timeout));
+  return std::unique_ptr<Admin>(new KafkaAdmin(std::move(ctx), *rk, props, timeout));
 }
 
 }  // namespace sluice

@@ -6,9 +6,7 @@ source "$(dirname "$0")/lib.sh"
 
 BOOT_PORT=$(free_port)
 HTTP_PORT=$(free_port)
-# The mock has no CreateTopics API for remote clients: the command topic is pre-created with
-# its one partition (sluiced would otherwise use partition 0 of an auto-created topic).
-start_broker "$BOOT_PORT" --topic _confluent-ksql-it__command_topic:1
+start_broker "$BOOT_PORT"
 B="127.0.0.1:$BOOT_PORT"
 
 # ---- statements, then a restart -------------------------------------------------------------
@@ -31,6 +29,8 @@ ksql "SET 'auto.offset.reset'='earliest'; CREATE TYPE addr AS STRUCT<street STRI
 check "SET gives no entity, CREATE TYPE one" json_check 'len(b)==1 and b[0]["commandId"]=="type/ADDR/create"'
 
 TOPIC="_confluent-ksql-it__command_topic"
+# sluiced created it through sluice-broker's control port (the mock has no CreateTopics API).
+check "the command topic has one partition" sh -c "kcat -b '$B' -L -t '$TOPIC' -m 5 | grep -q 'with 1 partitions'"
 kcat -b "$B" -C -t "$TOPIC" -o beginning -e -q -f '%k|%s\n' >"$WORK/commands.txt" || true
 check "three commands in $TOPIC" test "$(wc -l <"$WORK/commands.txt")" -eq 3
 check "command records carry the statement and request properties" python3 -c '

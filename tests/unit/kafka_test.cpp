@@ -9,6 +9,7 @@
 #include "engine/kafka/admin.h"
 #include "engine/kafka/consumer.h"
 #include "engine/kafka/embedded_broker.h"
+#include "engine/kafka/mock_control.h"
 #include "engine/kafka/murmur2.h"
 #include "engine/kafka/producer.h"
 
@@ -263,4 +264,36 @@ TEST_CASE("Embedded broker with a fixed bootstrap port forwards to its broker", 
   auto where = (*producer)->ProduceSync(r, 10s);
   REQUIRE(where.ok());
   CHECK(where->second == 0);
+}
+
+TEST_CASE("A Kafka admin on a mock cluster creates topics through sluice-broker's control port", "[kafka]") {
+  auto broker = StartBroker();
+  const KafkaProperties props{{"bootstrap.servers", broker->bootstrap_servers()}};
+  auto admin = CreateKafkaAdmin(props, 5s);
+  REQUIRE(admin.ok());
+  // No control port announced: a plain mock cluster cannot create topics for remote clients.
+  CHECK((*admin)->CreateTopic("early", 3, 1).code() == Status::Code::kNotSupported);
+
+  EmbeddedBroker* b = broker.get();
+  auto control = MockControlServer::Start([b](const std::string& t, int p, int r) { return b->CreateTopic(t, p, r); });
+  REQUIRE(control.ok());
+  // The probe above may have auto-created the control topic already.
+  Status control_topic = broker->CreateTopic(kMockControlTopic, 1, 1);
+  REQUIRE((control_topic.ok() || control_topic.code() == Status::Code::kAlreadyExists));
+  auto producer = Producer::Create(props, "control");
+  REQUIRE(producer.ok());
+  const std::string address = "127.0.0.1:" + std::to_string((*control)->port());
+  OutputRecord r;
+  r.topic = kMockControlTopic;
+  r.partition = 0;
+  r.value = address;
+  REQUIRE((*producer)->ProduceSync(r, 10s).ok());
+
+  REQUIRE((*admin)->CreateTopic("remote", 3, 1).ok());
+  auto info = (*admin)->DescribeTopic("remote");
+  REQUIRE(info.ok());
+  CHECK(info->partitions == 3);
+  CHECK((*admin)->CreateTopic("remote", 3, 1).code() == Status::Code::kAlreadyExists);
+  CHECK((*admin)->CreateTopic("too-many-replicas", 1, 2).code() == Status::Code::kInvalidArgument);
+  CHECK_FALSE((*admin)->SupportsDeletion());
 }

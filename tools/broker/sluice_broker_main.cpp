@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/kafka/embedded_broker.h"
+#include "engine/kafka/mock_control.h"
+#include "engine/kafka/producer.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"sluice-broker - an in-memory Kafka broker (librdkafka's mock cluster)"};
@@ -43,6 +45,28 @@ int main(int argc, char** argv) {
     sluice::Status s = (*broker)->CreateTopic(name, partitions, replicas);
     if (!s.ok()) {
       std::cerr << "sluice-broker: --topic " << spec << ": " << s.message() << "\n";
+      return 1;
+    }
+  }
+  // Remote clients (sluiced) create topics through the control port: the mock has no
+  // CreateTopics API. Announced in a topic they can read.
+  sluice::EmbeddedBroker* b = broker->get();
+  auto control = sluice::MockControlServer::Start(
+      [b](const std::string& topic, int partitions, int replicas) { return b->CreateTopic(topic, partitions, replicas); });
+  if (!control.ok()) {
+    std::cerr << "sluice-broker: " << control.status().message() << "\n";
+    return 1;
+  }
+  {
+    (*broker)->CreateTopic(sluice::kMockControlTopic, 1, 1).ok();
+    auto producer = sluice::Producer::Create({{"bootstrap.servers", (*broker)->broker_addresses()}}, "control");
+    const std::string address = "127.0.0.1:" + std::to_string((*control)->port());
+    sluice::OutputRecord r;
+    r.topic = sluice::kMockControlTopic;
+    r.partition = 0;
+    r.value = address;
+    if (!producer.ok() || !(*producer)->ProduceSync(r, std::chrono::seconds(10)).ok()) {
+      std::cerr << "sluice-broker: cannot announce the control port\n";
       return 1;
     }
   }
