@@ -22,17 +22,18 @@ struct Side {
   int offset = 0;     // where its columns start in the joined row
 };
 
-// Resolves names over the joined row: `A.X` by alias (or source name), `X` when only one side
+// Resolves names over a joined row: `A.X` by alias (or source name), `X` when only one side
 // has it, the synthetic key column by its name, pseudo columns of the result.
 class JoinScope : public ColumnScope {
  public:
-  JoinScope(const Side& l, const Side& r, const QueryPlan& plan, std::string synthetic_key, TypePtr key_type)
-      : sides_{&l, &r}, plan_(plan), synthetic_key_(std::move(synthetic_key)), key_type_(std::move(key_type)) {}
+  JoinScope(std::vector<const Side*> sides, int rowtime_index, int key_index, std::string synthetic_key,
+            TypePtr key_type)
+      : sides_(std::move(sides)), rowtime_index_(rowtime_index), key_index_(key_index),
+        synthetic_key_(std::move(synthetic_key)), key_type_(std::move(key_type)) {}
 
   Result<ColumnBinding> Resolve(const std::string& qualifier, const std::string& name) const override {
-    if (qualifier.empty() && name == kJoinKeyRef) return ColumnBinding{plan_.join->key_index, key_type_};
-    if (qualifier.empty() && !synthetic_key_.empty() && name == synthetic_key_)
-      return ColumnBinding{plan_.join->key_index, key_type_};
+    if (qualifier.empty() && name == kJoinKeyRef) return ColumnBinding{key_index_, key_type_};
+    if (qualifier.empty() && !synthetic_key_.empty() && name == synthetic_key_) return ColumnBinding{key_index_, key_type_};
     if (qualifier.empty())
       if (auto pseudo = Pseudo(name); pseudo.index >= 0) return pseudo;
     if (!qualifier.empty()) {
@@ -40,24 +41,31 @@ class JoinScope : public ColumnScope {
       if (!s) return Status::InvalidArgument("'" + qualifier + "' is not a valid stream/table name or alias.");
       if (auto b = Find(*s, name); b.index >= 0) return b;
       if (auto p = Pseudo(name); p.index >= 0)
-        return ColumnBinding{s->offset + static_cast<int>(s->source->columns.size()) + (p.index - plan_.rowtime_index),
+        return ColumnBinding{s->offset + static_cast<int>(s->source->columns.size()) + (p.index - rowtime_index_),
                              p.type};
       return Status::InvalidArgument("column '" + qualifier + "." + name + "' cannot be resolved.");
     }
-    ColumnBinding l = Find(*sides_[0], name), r = Find(*sides_[1], name);
-    if (l.index >= 0 && r.index >= 0)
-      return Status::InvalidArgument("Column '" + name + "' is ambiguous. Could be " + sides_[0]->alias + "." +
-                                     name + " or " + sides_[1]->alias + "." + name + ".");
-    if (l.index >= 0) return l;
-    if (r.index >= 0) return r;
+    std::vector<std::string> found;
+    ColumnBinding binding;
+    for (const Side* s : sides_)
+      if (auto b = Find(*s, name); b.index >= 0) {
+        found.push_back(s->alias + "." + name);
+        binding = b;
+      }
+    if (found.size() > 1) {
+      std::string could = found[0];
+      for (size_t i = 1; i < found.size(); ++i) could += (i + 1 == found.size() ? " or " : ", ") + found[i];
+      return Status::InvalidArgument("Column '" + name + "' is ambiguous. Could be " + could + ".");
+    }
+    if (found.size() == 1) return binding;
     return Status::InvalidArgument("column '" + name + "' cannot be resolved.");
   }
 
-  // Which side a resolved index belongs to (0 left, 1 right, -1 neither).
+  // Which side a resolved index belongs to (its position in the sides, -1 for none).
   int SideIndex(int index) const {
-    if (index < 0) return -1;
-    if (index < sides_[1]->offset) return 0;
-    if (index < sides_[1]->offset + static_cast<int>(sides_[1]->source->columns.size()) + 3) return 1;
+    for (size_t i = 0; i < sides_.size(); ++i)
+      if (index >= sides_[i]->offset && index < sides_[i]->offset + static_cast<int>(sides_[i]->source->columns.size()) + 3)
+        return static_cast<int>(i);
     return -1;
   }
   const Side* SideOf(const std::string& qualifier) const {
@@ -65,6 +73,7 @@ class JoinScope : public ColumnScope {
       if (qualifier == s->alias || qualifier == s->source->name) return s;
     return nullptr;
   }
+  const std::vector<const Side*>& sides() const { return sides_; }
 
  private:
   ColumnBinding Find(const Side& s, const std::string& name) const {
@@ -73,14 +82,14 @@ class JoinScope : public ColumnScope {
     return {};
   }
   ColumnBinding Pseudo(const std::string& name) const {
-    if (name == "ROWTIME") return {plan_.rowtime_index, SqlType::Bigint()};
-    if (name == "ROWPARTITION") return {plan_.rowpartition_index, SqlType::Integer()};
-    if (name == "ROWOFFSET") return {plan_.rowoffset_index, SqlType::Bigint()};
+    if (name == "ROWTIME") return {rowtime_index_, SqlType::Bigint()};
+    if (name == "ROWPARTITION") return {rowtime_index_ + 1, SqlType::Integer()};
+    if (name == "ROWOFFSET") return {rowtime_index_ + 2, SqlType::Bigint()};
     return {};
   }
 
-  const Side* sides_[2];
-  const QueryPlan& plan_;
+  std::vector<const Side*> sides_;
+  int rowtime_index_, key_index_;
   std::string synthetic_key_;
   TypePtr key_type_;
 };
@@ -97,10 +106,11 @@ const char* JoinTypeText(JoinType t) {
   return "JOIN";
 }
 
-Status CheckJoinShape(const Query& q, const JoinClause& j, const Side& l, const Side& r) {
+// `left_kind`: the left input's kind (a join result's for the later steps of an n-way join).
+Status CheckJoinShape(const Query& q, const JoinClause& j, const Side& l, SourceKind left_kind, const Side& r) {
   const DataSource& ls = *l.source;
   const DataSource& rs = *r.source;
-  if (ls.name == rs.name)
+  if (ls.name == rs.name && q.joins.size() == 1)
     return Status::InvalidArgument("Can not join '" + ls.name + "' to '" + rs.name +
                                    "': self joins are not yet supported.");
   if (ls.value_format.kind == FormatKind::kKafka || rs.value_format.kind == FormatKind::kKafka) {
@@ -112,11 +122,10 @@ Status CheckJoinShape(const Query& q, const JoinClause& j, const Side& l, const 
   }
   if (ls.window || rs.window) return Status::NotSupported("Joins of windowed sources are not supported yet");
   if (q.has_group_by || q.window) return Status::NotSupported("GROUP BY over a join is not supported yet");
-  if (ls.kind == SourceKind::kTable && rs.kind == SourceKind::kStream)
+  if (left_kind == SourceKind::kTable && rs.kind == SourceKind::kStream)
     return Status::InvalidArgument("Invalid join order: table-stream joins are not supported; only stream-table joins. Got " +
                                    ls.name + " " + JoinTypeText(j.type) + " " + rs.name + ".");
-  const bool ss = ls.kind == SourceKind::kStream && rs.kind == SourceKind::kStream;
-  if (ls.kind == SourceKind::kStream && rs.kind == SourceKind::kTable &&
+  if (left_kind == SourceKind::kStream && rs.kind == SourceKind::kTable &&
       (j.type == JoinType::kRight || j.type == JoinType::kOuter))
     return Status::InvalidArgument(std::string("Invalid join type: ") +
                                    (j.type == JoinType::kRight ? "right" : "full-outer") +
@@ -127,8 +136,8 @@ Status CheckJoinShape(const Query& q, const JoinClause& j, const Side& l, const 
 
 // WITHIN: required for stream-stream joins, refused for the others (after the ON checks, as
 // ksqlDB reports errors in the criteria first).
-Status CheckWithin(const JoinClause& j, const Side& l, const Side& r) {
-  const bool ss = l.source->kind == SourceKind::kStream && r.source->kind == SourceKind::kStream;
+Status CheckWithin(const JoinClause& j, SourceKind left_kind, const Side& r) {
+  const bool ss = left_kind == SourceKind::kStream && r.source->kind == SourceKind::kStream;
   if (ss && !j.within)
     return Status::InvalidArgument("Stream-Stream joins must have a WITHIN clause specified. None was provided. "
                                    "To learn about how to specify a WITHIN clause with a stream-stream join, "
@@ -206,15 +215,18 @@ Status CheckKeyType(const TypePtr& t, const std::string& name) {
 }
 
 // The name of a synthetic key column: ROWKEY unless a source has such a column.
-std::string SyntheticKeyName(const Side& l, const Side& r) {
+std::string SyntheticKeyName(const std::vector<Side>& sides) {
+  auto taken = [&](const std::string& n) {
+    return std::any_of(sides.begin(), sides.end(), [&](const Side& s) { return s.source->FindColumn(n) != nullptr; });
+  };
   std::string name = "ROWKEY";
-  for (int i = 1; l.source->FindColumn(name) || r.source->FindColumn(name); ++i) name = "ROWKEY_" + std::to_string(i);
+  for (int i = 1; taken(name); ++i) name = "ROWKEY_" + std::to_string(i);
   return name;
 }
 
 // SELECT items over the joined row: `*` expands both sides (and a synthetic key first) as
 // ALIAS_COLUMN, `A.*` one side; `A.X` is named A_X, `X` keeps its name.
-Status ExpandJoinSelect(const Query& q, const Side& l, const Side& r, const std::string& synthetic_key,
+Status ExpandJoinSelect(const Query& q, const std::vector<Side>& sides, const std::string& synthetic_key,
                         const ExpressionCompiler& compiler, const JoinScope& scope,
                         std::vector<ProjectionItem>* items) {
   auto qualified_ref = [](const std::string& qualifier, const std::string& name) {
@@ -232,8 +244,7 @@ Status ExpandJoinSelect(const Query& q, const Side& l, const Side& r, const std:
     if (item.kind == SelectItem::Kind::kAll) {
       if (item.qualifier.empty()) {
         if (!synthetic_key.empty()) items->push_back(Item(synthetic_key, ColumnRef(synthetic_key), true));
-        expand(l);
-        expand(r);
+        for (const auto& s : sides) expand(s);
         continue;
       }
       const Side* s = scope.SideOf(item.qualifier);
@@ -261,16 +272,18 @@ Status ExpandJoinSelect(const Query& q, const Side& l, const Side& r, const std:
     else if (item.expression->kind == ExprKind::kColumnRef) {
       auto& c = static_cast<const ColumnRefExpr&>(*item.expression);
       const Side* s = c.qualifier.empty() ? nullptr : scope.SideOf(c.qualifier);
-      // `A.X` keeps the name X unless the other source has an X too (then A_X).
-      const Side& other = s == &l ? r : l;
+      // `A.X` keeps the name X unless another source has an X too (then A_X).
       const bool pseudo = c.name == "ROWTIME" || c.name == "ROWPARTITION" || c.name == "ROWOFFSET";
-      p.name = s && (pseudo || other.source->FindColumn(c.name)) ? s->alias + "_" + c.name : c.name;
+      const bool elsewhere = std::any_of(sides.begin(), sides.end(), [&](const Side& o) {
+        return &o != s && o.source->FindColumn(c.name) != nullptr;
+      });
+      p.name = s && (pseudo || elsewhere) ? s->alias + "_" + c.name : c.name;
     } else if (item.expression->kind == ExprKind::kDereference) {
       p.name = static_cast<const DereferenceExpr&>(*item.expression).field;
     } else {
       std::string n;
       do n = "KSQL_COL_" + std::to_string(generated++);
-      while (l.source->FindColumn(n) || r.source->FindColumn(n));
+      while (std::any_of(sides.begin(), sides.end(), [&](const Side& o) { return o.source->FindColumn(n) != nullptr; }));
       p.name = n;
     }
     items->push_back(std::move(p));
@@ -278,46 +291,61 @@ Status ExpandJoinSelect(const Query& q, const Side& l, const Side& r, const std:
   return Status::OK();
 }
 
-}  // namespace
+struct KeyTerm {
+  ExprPtr expr;
+  const Side* side = nullptr;
+  int index = -1;
+  std::string text;  // qualified, as ksqlDB prints it in messages
+};
 
-Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const MetaStore& metastore,
-                                   const AnalysisConfig& config) {
-  if (q.joins.size() > 1) return Status::NotSupported("Joins of more than two sources are not supported yet");
-  const JoinClause& j = q.joins[0];
-  Side l, r;
-  l.source = metastore.FindSource(q.from.name);
-  if (!l.source) return Status::NotFound(q.from.name + " does not exist.");
-  r.source = metastore.FindSource(j.right.name);
-  if (!r.source) return Status::NotFound(j.right.name + " does not exist.");
-  l.alias = q.from.alias.empty() ? l.source->name : q.from.alias;
-  r.alias = j.right.alias.empty() ? r.source->name : j.right.alias;
-  SLUICE_RETURN_IF_ERROR(CheckJoinShape(q, j, l, r));
-
-  QueryPlan plan;
-  JoinPlan& join = plan.join.emplace();
-  join.type = j.type;
-  join.right = r.source;
-  join.kind = l.source->kind == SourceKind::kTable   ? JoinPlan::Kind::kTableTable
-              : r.source->kind == SourceKind::kTable ? JoinPlan::Kind::kStreamTable
-                                                     : JoinPlan::Kind::kStreamStream;
-  plan.source = l.source;
-  r.offset = static_cast<int>(l.source->columns.size()) + 3;
-  join.right_offset = r.offset;
-  join.right_width = static_cast<int>(r.source->columns.size()) + 3;
-  plan.source_column_count = r.offset + join.right_width;
-  plan.rowtime_index = plan.source_column_count;
-  plan.rowpartition_index = plan.rowtime_index + 1;
-  plan.rowoffset_index = plan.rowtime_index + 2;
-  join.key_index = plan.rowtime_index + 3;
-  plan.row_width = join.key_index + 1;
-  if (j.within) {
-    join.before_ms = j.within->before.ToMillis();
-    join.after_ms = j.within->after.ToMillis();
-    join.has_grace = j.within->grace.has_value();
-    join.grace_ms = join.has_grace ? j.within->grace->ToMillis() : kDefaultGraceMs;
+KeyTerm Term(const ExprPtr& e, const Side& s, const JoinScope& scope) {
+  KeyTerm t{e, &s, -1, Qualified(e, s)};
+  if (e->kind == ExprKind::kColumnRef) {
+    auto& c = static_cast<const ColumnRefExpr&>(*e);
+    if (auto b = scope.Resolve(s.alias, c.name); b.ok()) t.index = b->index;
   }
+  return t;
+}
 
-  // ON: one equality whose sides each read exactly one source.
+bool Contains(const std::vector<KeyTerm>& set, const KeyTerm& t) {
+  return std::any_of(set.begin(), set.end(), [&](const KeyTerm& k) {
+    return t.index >= 0 ? k.index == t.index : k.index < 0 && k.side == t.side && k.text == t.text;
+  });
+}
+
+// A join key's expression compiled over a step's left row, which for the later steps of an
+// n-way join is the previous step's joined row.
+Result<CompiledExpression> CompileKeyOver(const ExprPtr& e, const JoinScope& scope, const ExpressionCompiler& compiler) {
+  auto c = compiler.Compile(*e, scope);
+  if (!c.ok()) {
+    const std::string& m = c.status().message();
+    return Status::InvalidArgument(m.rfind("column '", 0) == 0 ? "JOIN ON " + m : m);
+  }
+  return c;
+}
+
+// "X", "X or Y", "X, Y or Z".
+std::string OrList(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return out;
+}
+
+std::vector<TypePtr> SideTypes(const DataSource& source) {
+  std::vector<TypePtr> types;
+  for (const auto& c : source.columns) types.push_back(c.type);
+  types.insert(types.end(), {SqlType::Bigint(), SqlType::Integer(), SqlType::Bigint()});
+  return types;
+}
+
+// The ON clause of one join step: one equality, one side over the newly joined source, the
+// other over a source already in the chain. Returns (left expression, its side, right expression).
+struct Criteria {
+  ExprPtr left, right;
+  int left_side = 0;
+};
+
+Result<Criteria> AnalyzeCriteria(const JoinClause& j, const JoinScope& probe, int right_side) {
   if (!j.criteria || j.criteria->kind != ExprKind::kComparison ||
       static_cast<const ComparisonExpr&>(*j.criteria).op != ComparisonOp::kEq) {
     if (j.criteria && j.criteria->kind == ExprKind::kLogicalBinary)
@@ -328,7 +356,6 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
                                    ". Only equality conditions are supported.");
   }
   auto& eq = static_cast<const ComparisonExpr&>(*j.criteria);
-  JoinScope probe(l, r, plan, "", nullptr);
   Status err = Status::OK();
   VisitExpression(j.criteria, [&](const ExprPtr& n) {
     if (n->kind != ExprKind::kColumnRef || !err.ok()) return;
@@ -347,70 +374,216 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
       return Status::InvalidArgument("Invalid comparison expression '" + FormatExpression(*e) + "' in join '" +
                                      FormatExpression(*j.criteria) +
                                      "'. Each side of the join comparision must contain references from exactly one source.");
+  const auto& sides = probe.sides();
   if (first_side == second_side)
     return Status::InvalidArgument("Each side of the join must reference exactly one source and not the same source. "
-                                   "Left side references " + (first_side == 0 ? l.alias : r.alias) +
-                                   " and right references " + (second_side == 0 ? l.alias : r.alias));
-  SLUICE_RETURN_IF_ERROR(CheckWithin(j, l, r));
-  ExprPtr left_expr = first_side == 0 ? eq.left : eq.right;
-  ExprPtr right_expr = first_side == 0 ? eq.right : eq.left;
+                                   "Left side references `" + sides[first_side]->alias + "` and right references `" +
+                                   sides[second_side]->alias + "`");
+  if (first_side != right_side && second_side != right_side)
+    return Status::InvalidArgument("A join criteria is expected to reference the source (`" +
+                                   sides[right_side]->alias + "`) in the FROM clause, instead the right source "
+                                   "references `" + sides[second_side]->alias + "` and the left source references `" +
+                                   sides[first_side]->alias + "`");
+  if (first_side == right_side) return Criteria{eq.right, eq.left, second_side};
+  return Criteria{eq.left, eq.right, first_side};
+}
+
+}  // namespace
+
+Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const MetaStore& metastore,
+                                   const AnalysisConfig& config) {
+  const size_t n = q.joins.size();
+  std::vector<Side> sides(n + 1);
+  sides[0].source = metastore.FindSource(q.from.name);
+  if (!sides[0].source) return Status::NotFound(q.from.name + " does not exist.");
+  sides[0].alias = q.from.alias.empty() ? sides[0].source->name : q.from.alias;
+  for (size_t i = 0; i < n; ++i) {
+    const auto& rel = q.joins[i].right;
+    sides[i + 1].source = metastore.FindSource(rel.name);
+    if (!sides[i + 1].source) return Status::NotFound(rel.name + " does not exist.");
+    sides[i + 1].alias = rel.alias.empty() ? sides[i + 1].source->name : rel.alias;
+  }
+  if (n > 1)
+    for (size_t i = 1; i <= n; ++i)
+      for (size_t k = 0; k < i; ++k)
+        if (sides[i].source->name == sides[k].source->name)
+          return Status::InvalidArgument("N-way joins do not support multiple occurrences of the same source. Source: '" +
+                                         sides[i].source->name + "'");
+
+  // Layout: each step's joined row extends the previous one (side offsets are the same in all).
+  QueryPlan plan;
+  JoinPlan& join = plan.join.emplace();
+  join.steps.resize(n);
+  int width = static_cast<int>(sides[0].source->columns.size()) + 3;
+  for (size_t i = 0; i < n; ++i) {
+    JoinStep& step = join.steps[i];
+    step.type = q.joins[i].type;
+    step.right = sides[i + 1].source;
+    step.left_is_source = i == 0;
+    for (size_t k = i + 1; k < n; ++k) step.prefix += "L_";
+    step.right_offset = sides[i + 1].offset = width;
+    step.right_width = static_cast<int>(step.right->columns.size()) + 3;
+    step.key_index = width + step.right_width + 3;
+    width = step.key_index + 1;
+  }
+  plan.source = sides[0].source;
+  plan.source_column_count = join.last().right_offset + join.last().right_width;
+  plan.rowtime_index = plan.source_column_count;
+  plan.rowpartition_index = plan.rowtime_index + 1;
+  plan.rowoffset_index = plan.rowtime_index + 2;
+  plan.row_width = join.last().key_index + 1;
+
   ExpressionCompiler compiler(FunctionRegistry::Builtins(),
                               [&metastore](const std::string& n) { return metastore.FindType(n); });
-  auto lk = CompileSideKey(left_expr, l, compiler);
-  if (!lk.ok()) return lk.status();
-  auto rk = CompileSideKey(right_expr, r, compiler);
-  if (!rk.ok()) return rk.status();
-  if (!TypeEquals(lk->type, rk->type))
-    return Status::InvalidArgument("Invalid join condition: types don't match. Got " + Qualified(left_expr, l) + "{" +
-                                   (lk->type ? lk->type->ToString() : "NULL") + "} = " + Qualified(right_expr, r) +
-                                   "{" + (rk->type ? rk->type->ToString() : "NULL") + "}.");
-  join.left_key = std::move(*lk);
-  join.right_key = std::move(*rk);
-
-  // Tables join on their primary key; a stream joined on anything else needs a repartition.
-  const bool left_is_key = IsKeyColumnRef(left_expr, l), right_is_key = IsKeyColumnRef(right_expr, r);
-  if (r.source->kind == SourceKind::kTable && !right_is_key) {
-    if (l.source->kind == SourceKind::kTable)
-      return Status::InvalidArgument("Invalid join condition: table-table joins require to join on the primary key of "
-                                     "the right input table. Got " + Qualified(left_expr, l) + " = " +
-                                     Qualified(right_expr, r) + ".");
-    return Status::InvalidArgument("Invalid join condition: stream-table joins require to join on the table's "
-                                   "primary key. Got " + Qualified(left_expr, l) + " = " + Qualified(right_expr, r) + ".");
+  std::vector<KeyTerm> equivalents;  // the current result's key equivalence set
+  SourceKind left_kind = sides[0].source->kind;
+  std::vector<TypePtr> left_types = SideTypes(*sides[0].source);
+  int left_rowtime = static_cast<int>(sides[0].source->columns.size());
+  TypePtr key_type;
+  // Every ON clause is checked before the joins are planned (as ksqlDB's analyzer does).
+  SLUICE_RETURN_IF_ERROR(CheckJoinShape(q, q.joins[0], sides[0], left_kind, sides[1]));
+  std::vector<Criteria> criteria_list;
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<const Side*> visible;
+    for (size_t k = 0; k <= i + 1; ++k) visible.push_back(&sides[k]);
+    JoinScope probe(visible, join.steps[i].right_offset + join.steps[i].right_width, join.steps[i].key_index, "", nullptr);
+    auto criteria = AnalyzeCriteria(q.joins[i], probe, static_cast<int>(i + 1));
+    if (!criteria.ok()) return criteria.status();
+    criteria_list.push_back(*criteria);
   }
-  if (l.source->kind == SourceKind::kTable && !left_is_key)
-    return Status::NotSupported("Foreign-key table-table joins are not supported yet");
-  if ((!left_is_key || !right_is_key) && (l.source->partitions > 1 || r.source->partitions > 1))
-    return Status::NotSupported("Joins on an expression other than the key (which need a repartition topic) are "
-                                "not supported yet for sources with more than one partition");
-  if (l.source->partitions != r.source->partitions)
-    return Status::InvalidArgument("Can't join `" + l.source->name + "` with `" + r.source->name +
-                                   "` since the number of partitions don't match. `" + l.source->name +
-                                   "` partitions = " + std::to_string(l.source->partitions) + "; `" + r.source->name +
-                                   "` partitions = " + std::to_string(r.source->partitions) +
-                                   ". Please repartition either one so that the number of partitions match.");
+  for (size_t i = 0; i < n; ++i) {
+    JoinStep& step = join.steps[i];
+    const JoinClause& j = q.joins[i];
+    const Side& r = sides[i + 1];
+    std::vector<const Side*> visible;
+    for (size_t k = 0; k <= i + 1; ++k) visible.push_back(&sides[k]);
+    JoinScope probe(visible, step.right_offset + step.right_width, step.key_index, "", nullptr);
+    const Criteria* criteria = &criteria_list[i];
+    const ExprPtr left_expr = criteria->left, right_expr = criteria->right;
+    const Side& l = sides[criteria->left_side];
+    if (i > 0) SLUICE_RETURN_IF_ERROR(CheckJoinShape(q, j, l, left_kind, r));
+    SLUICE_RETURN_IF_ERROR(CheckWithin(j, left_kind, r));
+    if (j.within) {
+      step.before_ms = j.within->before.ToMillis();
+      step.after_ms = j.within->after.ToMillis();
+      step.has_grace = j.within->grace.has_value();
+      step.grace_ms = step.has_grace ? j.within->grace->ToMillis() : kDefaultGraceMs;
+    }
+    // The left key: over source 0's row, or over the previous step's joined row (its key slot
+    // when the expression is one the previous key equals).
+    const KeyTerm left_term = Term(left_expr, l, probe);
+    const bool left_in_set = i > 0 && Contains(equivalents, left_term);
+    Result<CompiledExpression> lk = Status::OK();
+    if (i == 0) lk = CompileSideKey(left_expr, l, compiler);
+    else {
+      const JoinStep& prev = join.steps[i - 1];
+      std::vector<const Side*> prev_sides(visible.begin(), visible.end() - 1);
+      JoinScope prev_scope(prev_sides, prev.right_offset + prev.right_width, prev.key_index, "", key_type);
+      lk = CompileKeyOver(left_in_set ? ColumnRef(kJoinKeyRef) : left_expr, prev_scope, compiler);
+      if (lk.ok() && left_in_set) {
+        auto typed = CompileKeyOver(left_expr, prev_scope, compiler);  // its own type, for the type check
+        if (!typed.ok()) return typed.status();
+        lk->type = typed->type;
+      }
+    }
+    if (!lk.ok()) return lk.status();
+    auto rk = CompileSideKey(right_expr, r, compiler);
+    if (!rk.ok()) return rk.status();
+    if (!TypeEquals(lk->type, rk->type))
+      return Status::InvalidArgument("Invalid join condition: types don't match. Got " + Qualified(left_expr, l) + "{" +
+                                     (lk->type ? lk->type->ToString() : "NULL") + "} = " + Qualified(right_expr, r) +
+                                     "{" + (rk->type ? rk->type->ToString() : "NULL") + "}.");
 
-  // The result's key: the join column selected (either side's, when it is a column), or a
-  // synthetic ROWKEY for FULL OUTER joins and joins on expressions only.
-  const bool left_col = left_expr->kind == ExprKind::kColumnRef, right_col = right_expr->kind == ExprKind::kColumnRef;
-  const bool synthetic = j.type == JoinType::kOuter || (!left_col && !right_col);
-  const std::string synthetic_key = synthetic ? SyntheticKeyName(l, r) : "";
-  JoinScope scope(l, r, plan, synthetic_key, join.left_key.type);
+    // Tables join on their primary key; a stream joined on anything else needs a repartition;
+    // a table joined on another expression is a foreign-key join.
+    const bool right_is_key = IsKeyColumnRef(right_expr, r);
+    const bool left_keyed = i == 0 ? IsKeyColumnRef(left_expr, l) : left_in_set;
+    const std::string got = Qualified(left_expr, l) + " = " + Qualified(right_expr, r) + ".";
+    if (r.source->kind == SourceKind::kTable && !right_is_key) {
+      if (left_kind == SourceKind::kTable)
+        return Status::InvalidArgument("Invalid join condition: table-table joins require to join on the primary key of "
+                                       "the right input table. Got " + got);
+      return Status::InvalidArgument("Invalid join condition: stream-table joins require to join on the table's "
+                                     "primary key. Got " + got);
+    }
+    step.kind = left_kind == SourceKind::kTable ? (left_keyed ? JoinStep::Kind::kTableTable : JoinStep::Kind::kForeignKey)
+                : r.source->kind == SourceKind::kTable ? JoinStep::Kind::kStreamTable
+                                                       : JoinStep::Kind::kStreamStream;
+    if (step.kind == JoinStep::Kind::kForeignKey) {
+      if (i > 0)
+        return Status::InvalidArgument("Invalid join condition: foreign-key table-table joins are not supported as part "
+                                       "of n-way joins. Got " + got);
+      if (step.type == JoinType::kOuter)
+        return Status::InvalidArgument("Invalid join type: full-outer join not supported for foreign-key table-table "
+                                       "join. Got " + l.source->name + " " + JoinTypeText(step.type) + " " +
+                                       r.source->name + ".");
+      if (step.type == JoinType::kRight)
+        return Status::NotSupported("RIGHT JOIN as a foreign-key table-table join is not supported yet");
+      if (l.source->partitions > 1 || r.source->partitions > 1)
+        return Status::NotSupported("Foreign-key table-table joins of sources with more than one partition (which "
+                                    "need subscription topics) are not supported yet");
+      const auto keys = l.source->KeyColumns();
+      if (keys.size() != 1) return Status::NotSupported("Foreign-key joins of tables without exactly one key column");
+      auto own_key = CompileSideKey(ColumnRef(keys[0].name), l, compiler);
+      if (!own_key.ok()) return own_key.status();
+      step.foreign_key = std::move(*lk);
+      step.left_key = std::move(*own_key);
+      step.right_key = std::move(*rk);
+      equivalents = {Term(ColumnRef(keys[0].name), l, probe)};
+    } else {
+      const bool repartition = !left_keyed || (step.kind == JoinStep::Kind::kStreamStream && !right_is_key);
+      const bool multi = std::any_of(visible.begin(), visible.end(), [](const Side* s) { return s->source->partitions > 1; });
+      if (repartition && multi)
+        return Status::NotSupported("Joins on an expression other than the key (which need a repartition topic) are "
+                                    "not supported yet for sources with more than one partition");
+      if (l.source->partitions != r.source->partitions)
+        return Status::InvalidArgument("Can't join `" + l.source->name + "` with `" + r.source->name +
+                                       "` since the number of partitions don't match. `" + l.source->name +
+                                       "` partitions = " + std::to_string(l.source->partitions) + "; `" +
+                                       r.source->name + "` partitions = " + std::to_string(r.source->partitions) +
+                                       ". Please repartition either one so that the number of partitions match.");
+      step.left_key = std::move(*lk);
+      step.right_key = std::move(*rk);
+      if (step.type == JoinType::kOuter) equivalents.clear();  // a FULL OUTER join's key is synthetic
+      else {
+        if (!left_in_set) equivalents = {left_term};
+        equivalents.push_back(Term(right_expr, r, probe));
+      }
+    }
+    key_type = step.left_key.type;
+    step.left_types = left_types;
+    step.left_rowtime = left_rowtime;
+    left_kind = step.kind == JoinStep::Kind::kTableTable || step.kind == JoinStep::Kind::kForeignKey ? SourceKind::kTable
+                                                                                                   : SourceKind::kStream;
+    left_rowtime = step.right_offset + step.right_width;
+    for (const auto& t : SideTypes(*r.source)) left_types.push_back(t);
+    left_types.insert(left_types.end(), {SqlType::Bigint(), SqlType::Integer(), SqlType::Bigint(), key_type});
+  }
+
+  // The result's key: a join column selected (in the equivalence set's order), or a synthetic
+  // ROWKEY for FULL OUTER joins and joins on expressions only.
+  std::vector<const KeyTerm*> key_columns_set;
+  for (const auto& t : equivalents)
+    if (t.index >= 0) key_columns_set.push_back(&t);
+  const JoinStep& last = join.last();
+  const bool synthetic = last.type == JoinType::kOuter || key_columns_set.empty();
+  const std::string synthetic_key = synthetic ? SyntheticKeyName(sides) : "";
+  std::vector<const Side*> all;
+  for (const auto& s : sides) all.push_back(&s);
+  JoinScope scope(all, plan.rowtime_index, last.key_index, synthetic_key, key_type);
   SLUICE_RETURN_IF_ERROR(PlanWhere(q, compiler, scope, &plan));
 
   std::vector<ProjectionItem> items;
-  SLUICE_RETURN_IF_ERROR(ExpandJoinSelect(q, l, r, synthetic_key, compiler, scope, &items));
+  SLUICE_RETURN_IF_ERROR(ExpandJoinSelect(q, sides, synthetic_key, compiler, scope, &items));
   for (const auto& item : items) {
     auto c = CompileColumn(item, compiler, scope, "SELECT");
     if (!c.ok()) return c.status();
   }
   // Join columns, as joined-row indexes.
   std::vector<int> key_refs;
-  if (synthetic) key_refs.push_back(join.key_index);
-  else {
-    if (left_col) key_refs.push_back(scope.Resolve(static_cast<const ColumnRefExpr&>(*left_expr).qualifier.empty() ? l.alias : l.alias,
-                                                   static_cast<const ColumnRefExpr&>(*left_expr).name)->index);
-    if (right_col) key_refs.push_back(scope.Resolve(r.alias, static_cast<const ColumnRefExpr&>(*right_expr).name)->index);
-  }
+  if (synthetic) key_refs.push_back(last.key_index);
+  else
+    for (const KeyTerm* t : key_columns_set) key_refs.push_back(t->index);
   // PARTITION BY the join key changes nothing (the result is keyed by it already); any other
   // expression would need a repartition of the result.
   if (q.has_partition_by) {
@@ -453,10 +626,9 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
                                      "did not match any source column. This expression must be included in the "
                                      "projection and may be aliased. ");
     std::vector<std::string> names;
-    if (left_col) names.push_back(Qualified(left_expr, l));
-    if (right_col) names.push_back(Qualified(right_expr, r));
+    for (const KeyTerm* t : key_columns_set) names.push_back(t->text);
     return Status::InvalidArgument("The query used to build `" + req.name + "` must include the join expression" +
-                                   (names.size() > 1 ? "s " + names[0] + " or " + names[1] : " " + names[0]) +
+                                   (names.size() > 1 ? "s " : " ") + OrList(names) +
                                    " in its projection (eg, SELECT " + names[0] + "...).");
   }
   if (keys.size() > 1) {
@@ -476,7 +648,10 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     if (!c.ok()) return c.status();
     // ksqlDB names the key in this message as the joined schema has it (ALIAS_COLUMN).
     std::string schema_name = c->name;
-    if (!synthetic && left_col) schema_name = l.alias + "_" + static_cast<const ColumnRefExpr&>(*left_expr).name;
+    if (!synthetic) {
+      const KeyTerm& first = *key_columns_set[0];
+      schema_name = first.side->alias + "_" + static_cast<const ColumnRefExpr&>(*first.expr).name;
+    }
     SLUICE_RETURN_IF_ERROR(CheckKeyType(c->expr.type, schema_name));
     plan.key_columns.push_back(std::move(*c));
   }
@@ -486,11 +661,13 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     plan.value_columns.push_back(std::move(*c));
   }
 
-  const SourceKind result = join.kind == JoinPlan::Kind::kTableTable ? SourceKind::kTable : SourceKind::kStream;
+  const SourceKind result = last.kind == JoinStep::Kind::kTableTable || last.kind == JoinStep::Kind::kForeignKey
+                                ? SourceKind::kTable
+                                : SourceKind::kStream;
   if (!req.insert_into && req.kind != result)
     return Status::InvalidArgument(std::string("Invalid result type. Your SELECT query produces a ") + KindName(result) +
                                    ". Please use CREATE " + KindName(result) + " AS SELECT statement instead.");
-  auto sink = BuildSink(req, *l.source, plan, metastore, config);
+  auto sink = BuildSink(req, *sides[0].source, plan, metastore, config);
   if (!sink.ok()) return sink.status();
   plan.sink = *sink;
   SLUICE_RETURN_IF_ERROR(PlanSinkTimestamp(&plan));

@@ -1,5 +1,7 @@
 #include "engine/planner/topology.h"
 
+#include <algorithm>
+
 namespace sluice {
 
 namespace {
@@ -26,27 +28,35 @@ std::vector<StoreSpec> AggregateStores(const QueryPlan& plan, const std::string&
   return stores;
 }
 
-// A join reads both sources' topics in one sub-topology (they are co-partitioned). Stores as
-// ksqlDB names them: the materialized tables (KafkaTopic_Left/Right-Reduce), the stream-stream
-// window stores (Join-this/other-join-store) and the outer-join store of the spurious-result fix.
+// A join chain reads every source's topic in one sub-topology (they are co-partitioned).
+// Stores per step, as ksqlDB names them: the materialized tables (KafkaTopic_<prefix>Left/
+// Right-Reduce), the stream-stream window stores (<prefix>Join-this/other-join-store), the
+// outer-join store of the spurious-result fix, and a foreign-key join's subscriptions.
 SubTopologySpec JoinSubTopology(const QueryPlan& plan, const std::string& prefix) {
-  const JoinPlan& join = *plan.join;
   SubTopologySpec sub{SubTopologySpec::Role::kJoin, {plan.source->topic}, {plan.sink->topic}, {}};
-  if (join.right->topic != plan.source->topic) sub.input_topics.push_back(join.right->topic);
-  switch (join.kind) {
-    case JoinPlan::Kind::kTableTable:
-      sub.stores.push_back(Store(prefix, plan.query_id, "KafkaTopic_Left-Reduce", StoreSpec::Kind::kKeyValue, 0));
-      [[fallthrough]];
-    case JoinPlan::Kind::kStreamTable:
-      sub.stores.push_back(Store(prefix, plan.query_id, "KafkaTopic_Right-Reduce", StoreSpec::Kind::kKeyValue, 0));
-      break;
-    case JoinPlan::Kind::kStreamStream: {
-      const int64_t retention = join.before_ms + join.after_ms + join.grace_ms;
-      sub.stores.push_back(Store(prefix, plan.query_id, "Join-this-join-store", StoreSpec::Kind::kWindow, retention));
-      sub.stores.push_back(Store(prefix, plan.query_id, "Join-other-join-store", StoreSpec::Kind::kWindow, retention));
-      if (join.has_grace && join.type != JoinType::kInner)
-        sub.stores.push_back(Store(prefix, plan.query_id, "Join-outer-shared-join-store", StoreSpec::Kind::kKeyValue, 0));
-      break;
+  auto store = [&](const std::string& name, StoreSpec::Kind kind, int64_t retention) {
+    sub.stores.push_back(Store(prefix, plan.query_id, name, kind, retention));
+  };
+  for (const JoinStep& step : plan.join->steps) {
+    if (std::find(sub.input_topics.begin(), sub.input_topics.end(), step.right->topic) == sub.input_topics.end())
+      sub.input_topics.push_back(step.right->topic);
+    switch (step.kind) {
+      case JoinStep::Kind::kForeignKey:
+        store(step.SubscriptionStore(), StoreSpec::Kind::kKeyValue, 0);
+        [[fallthrough]];
+      case JoinStep::Kind::kTableTable:
+        store(step.LeftStore(), StoreSpec::Kind::kKeyValue, 0);
+        [[fallthrough]];
+      case JoinStep::Kind::kStreamTable:
+        store(step.RightStore(), StoreSpec::Kind::kKeyValue, 0);
+        break;
+      case JoinStep::Kind::kStreamStream: {
+        const int64_t retention = step.before_ms + step.after_ms + step.grace_ms;
+        store(step.ThisStore(), StoreSpec::Kind::kWindow, retention);
+        store(step.OtherStore(), StoreSpec::Kind::kWindow, retention);
+        if (step.has_grace && step.type != JoinType::kInner) store(step.OuterStore(), StoreSpec::Kind::kKeyValue, 0);
+        break;
+      }
     }
   }
   return sub;

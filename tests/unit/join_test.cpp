@@ -145,3 +145,81 @@ TEST_CASE("joins ksqlDB refuses say why", "[join]") {
   CHECK(st.message().find("Invalid join order") != std::string::npos);
   CHECK(driver.FindSource("X") == nullptr);
 }
+
+TEST_CASE("n-way join: stream-table-table chain, each result feeding the next", "[join]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE STREAM s (id STRING KEY, v STRING) WITH (kafka_topic='s', value_format='JSON');"
+      "CREATE TABLE t2 (id STRING PRIMARY KEY, w STRING) WITH (kafka_topic='t2', value_format='JSON');"
+      "CREATE TABLE t3 (id STRING PRIMARY KEY, x STRING) WITH (kafka_topic='t3', value_format='JSON');"
+      "CREATE STREAM out AS SELECT t3.id AS k, v, w, x FROM s JOIN t2 ON s.id = t2.id LEFT JOIN t3 ON s.id = t3.id;"));
+  RequireOk(driver.Produce(Record("t2", "1", R"({"W":"w1"})", 1)));
+  RequireOk(driver.Produce(Record("s", "1", R"({"V":"a"})", 2)));  // no t3 row: LEFT keeps it
+  RequireOk(driver.Produce(Record("t3", "1", R"({"X":"x1"})", 3)));
+  RequireOk(driver.Produce(Record("s", "1", R"({"V":"b"})", 4)));
+  RequireOk(driver.Produce(Record("s", "2", R"({"V":"c"})", 5)));  // no t2 row: the INNER step drops it
+  const auto& out = driver.Records("OUT");
+  REQUIRE(out.size() == 2);
+  CHECK(*out[0].key == "1");  // the key is named by the selected join column of the last source
+  CHECK(ValueOf(out[0]) == R"({"V":"a","W":"w1","X":null})");
+  CHECK(ValueOf(out[1]) == R"({"V":"b","W":"w1","X":"x1"})");
+  CHECK(out[1].timestamp == 4);
+}
+
+TEST_CASE("n-way join: table-table-table tombstones travel down the chain", "[join]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE TABLE t1 (id STRING PRIMARY KEY, a STRING) WITH (kafka_topic='t1', value_format='JSON');"
+      "CREATE TABLE t2 (id STRING PRIMARY KEY, b STRING) WITH (kafka_topic='t2', value_format='JSON');"
+      "CREATE TABLE t3 (id STRING PRIMARY KEY, c STRING) WITH (kafka_topic='t3', value_format='JSON');"
+      "CREATE TABLE out AS SELECT t1.id, a, b, c FROM t1 JOIN t2 ON t1.id = t2.id JOIN t3 ON t2.id = t3.id;"));
+  RequireOk(driver.Produce(Record("t1", "1", R"({"A":"a"})", 1)));
+  RequireOk(driver.Produce(Record("t2", "1", R"({"B":"b"})", 2)));
+  RequireOk(driver.Produce(Record("t3", "1", R"({"C":"c"})", 3)));
+  RequireOk(driver.Produce(Record("t2", "1", std::nullopt, 4)));  // the middle row goes: so does the result
+  const auto& out = driver.Records("OUT");
+  REQUIRE(out.size() == 2);
+  CHECK(ValueOf(out[0]) == R"({"A":"a","B":"b","C":"c"})");
+  CHECK(out[0].timestamp == 3);
+  CHECK(*out[1].key == "1");
+  CHECK(ValueOf(out[1]) == "<tombstone>");
+}
+
+TEST_CASE("foreign-key table-table join follows both sides' updates", "[join]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE TABLE orders (id STRING PRIMARY KEY, user_id STRING, amount INT) WITH (kafka_topic='o', value_format='JSON');"
+      "CREATE TABLE users (uid STRING PRIMARY KEY, name STRING) WITH (kafka_topic='u', value_format='JSON');"
+      "CREATE TABLE out AS SELECT id, amount, name FROM orders JOIN users ON user_id = uid;"));
+  RequireOk(driver.Produce(Record("o", "1", R"({"USER_ID":"u1","AMOUNT":5})", 1)));  // no user yet: nothing
+  RequireOk(driver.Produce(Record("u", "u1", R"({"NAME":"ann"})", 2)));
+  RequireOk(driver.Produce(Record("o", "2", R"({"USER_ID":"u1","AMOUNT":7})", 3)));
+  RequireOk(driver.Produce(Record("u", "u1", R"({"NAME":"anna"})", 4)));  // re-joins both orders
+  RequireOk(driver.Produce(Record("o", "1", R"({"USER_ID":"u2","AMOUNT":5})", 5)));  // no u2: result deleted
+  RequireOk(driver.Produce(Record("u", "u1", std::nullopt, 6)));  // order 2 loses its user
+  const auto& out = driver.Records("OUT");
+  std::vector<std::string> got;
+  for (const auto& r : out) got.push_back(*r.key + " " + ValueOf(r));
+  CHECK(got == std::vector<std::string>{
+                   R"(1 {"AMOUNT":5,"NAME":"ann"})", R"(2 {"AMOUNT":7,"NAME":"ann"})", R"(1 {"AMOUNT":5,"NAME":"anna"})",
+                   R"(2 {"AMOUNT":7,"NAME":"anna"})", "1 <tombstone>", "2 <tombstone>"});
+}
+
+TEST_CASE("n-way joins ksqlDB refuses say why", "[join]") {
+  TestDriver driver;
+  RequireOk(driver.Execute(
+      "CREATE STREAM s (id INT KEY, v INT) WITH (kafka_topic='s', value_format='JSON');"
+      "CREATE TABLE t2 (id INT PRIMARY KEY, f INT) WITH (kafka_topic='t2', value_format='JSON');"
+      "CREATE TABLE t3 (id INT PRIMARY KEY, g INT) WITH (kafka_topic='t3', value_format='JSON');"));
+  auto error = [&](const std::string& sql) { return driver.Execute(sql).message(); };
+  CHECK_THAT(error("CREATE STREAM o AS SELECT * FROM s JOIN t2 ON s.id = t2.id JOIN t2 ON s.v = t2.id;"),
+             Catch::Contains("N-way joins do not support multiple occurrences of the same source. Source: 'T2'"));
+  CHECK_THAT(error("CREATE STREAM o AS SELECT * FROM s JOIN t2 ON s.id = t2.id JOIN t3 ON s.id = t2.id;"),
+             Catch::Contains("A join criteria is expected to reference the source (`T3`)"));
+  CHECK_THAT(error("CREATE TABLE o AS SELECT t2.id, f, g FROM t2 JOIN t3 ON t2.id = t3.id JOIN s ON t2.id = s.id;"),
+             Catch::Contains("Invalid join order: table-stream joins are not supported; only stream-table joins. Got T2"));
+  CHECK_THAT(error("CREATE TABLE o AS SELECT t2.id, f, g FROM t2 JOIN t3 ON t2.id = t3.id JOIN t2 ON f = t2.id;"),
+             Catch::Contains("multiple occurrences"));
+  CHECK_THAT(error("CREATE STREAM o AS SELECT v FROM s JOIN t2 ON s.id = t2.id JOIN t3 ON s.id = t3.id;"),
+             Catch::Contains("must include the join expressions S.ID, T2.ID or T3.ID in its projection"));
+}

@@ -8,10 +8,6 @@ namespace sluice {
 
 namespace {
 
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // One side's decoding plan: its source's columns and pseudo columns, every column decoded, no
 // WHERE (the join's WHERE runs on the joined row). The sink is the source itself only because
 // QueryTask builds serializers; the join never uses them.
@@ -74,43 +70,65 @@ std::string OuterKey(int64_t ts, int side, const std::string& key_bytes) {
   return k;
 }
 
+// Foreign-key subscriptions: a list of length-prefixed left keys (their row-codec bytes).
+void AppendFramedBytes(std::string_view bytes, std::string* out) {
+  const uint32_t n = static_cast<uint32_t>(bytes.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((n >> shift) & 0xff));
+  out->append(bytes);
+}
+
+std::vector<std::string> SplitFramed(std::string_view bytes) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (pos + 4 <= bytes.size()) {
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(bytes[pos + i]);
+    pos += 4;
+    if (pos + n > bytes.size()) break;
+    parts.emplace_back(bytes.substr(pos, n));
+    pos += n;
+  }
+  return parts;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Task>> JoinTask::Create(std::shared_ptr<const QueryPlan> plan, const SubTopologySpec& sub,
                                                const TaskEnvironment& env) {
   std::unique_ptr<JoinTask> task(new JoinTask());
   task->plan_ = plan;
-  task->join_ = &*plan->join;
   task->partition_ = env.partition;
-  const DataSourcePtr sources[2] = {plan->source, plan->join->right};
-  for (int s = 0; s < 2; ++s) {
-    task->topics_[s] = sources[s]->topic;
-    auto side = QueryTask::Create(SidePlan(*plan, sources[s]));
-    if (!side.ok()) return side.status();
-    task->sides_[s] = std::move(*side);
-    for (const auto& c : sources[s]->columns) task->side_types_[s].push_back(c.type);
-    task->side_rowtime_[s] = static_cast<int>(sources[s]->columns.size());
-    task->side_types_[s].insert(task->side_types_[s].end(), {SqlType::Bigint(), SqlType::Integer(), SqlType::Bigint()});
-    JoinTask* self = task.get();
-    task->sides_[s]->SetRowConsumer([self, s](const Row& row, int64_t ts, const KafkaRecord& in, bool deleted) {
-      self->OnRow(s, row, ts, in, deleted);
+  const JoinPlan& join = *plan->join;
+  task->sources_.push_back(plan->source);
+  for (const auto& step : join.steps) task->sources_.push_back(step.right);
+  for (size_t i = 0; i < join.steps.size(); ++i) {
+    auto st = std::make_unique<Step>();
+    const JoinStep& step = join.steps[i];
+    st->plan = &step;
+    st->index = i;
+    st->types[0] = step.left_types;
+    st->rowtime[0] = step.left_rowtime;
+    for (const auto& c : step.right->columns) st->types[1].push_back(c.type);
+    st->rowtime[1] = static_cast<int>(step.right->columns.size());
+    st->types[1].insert(st->types[1].end(), {SqlType::Bigint(), SqlType::Integer(), SqlType::Bigint()});
+    st->key_ctx[0].lambda_values.resize(step.left_key.lambda_slots);
+    st->key_ctx[1].lambda_values.resize(step.right_key.lambda_slots);
+    st->fk_ctx.lambda_values.resize(step.foreign_key.lambda_slots);
+    st->joined.resize(step.key_index + 1);
+    task->steps_.push_back(std::move(st));
+  }
+  JoinTask* self = task.get();
+  for (size_t s = 0; s < task->sources_.size(); ++s) {
+    auto decoder = QueryTask::Create(SidePlan(*plan, task->sources_[s]));
+    if (!decoder.ok()) return decoder.status();
+    Step* st = task->steps_[s == 0 ? 0 : s - 1].get();
+    const int side = s == 0 ? 0 : 1;
+    (*decoder)->SetRowConsumer([self, st, side](const Row& row, int64_t ts, const KafkaRecord& in, bool deleted) {
+      self->OnRow(*st, side, row, ts, in, deleted);
     });
-    const CompiledExpression& key = s == 0 ? plan->join->left_key : plan->join->right_key;
-    task->key_ctx_[s].lambda_values.resize(key.lambda_slots);
+    task->decoders_.push_back(std::move(*decoder));
   }
-  for (const auto& spec : sub.stores) {
-    const int side = EndsWith(spec.name, "Left-Reduce") || EndsWith(spec.name, "-this-join-store") ? 0 : 1;
-    if (spec.kind == StoreSpec::Kind::kWindow) {
-      auto w = env.state->OpenWindow(spec.name, spec.retention_ms, &task->changelog_);
-      if (!w.ok()) return w.status();
-      task->windows_[side] = *w;
-      continue;
-    }
-    auto kv = env.state->OpenKeyValue(spec.name, &task->changelog_);
-    if (!kv.ok()) return kv.status();
-    if (EndsWith(spec.name, "-outer-shared-join-store")) task->outer_ = *kv;
-    else task->tables_[side] = *kv;
-  }
+  SLUICE_RETURN_IF_ERROR(task->OpenStores(sub, env));
   auto key_out = MakeSerializer(plan->sink->key_format, plan->sink->KeyColumns());
   if (!key_out.ok()) return key_out.status();
   auto value_out = MakeSerializer(plan->sink->value_format, plan->sink->ValueColumns());
@@ -125,6 +143,42 @@ Result<std::unique_ptr<Task>> JoinTask::Create(std::shared_ptr<const QueryPlan> 
   return std::unique_ptr<Task>(std::move(task));
 }
 
+// Each step's stores, by the names the topology gives them (JoinStep's store names).
+Status JoinTask::OpenStores(const SubTopologySpec& sub, const TaskEnvironment& env) {
+  for (const auto& spec : sub.stores) {
+    for (auto& st : steps_) {
+      const JoinStep& step = *st->plan;
+      auto is = [&](const std::string& name) { return spec.name == plan_->query_id + "-" + name; };
+      std::shared_ptr<KeyValueStore>* kv = is(step.LeftStore())            ? &st->tables[0]
+                                           : is(step.RightStore())         ? &st->tables[1]
+                                           : is(step.OuterStore())         ? &st->outer
+                                           : is(step.SubscriptionStore())  ? &st->subscriptions
+                                                                           : nullptr;
+      std::shared_ptr<WindowStore>* window = is(step.ThisStore())    ? &st->windows[0]
+                                             : is(step.OtherStore()) ? &st->windows[1]
+                                                                     : nullptr;
+      if (kv && spec.kind == StoreSpec::Kind::kKeyValue) {
+        auto opened = env.state->OpenKeyValue(spec.name, &changelog_);
+        if (!opened.ok()) return opened.status();
+        *kv = *opened;
+      } else if (window && spec.kind == StoreSpec::Kind::kWindow) {
+        auto opened = env.state->OpenWindow(spec.name, spec.retention_ms, &changelog_);
+        if (!opened.ok()) return opened.status();
+        *window = *opened;
+      }
+    }
+  }
+  for (const auto& st : steps_) {
+    const bool ok = st->plan->kind == JoinStep::Kind::kStreamStream
+                        ? st->windows[0] && st->windows[1]
+                        : st->tables[1] && (st->plan->kind == JoinStep::Kind::kStreamTable || st->tables[0]) &&
+                              (st->plan->kind != JoinStep::Kind::kForeignKey || st->subscriptions);
+    if (!ok) return Status::RuntimeError("query " + plan_->query_id + ": join step " + std::to_string(st->index) +
+                                         " is missing a state store in its topology");
+  }
+  return Status::OK();
+}
+
 std::string JoinTask::LogEntry(const KafkaRecord& in, const std::string& what) const {
   return "query " + plan_->query_id + ", topic " + in.topic + ", partition " + std::to_string(in.partition) +
          ", offset " + std::to_string(in.offset) + ": " + what;
@@ -133,93 +187,157 @@ std::string JoinTask::LogEntry(const KafkaRecord& in, const std::string& what) c
 Status JoinTask::Process(const KafkaRecord& in, TaskOutput* out) {
   out_ = out;
   std::vector<KafkaRecord> unused;
-  for (int s = 0; s < 2; ++s)
-    if (in.topic == topics_[s]) SLUICE_RETURN_IF_ERROR(sides_[s]->Process(in, &unused, &out->processing_log));
+  for (size_t s = 0; s < sources_.size(); ++s)
+    if (in.topic == sources_[s]->topic) SLUICE_RETURN_IF_ERROR(decoders_[s]->Process(in, &unused, &out->processing_log));
   return Status::OK();
 }
 
-void JoinTask::OnRow(int side, const Row& row, int64_t ts, const KafkaRecord& in, bool deleted) {
-  EvalContext& ctx = key_ctx_[side];
+void JoinTask::OnRow(Step& st, int side, const Row& row, int64_t ts, const KafkaRecord& in, bool deleted) {
+  EvalContext& ctx = st.key_ctx[side];
   ctx.row = &row;
   ctx.error.clear();
-  const Value key = (side == 0 ? join_->left_key : join_->right_key).eval(ctx);
+  const Value key = (side == 0 ? st.plan->left_key : st.plan->right_key).eval(ctx);
   if (!ctx.error.empty()) out_->processing_log.push_back(LogEntry(in, "Error evaluating join key: " + ctx.error));
   if (key.IsNull()) return;  // a NULL key joins nothing (Kafka Streams drops such records)
   std::string key_bytes;
   EncodeRow(Row{key}, &key_bytes);
-  switch (join_->kind) {
-    case JoinPlan::Kind::kStreamTable: return StreamTable(side, row, key_bytes, key, ts, in, deleted);
-    case JoinPlan::Kind::kTableTable: return TableTable(side, row, key_bytes, key, ts, in, deleted);
-    case JoinPlan::Kind::kStreamStream: return StreamStream(side, row, key_bytes, key, ts, in);
+  switch (st.plan->kind) {
+    case JoinStep::Kind::kStreamTable: return StreamTable(st, side, row, key_bytes, key, ts, in, deleted);
+    case JoinStep::Kind::kTableTable: return TableTable(st, side, row, key_bytes, key, ts, in, deleted);
+    case JoinStep::Kind::kForeignKey: return ForeignKey(st, side, row, key_bytes, key, ts, in, deleted);
+    case JoinStep::Kind::kStreamStream: return StreamStream(st, side, row, key_bytes, key, ts, in);
   }
 }
 
-std::optional<Row> JoinTask::Lookup(int side, const std::string& key_bytes) {
-  auto bytes = tables_[side]->Get(partition_, key_bytes);
+std::optional<Row> JoinTask::Lookup(Step& st, int side, const std::string& key_bytes) {
+  auto bytes = st.tables[side]->Get(partition_, key_bytes);
   if (!bytes) return std::nullopt;
   Row row;
-  if (!DecodeRow(*bytes, side_types_[side], &row).ok()) return std::nullopt;
+  if (!DecodeRow(*bytes, st.types[side], &row).ok()) return std::nullopt;
   return row;
 }
 
+void JoinTask::Store(Step& st, int side, const std::string& key_bytes, const Row* row, int64_t ts) {
+  if (!row) return st.tables[side]->Delete(partition_, key_bytes, ts);
+  std::string bytes;
+  EncodeRow(*row, &bytes);
+  st.tables[side]->Put(partition_, key_bytes, bytes, ts);
+}
+
 // The stream (left) side looks the table up; the table side only updates its store.
-void JoinTask::StreamTable(int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
-                           const KafkaRecord& in, bool deleted) {
-  if (side == 1) {
-    if (deleted) tables_[1]->Delete(partition_, key_bytes, ts);
-    else {
-      std::string bytes;
-      EncodeRow(row, &bytes);
-      tables_[1]->Put(partition_, key_bytes, bytes, ts);
-    }
-    return;
-  }
-  std::optional<Row> other = Lookup(1, key_bytes);
-  if (!other && join_->type != JoinType::kLeft) return;
-  Emit(&row, other ? &*other : nullptr, key, ts, in, false);
+void JoinTask::StreamTable(Step& st, int side, const Row& row, const std::string& key_bytes, const Value& key,
+                           int64_t ts, const KafkaRecord& in, bool deleted) {
+  if (side == 1) return Store(st, 1, key_bytes, deleted ? nullptr : &row, ts);
+  std::optional<Row> other = Lookup(st, 1, key_bytes);
+  if (!other && st.plan->type != JoinType::kLeft) return;
+  Emit(st, &row, other ? &*other : nullptr, key, ts, in, false);
 }
 
 // Kafka Streams' KTable-KTable join processors (with old values sent): an update of one side
 // emits the join of its new row with the other side's row, or a tombstone when no result
 // remains; nothing when the result never existed.
-void JoinTask::TableTable(int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
-                          const KafkaRecord& in, bool deleted) {
-  std::optional<Row> old = Lookup(side, key_bytes);
-  if (deleted) tables_[side]->Delete(partition_, key_bytes, ts);
-  else {
-    std::string bytes;
-    EncodeRow(row, &bytes);
-    tables_[side]->Put(partition_, key_bytes, bytes, ts);
-  }
-  std::optional<Row> other = Lookup(1 - side, key_bytes);
-  const bool this_preserved = side == 0 ? join_->left_preserved() : join_->right_preserved();
-  const bool other_preserved = side == 0 ? join_->right_preserved() : join_->left_preserved();
+void JoinTask::TableTable(Step& st, int side, const Row& row, const std::string& key_bytes, const Value& key,
+                          int64_t ts, const KafkaRecord& in, bool deleted) {
+  const JoinStep& step = *st.plan;
+  std::optional<Row> old = Lookup(st, side, key_bytes);
+  Store(st, side, key_bytes, deleted ? nullptr : &row, ts);
+  std::optional<Row> other = Lookup(st, 1 - side, key_bytes);
+  const bool this_preserved = side == 0 ? step.left_preserved() : step.right_preserved();
+  const bool other_preserved = side == 0 ? step.right_preserved() : step.left_preserved();
   if (!other && !this_preserved) return;
   if (!other && deleted && !old) return;
   const bool result = (!deleted && other) || (!deleted && this_preserved) || (other && other_preserved);
   const Row* mine = deleted ? nullptr : &row;
   const Row* theirs = other ? &*other : nullptr;
   int64_t result_ts = ts;
-  if (other) result_ts = std::max(ts, (*other)[side_rowtime_[1 - side]].IsBigint()
-                                          ? (*other)[side_rowtime_[1 - side]].AsBigint() : ts);
-  if (plan_->where && !(result && Passes(side, mine, theirs, key, result_ts, in))) {
+  const int other_rowtime = st.rowtime[1 - side];
+  if (other && other_rowtime < static_cast<int>(other->size()) && (*other)[other_rowtime].IsBigint())
+    result_ts = std::max(ts, (*other)[other_rowtime].AsBigint());
+  if (IsLast(st) && plan_->where && !(result && Passes(st, side, mine, theirs, key, result_ts, in))) {
     // A filtered table downstream of the join: a tombstone only for a row that was there.
     const bool old_result = (old && other) || (old && this_preserved) || (other && other_preserved);
     const Row* was = old ? &*old : nullptr;
-    if (!old_result || !Passes(side, was, theirs, key, result_ts, in)) return;
-    if (side == 0) Emit(nullptr, nullptr, key, result_ts, in, true);
-    else Emit(nullptr, nullptr, key, result_ts, in, true);
+    if (!old_result || !Passes(st, side, was, theirs, key, result_ts, in)) return;
+    Emit(st, nullptr, nullptr, key, result_ts, in, true);
     return;
   }
-  if (side == 0) Emit(mine, theirs, key, result_ts, in, !result);
-  else Emit(theirs, mine, key, result_ts, in, !result);
+  if (side == 0) Emit(st, mine, theirs, key, result_ts, in, !result);
+  else Emit(st, theirs, mine, key, result_ts, in, !result);
 }
 
-bool JoinTask::Passes(int side, const Row* mine, const Row* theirs, const Value& key, int64_t ts,
+Value JoinTask::ForeignKeyOf(Step& st, const Row& left, const KafkaRecord& in) {
+  st.fk_ctx.row = &left;
+  st.fk_ctx.error.clear();
+  Value fk = st.plan->foreign_key.eval(st.fk_ctx);
+  if (!st.fk_ctx.error.empty())
+    out_->processing_log.push_back(LogEntry(in, "Error evaluating foreign key: " + st.fk_ctx.error));
+  return fk;
+}
+
+// Kafka Streams' foreign-key table-table join (INNER or LEFT), keyed by the left table's key:
+// a left update subscribes the row to its foreign key and joins the right row it finds (an
+// INNER join without a match deletes a result the row had before); a right update re-joins
+// every left row subscribed to its key (an INNER join deletes their results when it goes).
+void JoinTask::ForeignKey(Step& st, int side, const Row& row, const std::string& key_bytes, const Value& key,
+                          int64_t ts, const KafkaRecord& in, bool deleted) {
+  const bool left_join = st.plan->type == JoinType::kLeft;
+  auto subscribers = [&](const std::string& fk_bytes) {
+    auto v = st.subscriptions->Get(partition_, fk_bytes);
+    return v ? SplitFramed(*v) : std::vector<std::string>{};
+  };
+  auto write_subscribers = [&](const std::string& fk_bytes, const std::vector<std::string>& keys) {
+    if (keys.empty()) return st.subscriptions->Delete(partition_, fk_bytes, ts);
+    std::string value;
+    for (const auto& k : keys) AppendFramedBytes(k, &value);
+    st.subscriptions->Put(partition_, fk_bytes, value, ts);
+  };
+  if (side == 1) {
+    Store(st, 1, key_bytes, deleted ? nullptr : &row, ts);
+    for (const auto& left_key_bytes : subscribers(key_bytes)) {
+      std::optional<Row> left = Lookup(st, 0, left_key_bytes);
+      Row left_key;
+      if (!left || !DecodeRow(left_key_bytes, {st.plan->left_key.type}, &left_key).ok() || left_key.empty()) continue;
+      if (deleted && !left_join) Emit(st, nullptr, nullptr, left_key[0], ts, in, true);
+      else Emit(st, &*left, deleted ? nullptr : &row, left_key[0], ts, in, false);
+    }
+    return;
+  }
+  std::optional<Row> old = Lookup(st, 0, key_bytes);
+  Store(st, 0, key_bytes, deleted ? nullptr : &row, ts);
+  std::string old_fk, new_fk;
+  if (old) {
+    Value fk = ForeignKeyOf(st, *old, in);
+    if (!fk.IsNull()) EncodeRow(Row{fk}, &old_fk);
+  }
+  if (!deleted) {
+    Value fk = ForeignKeyOf(st, row, in);
+    if (!fk.IsNull()) EncodeRow(Row{fk}, &new_fk);
+  }
+  if (!old_fk.empty() && old_fk != new_fk) {
+    auto keys = subscribers(old_fk);
+    keys.erase(std::remove(keys.begin(), keys.end(), key_bytes), keys.end());
+    write_subscribers(old_fk, keys);
+  }
+  if (!new_fk.empty() && old_fk != new_fk) {
+    auto keys = subscribers(new_fk);
+    keys.push_back(key_bytes);
+    write_subscribers(new_fk, keys);
+  }
+  if (deleted) {
+    if (old) Emit(st, nullptr, nullptr, key, ts, in, true);
+    return;
+  }
+  std::optional<Row> right = new_fk.empty() ? std::nullopt : Lookup(st, 1, new_fk);
+  if (right || left_join) Emit(st, &row, right ? &*right : nullptr, key, ts, in, false);
+  else if (old) Emit(st, nullptr, nullptr, key, ts, in, true);
+}
+
+bool JoinTask::Passes(Step& st, int side, const Row* mine, const Row* theirs, const Value& key, int64_t ts,
                       const KafkaRecord& in) {
   const Row* left = side == 0 ? mine : theirs;
   const Row* right = side == 0 ? theirs : mine;
-  FillJoined(left, right, key, ts, in);
+  FillJoined(&joined_, *st.plan, left, right, key, ts, in);
+  ctx_.row = &joined_;
   ctx_.error.clear();
   Value keep = plan_->where->eval(ctx_);
   return keep.IsBool() && keep.AsBool();
@@ -240,72 +358,75 @@ bool JoinTask::SinkTimestamp(int64_t* ts, const KafkaRecord& in) {
   return *ts >= 0;
 }
 
-void JoinTask::FillJoined(const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in) {
-  const int nl = join_->right_offset, nr = join_->right_width;
-  for (int i = 0; i < nl; ++i) joined_[i] = left && i < static_cast<int>(left->size()) ? (*left)[i] : Value();
-  for (int i = 0; i < nr; ++i) joined_[nl + i] = right && i < static_cast<int>(right->size()) ? (*right)[i] : Value();
-  joined_[plan_->rowtime_index] = Value(ts);
-  joined_[plan_->rowpartition_index] = Value(static_cast<int32_t>(in.partition));
-  joined_[plan_->rowoffset_index] = Value(in.offset);
-  joined_[join_->key_index] = key;
-  ctx_.row = &joined_;
+void JoinTask::FillJoined(Row* joined, const JoinStep& step, const Row* left, const Row* right, const Value& key,
+                          int64_t ts, const KafkaRecord& in) {
+  const int nl = step.right_offset, nr = step.right_width;
+  Row& j = *joined;
+  for (int i = 0; i < nl; ++i) j[i] = left && i < static_cast<int>(left->size()) ? (*left)[i] : Value();
+  for (int i = 0; i < nr; ++i) j[nl + i] = right && i < static_cast<int>(right->size()) ? (*right)[i] : Value();
+  j[nl + nr] = Value(ts);
+  j[nl + nr + 1] = Value(static_cast<int32_t>(in.partition));
+  j[nl + nr + 2] = Value(in.offset);
+  j[step.key_index] = key;
 }
 
 // Kafka Streams' KStream-KStream join: the record joins the other side's records within its
 // window; a record of a preserved side that joins none is emitted with NULLs at once (no GRACE
 // PERIOD, or its window has already closed) or later, when its window closes.
-void JoinTask::StreamStream(int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
-                            const KafkaRecord& in) {
-  const int64_t retention = join_->before_ms + join_->after_ms + join_->grace_ms;
+void JoinTask::StreamStream(Step& st, int side, const Row& row, const std::string& key_bytes, const Value& key,
+                            int64_t ts, const KafkaRecord& in) {
+  const JoinStep& step = *st.plan;
+  const int64_t retention = step.before_ms + step.after_ms + step.grace_ms;
   // Puts older than the store's retention are dropped, as a segmented window store does.
-  side_time_[side] = std::max(side_time_[side], ts);
-  if (ts >= side_time_[side] - retention) {
+  st.side_time[side] = std::max(st.side_time[side], ts);
+  if (ts >= st.side_time[side] - retention) {
     std::string value;
-    if (auto existing = windows_[side]->Get(partition_, key_bytes, ts)) value = *existing;
+    if (auto existing = st.windows[side]->Get(partition_, key_bytes, ts)) value = *existing;
     AppendFramed(row, &value);
-    windows_[side]->Put(partition_, key_bytes, ts, value, ts);
+    st.windows[side]->Put(partition_, key_bytes, ts, value, ts);
   }
-  stream_time_ = std::max(stream_time_, ts);
-  if (outer_ && ts == stream_time_) EmitClosedOuterRecords(in);
+  st.stream_time = std::max(st.stream_time, ts);
+  if (st.outer && ts == st.stream_time) EmitClosedOuterRecords(st, in);
 
   // The other side's window: for the left side [ts - before, ts + after]; mirrored for the right.
-  const int64_t before = side == 0 ? join_->before_ms : join_->after_ms;
-  const int64_t after = side == 0 ? join_->after_ms : join_->before_ms;
+  const int64_t before = side == 0 ? step.before_ms : step.after_ms;
+  const int64_t after = side == 0 ? step.after_ms : step.before_ms;
   const int64_t from = std::max<int64_t>(0, ts - before), to = std::max<int64_t>(0, ts + after);
   std::vector<std::pair<int64_t, Row>> matches;
-  windows_[1 - side]->Fetch(partition_, key_bytes, from, to, [&](int64_t start, std::string_view value) {
-    for (auto& r : DecodeFramed(value, side_types_[1 - side])) matches.emplace_back(start, std::move(r));
+  st.windows[1 - side]->Fetch(partition_, key_bytes, from, to, [&](int64_t start, std::string_view value) {
+    for (auto& r : DecodeFramed(value, st.types[1 - side])) matches.emplace_back(start, std::move(r));
     return true;
   });
   for (auto& [other_ts, other] : matches) {
-    if (outer_) outer_->Delete(partition_, OuterKey(other_ts, 1 - side, key_bytes), ts);
+    if (st.outer) st.outer->Delete(partition_, OuterKey(other_ts, 1 - side, key_bytes), ts);
     const int64_t result_ts = std::max(ts, other_ts);
-    if (side == 0) Emit(&row, &other, key, result_ts, in, false);
-    else Emit(&other, &row, key, result_ts, in, false);
+    if (side == 0) Emit(st, &row, &other, key, result_ts, in, false);
+    else Emit(st, &other, &row, key, result_ts, in, false);
   }
-  const bool preserved = side == 0 ? join_->left_preserved() : join_->right_preserved();
+  const bool preserved = side == 0 ? step.left_preserved() : step.right_preserved();
   if (!matches.empty() || !preserved) return;
-  if (!outer_ || to < stream_time_) {
-    if (side == 0) Emit(&row, nullptr, key, ts, in, false);
-    else Emit(nullptr, &row, key, ts, in, false);
+  if (!st.outer || to < st.stream_time) {
+    if (side == 0) Emit(st, &row, nullptr, key, ts, in, false);
+    else Emit(st, nullptr, &row, key, ts, in, false);
     return;
   }
   const std::string outer_key = OuterKey(ts, side, key_bytes);
   std::string value;
-  if (auto existing = outer_->Get(partition_, outer_key)) value = *existing;
+  if (auto existing = st.outer->Get(partition_, outer_key)) value = *existing;
   AppendFramed(row, &value);
-  outer_->Put(partition_, outer_key, value, ts);
+  st.outer->Put(partition_, outer_key, value, ts);
 }
 
 // Outer results whose window (and grace) has closed, in time order.
-void JoinTask::EmitClosedOuterRecords(const KafkaRecord& in) {
+void JoinTask::EmitClosedOuterRecords(Step& st, const KafkaRecord& in) {
+  const JoinStep& step = *st.plan;
   std::vector<std::pair<std::string, std::string>> closed;
-  outer_->Scan(partition_, [&](std::string_view k, std::string_view v) {
+  st.outer->Scan(partition_, [&](std::string_view k, std::string_view v) {
     if (k.size() < 9) return true;
     const int64_t ts = ReadInt64BE(k);
     const int side = static_cast<unsigned char>(k[8]);
-    const int64_t look_back = side == 0 ? join_->after_ms : join_->before_ms;
-    if (ts + look_back + join_->grace_ms >= stream_time_) return false;
+    const int64_t look_back = side == 0 ? step.after_ms : step.before_ms;
+    if (ts + look_back + step.grace_ms >= st.stream_time) return false;
     closed.emplace_back(std::string(k), std::string(v));
     return true;
   });
@@ -313,22 +434,34 @@ void JoinTask::EmitClosedOuterRecords(const KafkaRecord& in) {
     const int64_t ts = ReadInt64BE(k);
     const int side = static_cast<unsigned char>(k[8]);
     Row key_row;
-    if (!DecodeRow(std::string_view(k).substr(9), {side == 0 ? join_->left_key.type : join_->right_key.type}, &key_row).ok() ||
+    if (!DecodeRow(std::string_view(k).substr(9), {side == 0 ? step.left_key.type : step.right_key.type}, &key_row).ok() ||
         key_row.empty())
       continue;
-    for (const auto& row : DecodeFramed(v, side_types_[side])) {
-      if (side == 0) Emit(&row, nullptr, key_row[0], ts, in, false);
-      else Emit(nullptr, &row, key_row[0], ts, in, false);
+    for (const auto& row : DecodeFramed(v, st.types[side])) {
+      if (side == 0) Emit(st, &row, nullptr, key_row[0], ts, in, false);
+      else Emit(st, nullptr, &row, key_row[0], ts, in, false);
     }
-    outer_->Delete(partition_, k, ts);
+    st.outer->Delete(partition_, k, ts);
   }
 }
 
-void JoinTask::Emit(const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in,
+void JoinTask::Emit(Step& st, const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in,
                     bool tombstone) {
-  FillJoined(left, right, key, ts, in);
+  if (IsLast(st)) return EmitToSink(left, right, key, ts, in, tombstone);
+  // The next step's left row is this step's joined row (a tombstone keeps only the key, which
+  // the next step joins on: it is in the key's equivalence set).
+  Row joined(st.joined.size());
+  FillJoined(&joined, *st.plan, tombstone ? nullptr : left, tombstone ? nullptr : right, key, ts, in);
+  OnRow(*steps_[st.index + 1], 0, joined, ts, in, tombstone);
+}
+
+void JoinTask::EmitToSink(const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in,
+                          bool tombstone) {
+  const JoinStep& step = plan_->join->last();
+  FillJoined(&joined_, step, left, right, key, ts, in);
+  ctx_.row = &joined_;
   ctx_.error.clear();
-  const bool table = join_->kind == JoinPlan::Kind::kTableTable;
+  const bool table = step.kind == JoinStep::Kind::kTableTable || step.kind == JoinStep::Kind::kForeignKey;
   if (!tombstone && plan_->where) {
     Value keep = plan_->where->eval(ctx_);
     if (!ctx_.error.empty()) out_->processing_log.push_back(LogEntry(in, "Error evaluating WHERE: " + ctx_.error));

@@ -1,7 +1,8 @@
 #pragma once
-// JoinTask: one partition of a join's sub-topology. It reads both sources' topics (the same
-// partition of each: co-partitioned), decodes each record with that side's QueryTask (no WHERE:
-// a join filters after joining), computes the side's join key, and joins:
+// JoinTask: one partition of a join's sub-topology. It reads every source's topic (the same
+// partition of each: co-partitioned), decodes each record with that source's QueryTask (no
+// WHERE: a join filters after joining), and runs the join chain: each step computes its sides'
+// join keys and joins, its results feeding the next step's left side:
 //   stream-table: the table side is materialized in a key-value store; a stream record looks
 //                 its key up and emits (INNER: when found; LEFT: always); table updates do not
 //                 emit.
@@ -10,6 +11,9 @@
 //   stream-stream: window stores on both sides (WITHIN before/after, GRACE PERIOD); a record
 //                 joins the other side's records in its window; outer results are emitted at
 //                 once without GRACE PERIOD, or from an outer store when the window closes.
+//   foreign key:  both tables materialized, plus the subscriptions (foreign key -> left keys);
+//                 a left update looks its foreign key up, a right update re-joins every left
+//                 row that references it (Kafka Streams' foreign-key join results).
 // Then WHERE and the projection over the joined row, and the sink's serializers.
 #include <memory>
 
@@ -27,37 +31,58 @@ class JoinTask : public Task {
   std::vector<ChangelogRecord> TakeChangelog() override { return changelog_.Take(); }
 
  private:
+  // One join step's state: its stores and the types of its two input rows.
+  struct Step {
+    const JoinStep* plan = nullptr;
+    size_t index = 0;
+    std::vector<TypePtr> types[2];  // left row, right side row (row codec)
+    int rowtime[2] = {0, 0};
+    std::shared_ptr<KeyValueStore> tables[2];
+    std::shared_ptr<WindowStore> windows[2];
+    std::shared_ptr<KeyValueStore> outer;          // stream-stream outer results waiting for their window
+    std::shared_ptr<KeyValueStore> subscriptions;  // foreign key -> left keys
+    int64_t stream_time = -1;
+    int64_t side_time[2] = {-1, -1};
+    EvalContext key_ctx[2], fk_ctx;
+    Row joined;  // scratch: this step's joined row, when it feeds the next step
+  };
+
   JoinTask() = default;
-  void OnRow(int side, const Row& row, int64_t ts, const KafkaRecord& in, bool deleted);
-  void StreamTable(int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
+  Status OpenStores(const SubTopologySpec& sub, const TaskEnvironment& env);
+  void OnRow(Step& st, int side, const Row& row, int64_t ts, const KafkaRecord& in, bool deleted);
+  void StreamTable(Step& st, int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
                    const KafkaRecord& in, bool deleted);
-  void TableTable(int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
+  void TableTable(Step& st, int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
                   const KafkaRecord& in, bool deleted);
-  void StreamStream(int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
+  void ForeignKey(Step& st, int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
+                  const KafkaRecord& in, bool deleted);
+  void StreamStream(Step& st, int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
                     const KafkaRecord& in);
-  void EmitClosedOuterRecords(const KafkaRecord& in);
-  std::optional<Row> Lookup(int side, const std::string& key_bytes);
+  void EmitClosedOuterRecords(Step& st, const KafkaRecord& in);
+  std::optional<Row> Lookup(Step& st, int side, const std::string& key_bytes);
+  void Store(Step& st, int side, const std::string& key_bytes, const Row* row, int64_t ts);
+  Value ForeignKeyOf(Step& st, const Row& left, const KafkaRecord& in);
   bool SinkTimestamp(int64_t* ts, const KafkaRecord& in);
-  void FillJoined(const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in);
-  bool Passes(int side, const Row* mine, const Row* theirs, const Value& key, int64_t ts, const KafkaRecord& in);
-  void Emit(const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in, bool tombstone);
+  void FillJoined(Row* joined, const JoinStep& step, const Row* left, const Row* right, const Value& key, int64_t ts,
+                  const KafkaRecord& in);
+  bool Passes(Step& st, int side, const Row* mine, const Row* theirs, const Value& key, int64_t ts,
+              const KafkaRecord& in);
+  // A step's result: the next step's left input, or (last step) WHERE, projection and sink.
+  void Emit(Step& st, const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in,
+            bool tombstone);
+  void EmitToSink(const Row* left, const Row* right, const Value& key, int64_t ts, const KafkaRecord& in,
+                  bool tombstone);
+  bool IsLast(const Step& st) const { return st.index + 1 == steps_.size(); }
   std::string LogEntry(const KafkaRecord& in, const std::string& what) const;
 
   std::shared_ptr<const QueryPlan> plan_;
-  const JoinPlan* join_ = nullptr;
   int partition_ = 0;
-  std::string topics_[2];
-  std::unique_ptr<QueryTask> sides_[2];
-  std::vector<TypePtr> side_types_[2];  // a side row's column types (for the row codec)
-  int side_rowtime_[2] = {0, 0};
+  std::vector<DataSourcePtr> sources_;               // source 0 (left of step 0), then each step's right
+  std::vector<std::unique_ptr<QueryTask>> decoders_;  // per source
+  std::vector<std::unique_ptr<Step>> steps_;
   ChangelogCollector changelog_;
-  std::shared_ptr<KeyValueStore> tables_[2];
-  std::shared_ptr<WindowStore> windows_[2];
-  std::shared_ptr<KeyValueStore> outer_;  // stream-stream outer results waiting for their window to close
-  int64_t stream_time_ = -1;
-  int64_t side_time_[2] = {-1, -1};
   std::unique_ptr<RowSerializer> key_out_, value_out_;
-  EvalContext key_ctx_[2], ctx_;
+  EvalContext ctx_;
   Row joined_, out_key_, out_value_;
   TaskOutput* out_ = nullptr;
 };
