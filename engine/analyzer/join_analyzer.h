@@ -6,10 +6,13 @@
 // name ksqlDB gives it (the selected join column, or ROWKEY for a synthetic key). WHERE and
 // the projection are compiled over the joined row (JoinPlan in engine/planner/query_plan.h).
 //
-// Not supported yet (NotSupported): joins of more than two sources, GROUP BY or PARTITION BY
-// over a join,
-// windowed sources, and joins on an expression other than a source's key when the sources
-// have more than one partition (they need a repartition topic).
+// N-way joins are a left-deep chain of steps (JoinPlan::steps); the key's equivalence set
+// (the join expressions equal to it) carries across the chain and names the result's key.
+// A table-table step whose left joins on a non-key expression is a foreign-key join.
+//
+// Not supported yet (NotSupported): GROUP BY or PARTITION BY over a join, windowed sources,
+// joins on an expression other than the key when a source has more than one partition (they
+// need a repartition topic), foreign-key joins over more than one partition, RIGHT FK joins.
 #include "engine/analyzer/query_analyzer.h"
 
 namespace sluice {
