@@ -186,25 +186,16 @@ Result<std::optional<json>> KsqlService::ExecuteOne(const Statement& stmt, Reque
                                 " statements are not served by the REST API yet");
   }
 
-  // The engine numbers persistent queries CSAS_<SINK>_<n> / CTAS_<SINK>_<n> / INSERTQUERY_<n>
-  // with one counter over successful starts; the server mirrors it (every statement reaches
-  // the engine through here) until Engine reports the id itself.
-  std::optional<std::string> query_id;
+  // The id the engine gave the query this statement started (if any).
+  std::optional<std::string> query_id = engine_.last_started_query();
   std::string message;
   switch (stmt.kind) {
     case StatementKind::kCreateSource:
       message = std::string(KindTitle(static_cast<const CreateSource&>(stmt).source_kind)) + " created";
       break;
-    case StatementKind::kCreateAsSelect: {
-      auto& s = static_cast<const CreateAsSelect&>(stmt);
-      query_id = std::string(s.source_kind == SourceKind::kStream ? "CSAS_" : "CTAS_") + s.name + "_" +
-                 std::to_string(next_query_number_++);
-      message = "Created query with ID " + *query_id;
-      break;
-    }
+    case StatementKind::kCreateAsSelect:
     case StatementKind::kInsertInto:
-      query_id = "INSERTQUERY_" + std::to_string(next_query_number_++);
-      message = "Created query with ID " + *query_id;
+      message = query_id ? "Created query with ID " + *query_id : "Statement already applied";
       break;
     case StatementKind::kDropSource: {
       auto& s = static_cast<const DropSource&>(stmt);

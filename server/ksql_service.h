@@ -71,7 +71,6 @@ class KsqlService {
   CommandLog* command_log_;
   Admin* admin_;
   ServerIdentity identity_;
-  int next_query_number_ = 0;  // mirrors the engine's query ids (CSAS_S_<n>), see .cpp
   int64_t next_sequence_ = 0;  // without a command topic
 };
 

@@ -72,6 +72,7 @@ Status Engine::Execute(const std::string& sql) {
 }
 
 Status Engine::ExecuteStatement(const Statement& stmt) {
+  last_started_query_.reset();
   switch (stmt.kind) {
     case StatementKind::kCreateSource: return CreateSourceStatement(static_cast<const CreateSource&>(stmt));
     case StatementKind::kCreateAsSelect: return CreateAsSelectStatement(static_cast<const CreateAsSelect&>(stmt));
@@ -275,6 +276,7 @@ Status Engine::LaunchQuery(PersistentQuery q, std::vector<std::string>* created)
   }
   spdlog::info("query {} started: {} (topic {}) -> {} (topic {})", q.id, q.plan->source->name, q.plan->source->topic,
                q.plan->sink->name, q.plan->sink->topic);
+  last_started_query_ = q.id;
   queries_.push_back(std::move(q));
   return Status::OK();
 }

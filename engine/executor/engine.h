@@ -4,8 +4,11 @@
 // REST server will drive the same statement handling with real topics.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "engine/analyzer/source_analyzer.h"
 #include "engine/metastore/metastore.h"
@@ -27,6 +30,12 @@ struct PersistentQuery {
   std::map<std::pair<size_t, int>, std::unique_ptr<Task>> tasks;
 };
 
+// A persistent query's logical plan as ksqlDB's EXPLAIN prints it ("executionPlan"): one
+// line per step, sink first, ` > [ SINK ] | Schema: ... | Logger: <id>.<context>`.
+std::string ExecutionPlanText(const PersistentQuery& q);
+// Every source a query reads: its FROM source, then each joined source.
+std::vector<DataSourcePtr> SourcesRead(const QueryPlan& plan);
+
 class Engine {
  public:
   explicit Engine(std::map<std::string, std::string> properties);
@@ -36,7 +45,14 @@ class Engine {
   void SetQueryRunner(QueryRunner* runner) { runner_ = runner; }
 
   Status Execute(const std::string& sql);
+  // The id of the persistent query the last executed statement started (CSAS_<SINK>_<n>,
+  // CTAS_<SINK>_<n>, INSERTQUERY_<n>), if it started one.
+  const std::optional<std::string>& last_started_query() const { return last_started_query_; }
   Status ExecuteStatement(const Statement& stmt);
+  // EXPLAIN <statement> (planned, not run) or EXPLAIN <query id>: ksqlDB's queryDescription
+  // entity ({"@type": "queryDescription", "statementText", "queryDescription": {id,
+  // statementText, windowType, fields, sources, sinks, topology, executionPlan, ...}}).
+  Result<nlohmann::json> Explain(const sluice::Explain& stmt) const;
   void CreateTopic(const std::string& name, int partitions);
   Status Produce(KafkaRecord record);
 
@@ -52,7 +68,10 @@ class Engine {
   Status InsertValuesStatement(const InsertValues& stmt);
   Status DropSourceStatement(const DropSource& stmt);
   Status AlterSourceStatement(const AlterSource& stmt);
-  Status StartQuery(std::string id, const std::string& text, QueryPlan plan);
+  Result<PersistentQuery> PrepareQuery(std::string id, const std::string& text, QueryPlan plan) const;
+  Status LaunchQuery(PersistentQuery q, std::vector<std::string>* created);
+  Status EnsureTopic(const std::string& name, int partitions, std::vector<std::string>* created);
+  void DeleteTopics(const std::vector<std::string>& names);
   Status ProduceAt(KafkaRecord record, int depth);
   Result<Task*> TaskFor(PersistentQuery& q, size_t sub, int partition);
   Status RunTask(PersistentQuery& q, size_t sub, const KafkaRecord& record, int depth);
@@ -64,6 +83,7 @@ class Engine {
   std::map<std::string, std::string> properties_;
   std::unique_ptr<StateBackend> state_;
   QueryRunner* runner_ = nullptr;
+  std::optional<std::string> last_started_query_;
   AnalysisConfig config_;
   MetaStore metastore_;
   VariableMap variables_;
