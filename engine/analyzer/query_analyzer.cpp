@@ -332,8 +332,19 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
       same = target->columns[i].name == sink->columns[i].name &&
              target->columns[i].ns == sink->columns[i].ns &&
              TypeEquals(target->columns[i].type, sink->columns[i].type);
-    if (!same)
-      return Status::InvalidArgument("Incompatible schema between results and sink.");
+    if (!same) {
+      auto schema = [](const DataSource& d) {
+        std::string out;
+        for (const auto& c : d.columns) {
+          if (c.ns != ColumnNamespace::kKey && c.ns != ColumnNamespace::kValue) continue;
+          out += (out.empty() ? "`" : ", `") + c.name + "` " + (c.type ? c.type->ToSqlString() : "NULL") +
+                 (c.ns == ColumnNamespace::kKey ? " KEY" : "");
+        }
+        return out;
+      };
+      return Status::InvalidArgument("Incompatible schema between results and sink.\nResult schema is " +
+                                     schema(*sink) + "\nSink schema is " + schema(*target));
+    }
     return target;
   }
 
@@ -609,6 +620,10 @@ Status CheckReservedNames(const Query& q) {
     if (item.kind != SelectItem::Kind::kExpression) continue;
     const bool bare = item.expression->kind == ExprKind::kColumnRef;
     const std::string column = bare ? static_cast<const ColumnRefExpr&>(*item.expression).name : "";
+    // In a join, `S.ROWTIME` is named S_ROWTIME (ksqlDB's ALIAS_COLUMN naming): not reserved.
+    if (bare && item.alias.empty() && !q.joins.empty() &&
+        !static_cast<const ColumnRefExpr&>(*item.expression).qualifier.empty())
+      continue;
     const std::string name = item.alias.empty() ? column : item.alias;
     if (name.empty() || !IsReservedColumnName(name)) continue;
     if (column != name)

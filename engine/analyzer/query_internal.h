@@ -71,5 +71,8 @@ void InitRowLayout(const DataSourcePtr& source, bool repartitioned, QueryPlan* p
 Status PlanWhere(const Query& q, const ExpressionCompiler& compiler, const ColumnScope& scope,
                  QueryPlan* plan);
 Status PlanSinkTimestamp(QueryPlan* plan);
+// A compiler "column 'X' cannot be resolved." error about `expr`, as ksqlDB reports it:
+// "Line: L, Col: C: <clause> column 'X' cannot be resolved." at the offending reference.
+Status ColumnError(const Expression& expr, const std::string& clause, const std::string& message);
 
 }  // namespace sluice::query_internal

@@ -3,6 +3,7 @@
 // --check`) the Engine keeps topics in memory and runs each record through the tasks
 // synchronously. With one (the server over Kafka: engine/kafka), topics are Kafka topics and
 // each started query runs on the runner's stream threads.
+#include <map>
 #include <memory>
 #include <string>
 
@@ -18,11 +19,18 @@ class QueryRunner {
   // Creates the topic if it does not exist (PARTITIONS honoured); an existing topic is fine.
   virtual Status CreateTopic(const std::string& name, int partitions) = 0;
   virtual Status DeleteTopic(const std::string& name) = 0;
+  // Whether the topic exists. A failed CREATE ... AS SELECT deletes only the topics it created,
+  // so a runner that cannot tell (the default) keeps every topic.
+  virtual Result<bool> TopicExists(const std::string& name) {
+    return Status::NotSupported("TopicExists: " + name);
+  }
   // INSERT VALUES: writes one record (partitioned by its key with murmur2 when partition < 0).
   virtual Status Produce(const KafkaRecord& record) = 0;
   // Starts running a persistent query's topology; its tasks are made with CreateTask
   // (engine/runtime/task_factory.h). The plan stays alive as long as the runner holds it.
-  virtual Status Start(std::shared_ptr<const QueryPlan> plan, const TopologySpec& topology) = 0;
+  // `properties`: the session's properties when the query started (SET 'auto.offset.reset').
+  virtual Status Start(std::shared_ptr<const QueryPlan> plan, const TopologySpec& topology,
+                       const std::map<std::string, std::string>& properties) = 0;
   // TERMINATE: stops the query, deletes its internal topics and consumer group.
   virtual Status Stop(const std::string& query_id) = 0;
   virtual Status Pause(const std::string& query_id) = 0;
