@@ -4,8 +4,9 @@
 // with no query in between). Each is timed from its first consumed record to its last output
 // acknowledged, so group joins do not count. DESIGN.md's goal: within 1.5x of the bare loop.
 //
-//   sluice-bench-kafka [--records N] [--threads N]   (default 60,000 records: ~3 MB per
-//                                                      partition, under the mock's ~5 MB limit)
+//   sluice-bench-kafka [--records N] [--threads N] [--set librdkafka.name=value ...]
+//   (default 60,000 records: ~3 MB per partition, under the mock's ~5 MB limit; --set applies
+//   to the clients of both sides alike)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,15 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr int kPartitions = 4;
+// librdkafka settings given to both sides' consumers and producers alike (--set name=value).
+KafkaProperties g_tuning;
+
+KafkaProperties Props(const EmbeddedBroker& broker, KafkaProperties extra = {}) {
+  KafkaProperties p = g_tuning;
+  p["bootstrap.servers"] = broker.bootstrap_servers();
+  for (auto& [k, v] : extra) p[k] = v;
+  return p;
+}
 constexpr auto kBound = 300s;  // every wait is bounded
 
 std::string Payload(int i) {
@@ -80,11 +90,9 @@ int64_t Count(Consumer& c, const std::string& topic) {
 // another topic, in batches, with the same wrappers the runtime uses. Returns seconds from the
 // first record to the last acknowledged output, or < 0 on failure.
 double BareLoop(EmbeddedBroker& broker, int n) {
-  auto consumer = Consumer::Create({{"bootstrap.servers", broker.bootstrap_servers()},
-                                    {"group.id", "bench-bare"},
-                                    {"auto.offset.reset", "earliest"}},
+  auto consumer = Consumer::Create(Props(broker, {{"group.id", "bench-bare"}, {"auto.offset.reset", "earliest"}}),
                                    "bare");
-  auto producer = Producer::Create({{"bootstrap.servers", broker.bootstrap_servers()}}, "bare");
+  auto producer = Producer::Create(Props(broker), "bare");
   if (!consumer.ok() || !producer.ok()) return -1;
   if (!(*consumer)->Subscribe({"bench_in"}).ok()) return -1;
   DeliveryTracker tracker;
@@ -120,8 +128,7 @@ double BareLoop(EmbeddedBroker& broker, int n) {
 double Sluice(EmbeddedBroker& broker, int n, int threads, int64_t expected) {
   std::map<std::string, std::string> props{{"ksql.service.id", "bench_"},
                                            {"ksql.streams.num.stream.threads", std::to_string(threads)}};
-  const KafkaProperties client{{"bootstrap.servers", broker.bootstrap_servers()}};
-  auto options = KafkaRunnerOptions::FromProperties(props, client, client);
+  auto options = KafkaRunnerOptions::FromProperties(props, Props(broker), Props(broker));
   auto admin = broker.NewAdmin();
   if (!options.ok() || !admin.ok()) return -1;
   auto runner = KafkaQueryRunner::Create(std::move(*options), std::move(*admin));
@@ -158,6 +165,11 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--records")) n = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--set")) {
+      const std::string kv = argv[i + 1];
+      const size_t eq = kv.find('=');
+      if (eq != std::string::npos) g_tuning[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
   }
   spdlog::set_level(spdlog::level::warn);
   auto broker = EmbeddedBroker::Start({1, 0});

@@ -1,0 +1,133 @@
+#pragma once
+// StreamThread: one thread of a persistent query (Kafka Streams' StreamThread). It owns a
+// consumer in the query's group and the tasks of the partitions that consumer is assigned, so
+// nothing on the hot path takes a lock:
+//
+//   poll a batch -> each record to the task of (sub-topology, partition), in order -> the
+//   batch's outputs (sink, repartition) and changelog records to the producer in one go ->
+//   every commit.interval.ms: Task::Commit, produce, wait for the deliveries, checkpoint the
+//   stores at the changelog offsets reached, commit the consumed offsets (at-least-once), or
+//   commit a transaction holding outputs, changelogs and offsets (exactly_once_v2).
+//
+// Tasks are created when their partition is assigned (stores restored from the changelog: the
+// tail after the store's checkpoint, or all of it) and dropped when it is revoked, after a
+// commit. Rebalance callbacks run inside Poll, on this thread.
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/kafka/consumer.h"
+#include "engine/kafka/producer.h"
+#include "engine/planner/topology.h"
+#include "engine/runtime/task.h"
+
+namespace sluice {
+
+// `status` with `context` in front of its message, same code.
+Status WithContext(const Status& status, const std::string& context);
+
+struct RunnerCounters {
+  std::atomic<int64_t> processed{0}, produced{0}, restored{0}, processing_log{0}, commits{0};
+};
+
+// What the threads of one query share; immutable after start except the atomics and `error`.
+struct QueryContext {
+  std::string query_id;
+  std::string group_id;
+  std::shared_ptr<const QueryPlan> plan;
+  TopologySpec topology;
+  std::vector<std::string> input_topics;          // of every sub-topology, deduplicated
+  std::map<std::string, std::vector<size_t>> subs_of_topic;  // input topic -> sub-topologies
+  std::map<std::string, std::string> changelog_of_store;     // store name -> changelog topic
+  std::map<std::string, int> partitions;          // output/changelog topic -> partition count
+  KafkaProperties consumer_properties;            // group.id, auto.offset.reset set
+  KafkaProperties producer_properties;            // for transactional producers
+  std::string offsets_topic;                      // exactly_once_v2
+  bool exactly_once = false;
+  std::chrono::milliseconds commit_interval{2000};
+  size_t max_poll_records = 1000;
+  Producer* shared_producer = nullptr;            // at-least-once
+  StateBackend* shared_state = nullptr;           // RocksDB; null: one memory backend per thread
+  std::shared_ptr<RunnerCounters> counters;
+
+  std::atomic<bool> paused{false};
+  std::atomic<bool> failed{false};
+  std::atomic<int> paused_partitions{0};
+  std::atomic<int> assigned_partitions{0};  // over the query's consumers
+  // The first error that stopped the query (logged with its context when set).
+  void Fail(const Status& status);
+  std::string error() const;
+
+ private:
+  mutable std::mutex error_mu_;
+  std::string error_;
+};
+
+class StreamThread {
+ public:
+  StreamThread(std::shared_ptr<QueryContext> ctx, int index);
+  ~StreamThread();  // stops and joins
+  // Creates the clients, subscribes and starts the thread.
+  Status Start();
+  // Asks the thread to commit what it processed and leave the group; Join waits for it.
+  void RequestStop() { stop_ = true; }
+  void Join();
+
+ private:
+  struct TaskSlot;
+  void Run();
+  Status Loop();
+  Status ProcessRecords(const RecordBatch& batch);
+  Status ProduceOutputs();
+  Status CommitAll();
+  Status CommitTransaction(const std::vector<TopicPartitionOffset>& offsets);
+  void OnAssigned(const std::vector<TopicPartition>& parts);
+  void OnRevoked(const std::vector<TopicPartition>& parts);
+  Status StartOffsets(const std::vector<TopicPartition>& parts);
+  Status EnsureRestoreConsumer();
+  Result<TaskSlot*> TaskFor(size_t sub, int partition);
+  Status RestoreStores(TaskSlot& slot);
+  Status RestoreStore(const StoreSpec& store, int partition, TaskSlot& slot);
+  void DropTask(size_t sub, int partition);
+  void ApplyPause();
+  void CollectOutputs(TaskSlot& slot, size_t first, int input_partition);
+  void Log(const std::string& entry, const KafkaRecord& in);
+  StateBackend* state() { return ctx_->shared_state ? ctx_->shared_state : own_state_.get(); }
+  Producer* producer() { return own_producer_ ? own_producer_.get() : ctx_->shared_producer; }
+  std::string Name() const;
+
+  std::shared_ptr<QueryContext> ctx_;
+  int index_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<Consumer> consumer_;
+  std::unique_ptr<Consumer> restore_consumer_;   // assign-only, reads changelogs and offsets
+  std::unique_ptr<Producer> own_producer_;       // transactional (exactly_once_v2)
+  std::unique_ptr<StateBackend> own_state_;      // memory stores when there is no RocksDB
+  bool in_transaction_ = false;
+  bool consumer_paused_ = false;
+  Status callback_error_;                        // from rebalance callbacks, raised after Poll
+
+  std::map<std::pair<size_t, int>, std::unique_ptr<TaskSlot>> tasks_;
+  std::map<TopicPartition, int64_t> next_offsets_;   // processed, not yet committed
+  bool dirty_ = false;                               // something processed since the last commit
+  std::chrono::steady_clock::time_point next_commit_;
+
+  // The current batch's outputs (OutputRecords view their bytes until Produce returns).
+  TaskOutput out_;
+  KafkaRecord scratch_;
+  struct PendingChangelog {
+    KafkaRecord record;
+    DeliveryTracker* tracker = nullptr;  // its store partition's, in the TaskSlot
+  };
+  std::vector<PendingChangelog> changelog_out_;
+  std::unique_ptr<DeliveryTracker> tracker_;         // outputs since the last commit
+};
+
+}  // namespace sluice
