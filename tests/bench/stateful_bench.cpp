@@ -1,5 +1,6 @@
 // Stateful query throughput through the task loop the runtime runs (engine/runtime/task.h),
-// not the test driver: ~200-byte JSON payments, single thread, state in the in-memory backend.
+// not the test driver: ~200-byte JSON payments, single thread, state in RocksDB (the server's
+// backend, in a temporary directory) or, with --memory, the in-memory backend of the tests.
 //   1. GROUP BY the record key with SUM and COUNT: one task (source -> group -> aggregate -> sink);
 //   2. GROUP BY a value column: the group-by task writes the repartition topic, whose records
 //      the aggregate task then reads (both tasks timed);
@@ -10,8 +11,11 @@
 // on-demand reads USER_ID and AMOUNT, an unordered_map of sums and counts): the ratio is what
 // the engine costs beyond that.
 //
-//   sluice-bench-stateful [--records N] [--keys K]     (default 1,000,000 and 100,000)
+//   sluice-bench-stateful [--records N] [--keys K] [--memory] [--commit-every N]     (default 1,000,000 and 100,000)
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -25,11 +29,17 @@
 #include "engine/analyzer/query_analyzer.h"
 #include "engine/executor/engine.h"
 #include "engine/planner/topology.h"
+#include "engine/runtime/state/rocksdb_state.h"
 #include "engine/runtime/task_factory.h"
 
 using namespace sluice;
 
 namespace {
+
+bool g_memory_state = false;
+// Records between commits: Kafka Streams commits every commit.interval.ms (30 s by default,
+// at-least-once), so at these rates a commit covers many batches.
+size_t g_commit_every = 100'000;
 
 std::vector<KafkaRecord> MakePayments(int n, int keys) {
   std::vector<KafkaRecord> records;
@@ -96,7 +106,19 @@ double RunQuery(const std::string& select, const std::vector<KafkaRecord>& recor
   plan->query_id = "CTAS_BENCH_0";
   auto shared = std::make_shared<const QueryPlan>(std::move(*plan));
   TopologySpec topology = PlanTopology(*shared, "bench_");
-  auto state = MakeMemoryStateBackend();
+  std::unique_ptr<StateBackend> state;
+  const std::string dir = "/tmp/sluice-bench-state-" + std::to_string(::getpid());
+  if (g_memory_state) {
+    state = MakeMemoryStateBackend();
+  } else {
+    std::filesystem::remove_all(dir);
+    auto rocks = RocksStateBackend::Open(dir, RocksStateOptions{});
+    if (!rocks.ok()) {
+      std::cerr << rocks.status().message() << "\n";
+      std::exit(2);
+    }
+    state = std::move(*rocks);
+  }
   std::vector<std::unique_ptr<Task>> tasks;
   for (size_t sub = 0; sub < topology.subtopologies.size(); ++sub)
     tasks.push_back(std::move(*CreateTask(shared, topology, sub, TaskEnvironment{state.get(), 0, cache_bytes})));
@@ -106,24 +128,35 @@ double RunQuery(const std::string& select, const std::vector<KafkaRecord>& recor
   for (const auto& row : table_rows) (void)tasks[0]->Process(row, &out);  // the table side, untimed
   tasks[0]->Commit(&out);
   out.Clear();
-  constexpr size_t kBatch = 500;  // what a stream thread hands a task at once; a commit after each
+  constexpr size_t kBatch = 500;  // what a stream thread hands a task at once
   auto start = std::chrono::steady_clock::now();
+  size_t committed = 0;
   for (size_t at = 0; at < records.size(); at += kBatch) {
     out.Clear();
     const size_t end = std::min(records.size(), at + kBatch);
+    const bool commit = end - committed >= g_commit_every || end == records.size();
     for (size_t i = at; i < end; ++i) (void)tasks[0]->Process(records[i], &out);
-    tasks[0]->Commit(&out);
+    if (commit) tasks[0]->Commit(&out);
     (void)tasks[0]->TakeChangelog();
     for (size_t sub = 1; sub < tasks.size(); ++sub) {  // the repartition topic's records
       next.Clear();
       for (const auto& r : out.records) (void)tasks[sub]->Process(r, &next);
-      tasks[sub]->Commit(&next);
+      if (commit) tasks[sub]->Commit(&next);
       (void)tasks[sub]->TakeChangelog();
       std::swap(out, next);
     }
     *outputs += out.records.size();
+    if (!commit) continue;
+    // The runtime's commit: the stores' writes become durable with the changelog offset.
+    committed = end;
+    for (const auto& sub : topology.subtopologies)
+      for (const auto& store : sub.stores) (void)state->Checkpoint(store.name, 0, static_cast<int64_t>(end));
   }
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  tasks.clear();
+  state.reset();
+  std::filesystem::remove_all(dir);
+  return seconds;
 }
 
 void Report(const char* name, size_t n, double seconds, double baseline, size_t outputs) {
@@ -139,9 +172,12 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--records" && i + 1 < argc) n = std::atoi(argv[++i]);
     if (std::string(argv[i]) == "--keys" && i + 1 < argc) keys = std::atoi(argv[++i]);
+    if (std::string(argv[i]) == "--memory") g_memory_state = true;
+    if (std::string(argv[i]) == "--commit-every" && i + 1 < argc) g_commit_every = std::strtoull(argv[++i], nullptr, 10);
   }
   const auto records = MakePayments(n, keys);
-  std::printf("%d records, %d distinct users, single-threaded, in-memory state, commit every 500 records\n", n, keys);
+  std::printf("%d records, %d distinct users, single-threaded, %s state, batches of 500, commit every %zu records\n", n,
+              keys, g_memory_state ? "in-memory" : "RocksDB", g_commit_every);
   size_t groups = 0, outputs = 0;
   const double base = Baseline(records, &groups);
   Report("baseline (simdjson + unordered_map)", records.size(), base, base, groups);
