@@ -253,16 +253,7 @@ Status ExpandJoinSelect(const Query& q, const std::vector<Side>& sides, const st
       continue;
     }
     if (item.kind == SelectItem::Kind::kStructAll) {
-      auto type = compiler.TypeOf(*item.expression, scope);
-      if (!type.ok()) return type.status();
-      if (!*type || (*type)->kind != TypeKind::kStruct)
-        return Status::InvalidArgument("Can't dereference a non-STRUCT: " + FormatExpression(*item.expression));
-      for (const auto& f : (*type)->fields) {
-        auto d = std::make_shared<DereferenceExpr>();
-        d->base = item.expression;
-        d->field = f.name;
-        items->push_back(Item(f.name, d, false));
-      }
+      SLUICE_RETURN_IF_ERROR(ExpandStructAll(item.expression, compiler, scope, items));
       continue;
     }
     ProjectionItem p;

@@ -108,6 +108,22 @@ std::string NextGeneratedName(const DataSource& source, int* generated) {
   return n;
 }
 
+// `S->*`: one item per field of the struct, named after the field.
+Status ExpandStructAll(const ExprPtr& base, const ExpressionCompiler& compiler, const ColumnScope& scope,
+                       std::vector<ProjectionItem>* items) {
+  auto type = compiler.TypeOf(*base, scope);
+  if (!type.ok()) return type.status();
+  if (!*type || (*type)->kind != TypeKind::kStruct)
+    return Status::InvalidArgument("Can't dereference a non-STRUCT: " + FormatExpression(*base));
+  for (const auto& f : (*type)->fields) {
+    auto d = std::make_shared<DereferenceExpr>();
+    d->base = base;
+    d->field = f.name;
+    items->push_back(Item(f.name, d, /*from_star=*/false));
+  }
+  return Status::OK();
+}
+
 Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCompiler& compiler,
                     const ColumnScope& scope, std::vector<ProjectionItem>* items) {
   int generated = 0;
@@ -132,16 +148,7 @@ Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCo
       continue;
     }
     if (item.kind == SelectItem::Kind::kStructAll) {
-      auto type = compiler.TypeOf(*item.expression, scope);
-      if (!type.ok()) return type.status();
-      if (!*type || (*type)->kind != TypeKind::kStruct)
-        return Status::InvalidArgument("Can't dereference a non-STRUCT: " + FormatExpression(*item.expression));
-      for (const auto& f : (*type)->fields) {
-        auto d = std::make_shared<DereferenceExpr>();
-        d->base = item.expression;
-        d->field = f.name;
-        items->push_back(Item(f.name, d, /*from_star=*/false));
-      }
+      SLUICE_RETURN_IF_ERROR(ExpandStructAll(item.expression, compiler, scope, items));
       continue;
     }
     ProjectionItem p;

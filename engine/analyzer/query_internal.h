@@ -61,6 +61,8 @@ ExprPtr ColumnRef(const std::string& name);
 ProjectionItem Item(std::string name, ExprPtr expr, bool from_star);
 bool ContainsAggregate(const Expression& e);
 std::string JoinNames(const std::vector<std::string>& names, const char* sep);
+Status ExpandStructAll(const ExprPtr& base, const ExpressionCompiler& compiler, const ColumnScope& scope,
+                       std::vector<ProjectionItem>* items);
 Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCompiler& compiler,
                     const ColumnScope& scope, std::vector<ProjectionItem>* items);
 Result<OutputColumn> CompileColumn(const ProjectionItem& item, const ExpressionCompiler& compiler,

@@ -43,6 +43,61 @@ const char* kPayments =
     "CREATE STREAM payments (id STRING KEY, user_id STRING, amount INT) "
     "WITH (kafka_topic='payments', value_format='JSON', partitions=2);";
 
+// The stateful half of `CREATE TABLE balances AS SELECT id, SUM(amount) ... GROUP BY id`,
+// planned directly (the restore tests drive its task by hand).
+struct BalancesQuery {
+  std::shared_ptr<const QueryPlan> plan;
+  TopologySpec topology;
+  std::vector<KafkaRecord> inputs;  // 200 payments over `users` distinct ids
+
+  explicit BalancesQuery(int users) {
+    Engine engine({});
+    RequireOk(engine.Execute(kPayments));
+    auto parsed = ParseStatement(SplitStatements(
+        "CREATE TABLE balances AS SELECT id, SUM(amount) AS balance FROM payments GROUP BY id;")[0]);
+    REQUIRE(parsed.ok());
+    const auto& ctas = static_cast<const CreateAsSelect&>(**parsed);
+    SinkRequest req;
+    req.name = ctas.name;
+    req.kind = ctas.source_kind;
+    req.properties = &ctas.properties;
+    auto analyzed = AnalyzeQuery(*ctas.query, req, engine.metastore(), AnalysisConfig{});
+    REQUIRE(analyzed.ok());
+    analyzed->query_id = "CTAS_BALANCES_0";
+    plan = std::make_shared<const QueryPlan>(std::move(*analyzed));
+    topology = PlanTopology(*plan, "svc_");
+    REQUIRE(topology.subtopologies.size() == 1);  // grouped by the key: no repartition
+    for (int i = 0; i < 200; ++i)
+      inputs.push_back(
+          Record("payments", "user" + std::to_string(i % users), "{\"AMOUNT\":" + std::to_string(i) + "}", i));
+  }
+  const std::string& store() const { return topology.subtopologies[0].stores[0].name; }
+
+  // A fresh task over `state` processes inputs [from, to) and commits; returns its output values
+  // and appends what its store wrote to *changelog.
+  std::vector<std::string> Run(StateBackend* state, size_t from, size_t to, std::vector<ChangelogRecord>* changelog) {
+    auto task = CreateTask(plan, topology, 0, TaskEnvironment{state, 0});
+    REQUIRE(task.ok());
+    TaskOutput out;
+    for (size_t i = from; i < to; ++i) RequireOk((*task)->Process(inputs[i], &out));
+    (*task)->Commit(&out);
+    for (auto& c : (*task)->TakeChangelog()) changelog->push_back(std::move(c));
+    return Values(out.records);
+  }
+
+  // Every entry of the store's partition 0 (what a pull query would see).
+  std::vector<std::pair<std::string, std::string>> Scan(StateBackend* state) const {
+    std::vector<std::pair<std::string, std::string>> entries;
+    auto kv = state->OpenKeyValue(store(), nullptr);
+    REQUIRE(kv.ok());
+    (*kv)->Scan(0, [&](std::string_view k, std::string_view v) {
+      entries.emplace_back(std::string(k), std::string(v));
+      return true;
+    });
+    return entries;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("GROUP BY a value column repartitions and sums per group", "[aggregation]") {
@@ -158,66 +213,25 @@ TEST_CASE("errors: GROUP BY rules in ksqlDB's words, nothing registered", "[aggr
 // store rebuilt from the changelog records alone on a fresh backend, and resumed. Lookups and
 // every later output must be identical.
 TEST_CASE("a store restored from its changelog alone gives identical lookups and outputs", "[aggregation][restore]") {
-  Engine engine({});
-  RequireOk(engine.Execute(kPayments));
-  auto parsed = ParseStatement(SplitStatements(
-      "CREATE TABLE balances AS SELECT id, SUM(amount) AS balance FROM payments GROUP BY id;")[0]);
-  REQUIRE(parsed.ok());
-  const auto& ctas = static_cast<const CreateAsSelect&>(**parsed);
-  SinkRequest req;
-  req.name = ctas.name;
-  req.kind = ctas.source_kind;
-  req.properties = &ctas.properties;
-  auto plan = AnalyzeQuery(*ctas.query, req, engine.metastore(), AnalysisConfig{});
-  REQUIRE(plan.ok());
-  plan->query_id = "CTAS_BALANCES_0";
-  auto shared = std::make_shared<const QueryPlan>(std::move(*plan));
-  const TopologySpec topology = PlanTopology(*shared, "svc_");
-  REQUIRE(topology.subtopologies.size() == 1);  // grouped by the key: no repartition
-
-  std::vector<KafkaRecord> inputs;
-  for (int i = 0; i < 200; ++i)
-    inputs.push_back(Record("payments", "user" + std::to_string(i % 17), "{\"AMOUNT\":" + std::to_string(i) + "}", i));
-
-  auto run = [&](StateBackend* state, size_t from, size_t to, std::vector<ChangelogRecord>* changelog) {
-    auto task = CreateTask(shared, topology, 0, TaskEnvironment{state, 0});
-    REQUIRE(task.ok());
-    TaskOutput out;
-    for (size_t i = from; i < to; ++i) RequireOk((*task)->Process(inputs[i], &out));
-    (*task)->Commit(&out);
-    for (auto& c : (*task)->TakeChangelog()) changelog->push_back(std::move(c));
-    return Values(out.records);
-  };
+  BalancesQuery q(17);
   auto straight = MakeMemoryStateBackend();
   std::vector<ChangelogRecord> ignored;
-  const auto expected_tail = [&] {
-    run(straight.get(), 0, 120, &ignored);
-    return run(straight.get(), 120, 200, &ignored);
-  }();
+  q.Run(straight.get(), 0, 120, &ignored);
+  const auto expected_tail = q.Run(straight.get(), 120, 200, &ignored);
 
   auto first = MakeMemoryStateBackend();
   std::vector<ChangelogRecord> changelog;
-  run(first.get(), 0, 120, &changelog);
+  q.Run(first.get(), 0, 120, &changelog);
   REQUIRE(changelog.size() == 120);
   auto restored = MakeMemoryStateBackend();
-  REQUIRE(restored->OpenKeyValue(changelog.front().store, nullptr).ok());  // as a task does on assignment
-  RequireOk(restored->Restore(changelog.front().store, changelog));
+  REQUIRE(restored->OpenKeyValue(q.store(), nullptr).ok());  // as a task does on assignment
+  RequireOk(restored->Restore(q.store(), changelog));
 
-  auto scan = [&](StateBackend* state) {
-    std::vector<std::pair<std::string, std::string>> entries;
-    auto store = state->OpenKeyValue(changelog.front().store, nullptr);
-    REQUIRE(store.ok());
-    (*store)->Scan(0, [&](std::string_view k, std::string_view v) {
-      entries.emplace_back(std::string(k), std::string(v));
-      return true;
-    });
-    return entries;
-  };
-  const auto before = scan(first.get());
+  const auto before = q.Scan(first.get());
   CHECK(before.size() == 17);
-  CHECK(scan(restored.get()) == before);
+  CHECK(q.Scan(restored.get()) == before);
   std::vector<ChangelogRecord> more;
-  CHECK(run(restored.get(), 120, 200, &more) == expected_tail);
+  CHECK(q.Run(restored.get(), 120, 200, &more) == expected_tail);
 }
 
 // The same query on the server's RocksDB backend: the task's writes are checkpointed at
@@ -225,51 +239,12 @@ TEST_CASE("a store restored from its changelog alone gives identical lookups and
 // reopened RocksDB keeps exactly what was checkpointed). On restart only the changelog's tail
 // after the checkpoint is replayed: lookups and later outputs equal an uninterrupted run.
 TEST_CASE("local RocksDB state plus the changelog tail replaces a full restore", "[aggregation][restore]") {
-  Engine engine({});
-  RequireOk(engine.Execute(kPayments));
-  auto parsed = ParseStatement(SplitStatements(
-      "CREATE TABLE balances AS SELECT id, SUM(amount) AS balance FROM payments GROUP BY id;")[0]);
-  REQUIRE(parsed.ok());
-  const auto& ctas = static_cast<const CreateAsSelect&>(**parsed);
-  SinkRequest req;
-  req.name = ctas.name;
-  req.kind = ctas.source_kind;
-  req.properties = &ctas.properties;
-  auto plan = AnalyzeQuery(*ctas.query, req, engine.metastore(), AnalysisConfig{});
-  REQUIRE(plan.ok());
-  plan->query_id = "CTAS_BALANCES_0";
-  auto shared = std::make_shared<const QueryPlan>(std::move(*plan));
-  const TopologySpec topology = PlanTopology(*shared, "svc_");
-  const std::string store = topology.subtopologies[0].stores[0].name;
-
-  std::vector<KafkaRecord> inputs;
-  for (int i = 0; i < 200; ++i)
-    inputs.push_back(Record("payments", "user" + std::to_string(i % 13), "{\"AMOUNT\":" + std::to_string(i) + "}", i));
-  auto run = [&](StateBackend* state, size_t from, size_t to, std::vector<ChangelogRecord>* changelog) {
-    auto task = CreateTask(shared, topology, 0, TaskEnvironment{state, 0});
-    REQUIRE(task.ok());
-    TaskOutput out;
-    for (size_t i = from; i < to; ++i) RequireOk((*task)->Process(inputs[i], &out));
-    (*task)->Commit(&out);
-    for (auto& c : (*task)->TakeChangelog()) changelog->push_back(std::move(c));
-    return Values(out.records);
-  };
-  auto scan = [&](StateBackend* state) {
-    std::vector<std::pair<std::string, std::string>> entries;
-    auto kv = state->OpenKeyValue(store, nullptr);
-    REQUIRE(kv.ok());
-    (*kv)->Scan(0, [&](std::string_view k, std::string_view v) {
-      entries.emplace_back(std::string(k), std::string(v));
-      return true;
-    });
-    return entries;
-  };
-
+  BalancesQuery q(13);
   auto straight = MakeMemoryStateBackend();
   std::vector<ChangelogRecord> ignored;
-  run(straight.get(), 0, 160, &ignored);
-  const auto expected_entries = scan(straight.get());
-  const auto expected_tail = run(straight.get(), 160, 200, &ignored);
+  q.Run(straight.get(), 0, 160, &ignored);
+  const auto expected_entries = q.Scan(straight.get());
+  const auto expected_tail = q.Run(straight.get(), 160, 200, &ignored);
 
   const std::string dir = "/tmp/sluice-restore-test-" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
@@ -277,26 +252,26 @@ TEST_CASE("local RocksDB state plus the changelog tail replaces a full restore",
   {
     auto rocks = RocksStateBackend::Open(dir, RocksStateOptions{});
     REQUIRE(rocks.ok());
-    run(rocks->get(), 0, 120, &changelog);
-    RequireOk((*rocks)->Checkpoint(store, 0, static_cast<int64_t>(changelog.size())));
-    run(rocks->get(), 120, 160, &changelog);  // reaches the changelog, never checkpointed
+    q.Run(rocks->get(), 0, 120, &changelog);
+    RequireOk((*rocks)->Checkpoint(q.store(), 0, static_cast<int64_t>(changelog.size())));
+    q.Run(rocks->get(), 120, 160, &changelog);  // reaches the changelog, never checkpointed
   }
   REQUIRE(changelog.size() == 160);
   auto reopened = RocksStateBackend::Open(dir, RocksStateOptions{});
   REQUIRE(reopened.ok());
-  const auto checkpoint = (*reopened)->CheckpointedOffset(store, 0);
+  const auto checkpoint = (*reopened)->CheckpointedOffset(q.store(), 0);
   REQUIRE(checkpoint.has_value());
   CHECK(*checkpoint == 120);
-  REQUIRE((*reopened)->OpenKeyValue(store, nullptr).ok());
-  // Local state is the checkpointed one: 13 groups, but not yet the last 40 records' sums.
-  const auto local = scan(reopened->get());
+  REQUIRE((*reopened)->OpenKeyValue(q.store(), nullptr).ok());
+  // Local state is the checkpointed one: every group, but not yet the last 40 records' sums.
+  const auto local = q.Scan(reopened->get());
   CHECK(local.size() == expected_entries.size());
   CHECK(local != expected_entries);
   const std::vector<ChangelogRecord> tail(changelog.begin() + *checkpoint, changelog.end());
-  RequireOk((*reopened)->Restore(store, tail));
-  CHECK(scan(reopened->get()) == expected_entries);
+  RequireOk((*reopened)->Restore(q.store(), tail));
+  CHECK(q.Scan(reopened->get()) == expected_entries);
   std::vector<ChangelogRecord> more;
-  CHECK(run(reopened->get(), 160, 200, &more) == expected_tail);
+  CHECK(q.Run(reopened->get(), 160, 200, &more) == expected_tail);
   reopened->reset();
   std::filesystem::remove_all(dir);
 }
