@@ -202,6 +202,13 @@ Status KafkaQueryRunner::Start(std::shared_ptr<const QueryPlan> plan, const Topo
   ctx->exactly_once = options_.exactly_once;
   ctx->commit_interval = std::chrono::milliseconds(options_.commit_interval_ms);
   ctx->max_poll_records = options_.max_poll_records;
+  // Record caches flush at each commit (Kafka Streams' default 10 MB; 0 emits every update).
+  auto cache = ParseLong("ksql.streams.cache.max.bytes.buffering",
+                         Lookup(properties, {"ksql.streams.cache.max.bytes.buffering", "cache.max.bytes.buffering"},
+                                std::to_string(10 * 1024 * 1024)),
+                         0);
+  if (!cache.ok()) return cache.status();
+  ctx->cache_max_bytes = static_cast<size_t>(*cache);
   ctx->shared_producer = producer_.get();
   ctx->shared_state = rocksdb_.get();
   ctx->offsets_topic = OffsetsTopic(id);

@@ -212,9 +212,14 @@ Status StreamThread::ProcessRecords(const RecordBatch& batch) {
       Status s = (*slot)->task->Process(scratch_, &out_);
       for (const auto& entry : out_.processing_log) Log(entry, scratch_);
       out_.processing_log.clear();
-      if (!s.ok())
+      if (!s.ok()) {
+        // What the records before it produced still goes out (their offsets are not committed:
+        // a restarted query processes them again, at-least-once).
+        ProduceOutputs().ok();
+        if (tracker_->pending() > 0) tracker_->Wait(kDeliveryTimeout).ok();
         return WithContext(s, "processing topic " + scratch_.topic + " partition " +
                                 std::to_string(scratch_.partition) + " offset " + std::to_string(scratch_.offset));
+      }
       CollectOutputs(**slot, first, scratch_.partition);
     }
     next_offsets_[TopicPartition{scratch_.topic, scratch_.partition}] = scratch_.offset + 1;
@@ -381,6 +386,7 @@ Result<StreamThread::TaskSlot*> StreamThread::TaskFor(size_t sub, int partition)
   TaskEnvironment env;
   env.state = state();
   env.partition = partition;
+  env.cache_max_bytes = ctx_->cache_max_bytes;
   auto created = CreateTask(ctx_->plan, ctx_->topology, sub, env);
   if (!created.ok()) {
     tasks_.erase({sub, partition});

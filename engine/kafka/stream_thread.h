@@ -52,6 +52,7 @@ struct QueryContext {
   bool exactly_once = false;
   std::chrono::milliseconds commit_interval{2000};
   size_t max_poll_records = 1000;
+  size_t cache_max_bytes = 0;                     // ksql.streams.cache.max.bytes.buffering
   Producer* shared_producer = nullptr;            // at-least-once
   StateBackend* shared_state = nullptr;           // RocksDB; null: one memory backend per thread
   std::shared_ptr<RunnerCounters> counters;

@@ -316,3 +316,34 @@ TEST_CASE("PAUSE stops consuming a query's partitions, RESUME restarts it", "[in
   CHECK(out.size() == 5);
   CHECK(server->runner->QueryStatus("CSAS_ALLVIEWS_0").state == QueryRunState::kRunning);
 }
+
+TEST_CASE("A record the query cannot process stops that query with ERROR, not the runner", "[integration]") {
+  auto broker = EmbeddedBroker::Start({1, 0});
+  REQUIRE(broker.ok());
+  auto server = StartServer(**broker, "it_fail_", {{"ksql.timestamp.throw.on.invalid", "true"}});
+  Execute(*server, "CREATE STREAM EVENTS (ID STRING KEY, TS BIGINT, V INT) "
+                   "WITH (KAFKA_TOPIC='events', VALUE_FORMAT='JSON', TIMESTAMP='TS', PARTITIONS=2);");
+  Execute(*server, "CREATE STREAM COPY AS SELECT * FROM EVENTS;");
+  WaitForAssignment(*server, "CSAS_COPY_0", 2);
+  ProduceAll(**broker, "events", {{"a", R"({"TS":1000,"V":1})"}, {"a", R"({"TS":null,"V":2})"}});
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (server->runner->QueryStatus("CSAS_COPY_0").state != QueryRunState::kError &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  const QueryRunStatus status = server->runner->QueryStatus("CSAS_COPY_0");
+  REQUIRE(status.state == QueryRunState::kError);
+  // The error says which record: topic, partition and offset of the bad timestamp.
+  CHECK(status.error.find("topic events partition " + std::to_string(KafkaPartitionForKey("a", 2)) + " offset 1") !=
+        std::string::npos);
+  auto out = ReadUntil(**broker, "COPY", 2, [](const auto& r) { return r.size() >= 1; });
+  CHECK(out.size() == 1);  // the good record before it
+
+  // The runner goes on: a new query over other data runs.
+  Execute(*server, "CREATE STREAM MORE (ID STRING KEY, TS BIGINT, V INT) "
+                   "WITH (KAFKA_TOPIC='more', VALUE_FORMAT='JSON', TIMESTAMP='TS', PARTITIONS=2);");
+  Execute(*server, "CREATE STREAM COPY2 AS SELECT ID, V FROM MORE WHERE V = 1;");
+  ProduceAll(**broker, "more", {{"b", R"({"TS":2000,"V":1})"}});
+  out = ReadUntil(**broker, "COPY2", 2, [](const auto& r) { return r.size() >= 1; });
+  CHECK(out.size() == 1);
+  CHECK(server->runner->QueryStatus("CSAS_COPY2_1").state == QueryRunState::kRunning);
+}
