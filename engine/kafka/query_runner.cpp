@@ -118,7 +118,15 @@ std::string KafkaQueryRunner::OffsetsTopic(const std::string& query_id) const {
 }
 
 Status KafkaQueryRunner::CreateTopic(const std::string& name, int partitions) {
-  Status s = admin_->CreateTopic(name, std::max(1, partitions), options_.internal_topic_replicas);
+  // Changelogs (and the offsets topic) are read for the latest value per key: compacted, as
+  // Kafka Streams creates them, so that a real cluster keeps them bounded.
+  std::map<std::string, std::string> configs;
+  const bool internal = name.rfind("_confluent-ksql-" + options_.service_id + "query_", 0) == 0;
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (internal && (ends_with("-changelog") || ends_with("-sluice-offsets"))) configs["cleanup.policy"] = "compact";
+  Status s = admin_->CreateTopic(name, std::max(1, partitions), options_.internal_topic_replicas, configs);
   if (s.code() == Status::Code::kAlreadyExists) {
     auto info = admin_->DescribeTopic(name);
     if (info.ok()) {
