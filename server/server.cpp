@@ -9,6 +9,7 @@
 
 #include "engine/executor/engine.h"
 #include "engine/kafka/embedded_broker.h"
+#include "engine/kafka/query_runner.h"
 #include "server/command_log.h"
 #include "server/http_server.h"
 #include "server/ksql_service.h"
@@ -54,6 +55,31 @@ Result<KafkaSetup> ConnectKafka(const ServerConfig& config) {
   return k;
 }
 
+// The Kafka runtime that runs the persistent queries: its clients reach the same cluster (or
+// embedded broker) as the server's own, with the `ksql.streams.*` / client settings.
+Result<std::unique_ptr<KafkaQueryRunner>> StartQueryRuntime(const ServerConfig& config, KafkaSetup& kafka) {
+  KafkaProperties consumer = config.KafkaClientProperties("consumer");
+  KafkaProperties producer = config.KafkaClientProperties("producer");
+  consumer["bootstrap.servers"] = producer["bootstrap.servers"] = kafka.client_props["bootstrap.servers"];
+  if (kafka.broker) {
+    // The embedded broker's group coordinator ignores LeaveGroup and refuses commits while a
+    // group rebalances: a short session timeout keeps a restarted or rebalanced query from
+    // stalling for librdkafka's default 45 s.
+    consumer.try_emplace("session.timeout.ms", "6000");
+    consumer.try_emplace("heartbeat.interval.ms", "1000");
+  }
+  auto options = KafkaRunnerOptions::FromProperties(config.AllProperties(), consumer, producer);
+  if (!options.ok()) return options.status();
+  if (kafka.broker && !config.IsSet("ksql.streams.num.stream.threads")) {
+    // One stream thread per query on the embedded broker unless configured: every extra group
+    // member is another round of rebalancing there, and the quick start gains nothing from it.
+    options->num_stream_threads = 1;
+  }
+  auto admin = kafka.broker ? kafka.broker->NewAdmin() : CreateKafkaAdmin(kafka.client_props);
+  if (!admin.ok()) return admin.status();
+  return KafkaQueryRunner::Create(std::move(*options), std::move(*admin));
+}
+
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status::IOError("cannot read " + path);
@@ -84,6 +110,12 @@ int RunServer(const ServerConfig& config) {
   const std::string service_id = config.Get("ksql.service.id");
   const std::map<std::string, std::string> engine_props = config.EngineProperties();
   Engine engine(engine_props);
+  auto runtime = StartQueryRuntime(config, *kafka);
+  if (!runtime.ok()) {
+    spdlog::error("query runtime: {}", runtime.status().message());
+    return 1;
+  }
+  engine.SetQueryRunner(runtime->get());  // topics are Kafka topics, queries run on stream threads
 
   ServerIdentity identity;
   identity.service_id = service_id;
@@ -151,6 +183,7 @@ int RunServer(const ServerConfig& config) {
   int sig = (*http)->WaitForSignal();
   spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
   http->reset();         // no more requests
+  runtime->reset();      // stops the queries, committing what they processed
   command_log.reset();   // flushes its producer
   return 0;
 }
