@@ -80,7 +80,8 @@ check "still healthy after the bad requests" test "$code" = 200
 stop_sluiced || fail "second sluiced did not stop cleanly"
 
 # ---- embedded broker ------------------------------------------------------------------------
-start_sluiced "$WORK/embedded.log"
+# (queries read their input from the start, as the CLI's SET 'auto.offset.reset'='earliest' does)
+start_sluiced "$WORK/embedded.log" KSQL_KSQL_STREAMS_AUTO_OFFSET_RESET=earliest
 check "start-up says the embedded broker keeps data in memory" grep -q "keeps data in memory only" "$WORK/embedded.log"
 curl -s "http://127.0.0.1:$HTTP_PORT/info" >"$WORK/body"
 EMB=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["KsqlServerInfo"]["kafkaBootstrapServers"])' "$WORK/body")
@@ -88,6 +89,22 @@ check "GET /info shows the embedded broker's address ($EMB)" json_check 'b["Ksql
 check "kcat sees the command topic on the embedded broker" sh -c "kcat -b '$EMB' -L -m 5 | grep -q '_confluent-ksql-default__command_topic'"
 echo 'k1:v1' | kcat -b "$EMB" -P -t from-kcat -K:
 check "kcat round trip on the embedded broker" sh -c "kcat -b '$EMB' -C -t from-kcat -o beginning -e -q -f '%k=%s' -m 5 | grep -qx 'k1=v1'"
+
+# Persistent queries over the embedded broker, end to end: statements over REST, input from
+# kcat, sinks read back with kcat (a stateless CSAS and a GROUP BY through its repartition topic).
+ksql "CREATE STREAM payments (id STRING KEY, user_id STRING, amount INT) WITH (kafka_topic='payments', value_format='JSON', partitions=2);"
+ksql "CREATE TABLE balances AS SELECT user_id, SUM(amount) AS balance, COUNT(*) AS n FROM payments GROUP BY user_id;"
+check "CTAS ... GROUP BY over REST starts CTAS_BALANCES_0" json_check 'b[0]["commandStatus"]["queryId"]=="CTAS_BALANCES_0"'
+ksql "CREATE STREAM big AS SELECT id, user_id, amount FROM payments WHERE amount > 10;"
+check "CSAS over REST starts CSAS_BIG_1" json_check 'b[0]["commandStatus"]["queryId"]=="CSAS_BIG_1"'
+for i in 1 2 3 4 5 6; do echo "p$i:{\"USER_ID\":\"u$((i % 2))\",\"AMOUNT\":$((i * 5))}"; done | kcat -b "$EMB" -P -t payments -K:
+sink_has() {  # sink_has TOPIC LINE: the topic, read from the start, holds the line "key=value"
+  kcat -b "$EMB" -C -t "$1" -o beginning -e -q -f '%k=%s\n' 2>/dev/null | grep -qxF "$2"
+}
+check "the GROUP BY sink reaches u0's balance (10+20+30)" wait_for 60 sink_has BALANCES 'u0={"BALANCE":60,"N":3}'
+check "... and u1's (5+15+25)" wait_for 30 sink_has BALANCES 'u1={"BALANCE":45,"N":3}'
+check "the filtered sink has the 15 it should" wait_for 30 sink_has BIG 'p3={"USER_ID":"u1","AMOUNT":15}'
+check "... and not the 5 it should not" sh -c "! kcat -b '$EMB' -C -t BIG -o beginning -e -q -f '%k\n' | grep -qx p1"
 stop_sluiced || fail "embedded sluiced did not stop cleanly"
 
 # ---- configuration errors stop start-up -----------------------------------------------------
