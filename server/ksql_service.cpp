@@ -140,6 +140,11 @@ Result<std::optional<json>> KsqlService::ExecuteOne(const Statement& stmt, Reque
       return std::optional<json>(ListSources(stmt, SourceKind::kStream));
     case StatementKind::kListTables:
       return std::optional<json>(ListSources(stmt, SourceKind::kTable));
+    case StatementKind::kExplain: {
+      auto explained = engine_.Explain(static_cast<const Explain&>(stmt));
+      if (!explained.ok()) return explained.status();
+      return std::optional<json>(std::move(*explained));
+    }
     default: break;
   }
 

@@ -97,6 +97,13 @@ ksql "CREATE TABLE balances AS SELECT user_id, SUM(amount) AS balance, COUNT(*) 
 check "CTAS ... GROUP BY over REST starts CTAS_BALANCES_0" json_check 'b[0]["commandStatus"]["queryId"]=="CTAS_BALANCES_0"'
 ksql "CREATE STREAM big AS SELECT id, user_id, amount FROM payments WHERE amount > 10;"
 check "CSAS over REST starts CSAS_BIG_1" json_check 'b[0]["commandStatus"]["queryId"]=="CSAS_BIG_1"'
+ksql "EXPLAIN CTAS_BALANCES_0;"
+check "EXPLAIN shows the query's plan and its repartition topic" json_check '
+  b[0]["@type"]=="queryDescription" and b[0]["queryDescription"]["id"]=="CTAS_BALANCES_0" and
+  "[ AGGREGATE ]" in b[0]["queryDescription"]["executionPlan"] and
+  "Aggregate-GroupBy-repartition" in b[0]["queryDescription"]["topology"]'
+ksql "EXPLAIN NOPE_1;"
+check "EXPLAIN of an unknown query: 400 with ksqlDB's message" json_check '"Query with id:NOPE_1 does not exist" in b["message"]'
 for i in 1 2 3 4 5 6; do echo "p$i:{\"USER_ID\":\"u$((i % 2))\",\"AMOUNT\":$((i * 5))}"; done | kcat -b "$EMB" -P -t payments -K:
 sink_has() {  # sink_has TOPIC LINE: the topic, read from the start, holds the line "key=value"
   kcat -b "$EMB" -C -t "$1" -o beginning -e -q -f '%k=%s\n' 2>/dev/null | grep -qxF "$2"
