@@ -192,6 +192,12 @@ class JsonDeserializer final : public RowDeserializer {
     od::json_type jt;
     if (auto terr = doc.type().get(jt)) return JsonError(terr);
     if (jt == od::json_type::null) {
+      // The on-demand parser types a document by its first byte: anything starting with 'n'
+      // claims to be null. Only the literal itself (and nothing after it) is the null record.
+      const size_t first = bytes.find_first_not_of(" \t\r\n");
+      const size_t last = bytes.find_last_not_of(" \t\r\n");
+      if (first == std::string_view::npos || bytes.substr(first, last - first + 1) != "null")
+        return Status::SerdeError("Invalid JSON: " + std::string(bytes.substr(0, 40)));
       out->clear();
       return Status::OK();
     }

@@ -145,6 +145,13 @@ TEST_CASE("json null record and unwrapped single values", "[serde]") {
   REQUIRE(wrapped->Deserialize("null", &row).ok());
   CHECK(row.empty());
   CHECK(IsNullRecord(row, 1));
+  REQUIRE(wrapped->Deserialize(" null ", &row).ok());
+  CHECK(row.empty());
+  // Text that merely starts with 'n' is malformed, not the null record.
+  for (const char* bad : {"not json", "nul", "nullx", "null {}", "n"}) {
+    INFO(bad);
+    CHECK(wrapped->Deserialize(bad, &row).code() == Status::Code::kSerdeError);
+  }
 
   auto de = Deser(Opts(FormatKind::kJson, false), {{"V", SqlType::Array(SqlType::String())}});
   REQUIRE(de->Deserialize(R"(["a","b"])", &row).ok());
