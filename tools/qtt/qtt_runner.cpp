@@ -275,7 +275,7 @@ json DecodePayload(const std::optional<std::string>& bytes, const FormatOptions*
   }
 }
 
-const DataSource* PickSource(const TestDriver& driver, const std::string& topic, bool want_sink,
+const DataSource* PickSource(const CaseTarget& driver, const std::string& topic, bool want_sink,
                              std::vector<DataSourcePtr>* keep) {
   *keep = driver.SourcesForTopic(topic);
   if (keep->empty()) return nullptr;
@@ -284,7 +284,7 @@ const DataSource* PickSource(const TestDriver& driver, const std::string& topic,
   return keep->front().get();
 }
 
-Result<KafkaRecord> EncodeInput(const TestDriver& driver, const ojson& exact) {
+Result<KafkaRecord> EncodeInput(const CaseTarget& driver, const ojson& exact) {
   const json in = ExactToJson(exact);
   KafkaRecord rec;
   rec.topic = in.value("topic", "");
@@ -516,7 +516,7 @@ std::string FormatOf(const json& j) {
   return "";
 }
 
-std::string CheckPost(const TestDriver& driver, const json& post) {
+std::string CheckPost(const CaseTarget& driver, const json& post) {
   if (!post.is_object() || !post.contains("sources") || !post["sources"].is_array()) return "";
   for (const auto& s : post["sources"]) {
     const std::string name = s.value("name", "");
@@ -631,12 +631,32 @@ std::map<std::string, std::string> Properties(const json& spec) {
   return props;
 }
 
-CaseResult RunCaseUnguarded(const TestCase& c) {
+// The TestDriver as a case target.
+class DriverTarget : public CaseTarget {
+ public:
+  explicit DriverTarget(std::map<std::string, std::string> properties) : driver_(std::move(properties)) {}
+  Status Execute(const std::string& sql) override { return driver_.Execute(sql); }
+  void CreateTopic(const std::string& name, int partitions) override { driver_.CreateTopic(name, partitions); }
+  Status Produce(KafkaRecord record) override { return driver_.Produce(std::move(record)); }
+  std::vector<KafkaRecord> Records(const std::string& topic, size_t) override { return driver_.Records(topic); }
+  DataSourcePtr FindSource(const std::string& name) const override { return driver_.FindSource(name); }
+  std::vector<DataSourcePtr> SourcesForTopic(const std::string& topic) const override {
+    return driver_.SourcesForTopic(topic);
+  }
+  std::vector<std::string> ProcessingLog() const override { return driver_.ProcessingLog(); }
+
+ private:
+  TestDriver driver_;
+};
+
+CaseResult RunCaseUnguarded(const TestCase& c, const TargetFactory& make) {
   if (std::string why = StaticSkipReason(c); !why.empty()) return Skip(why);
   const json& spec = c.spec;
   std::vector<std::string> notes;
 
-  TestDriver driver(Properties(spec));
+  auto target = make(c, Properties(spec));
+  if (!target.ok()) return Fail("cannot start the target: " + OneLine(target.status().message()));
+  CaseTarget& driver = **target;
   if (spec.contains("topics") && spec["topics"].is_array())
     for (const auto& t : spec["topics"])
       if (t.contains("name")) driver.CreateTopic(t["name"].get<std::string>(), t.value("partitions", 1));
@@ -686,6 +706,10 @@ CaseResult RunCaseUnguarded(const TestCase& c) {
       return Fail("producing an input to " + topic + " failed: " + OneLine(st.message()));
     }
   }
+  if (c.expects_error && expected_error.FromProcessing()) {
+    Status st = driver.QueryError();
+    if (!st.ok()) return error_matched("processing an input", st, false);
+  }
   if (c.expects_error)
     return Fail("expected an error (" + OneLine(expected_error.Text()) + "), but none occurred");
 
@@ -702,7 +726,7 @@ CaseResult RunCaseUnguarded(const TestCase& c) {
     std::vector<DataSourcePtr> keep;
     const DataSource* sink = PickSource(driver, topic, /*want_sink=*/true, &keep);
     std::vector<ActualRecord> actual;
-    const auto& records = driver.Records(topic);
+    const auto records = driver.Records(topic, expected.size());
     for (const auto& record : records) actual.push_back(DecodeOutput(record, sink));
 
     std::string listing = "topic '" + topic + "':\n  expected:\n";
@@ -746,8 +770,15 @@ CaseResult RunCaseUnguarded(const TestCase& c) {
 }  // namespace
 
 CaseResult RunCase(const TestCase& c) {
+  return RunCaseOn(c, [](const TestCase&, const std::map<std::string, std::string>& properties)
+                          -> Result<std::unique_ptr<CaseTarget>> {
+    return std::unique_ptr<CaseTarget>(std::make_unique<DriverTarget>(properties));
+  });
+}
+
+CaseResult RunCaseOn(const TestCase& c, const TargetFactory& make) {
   try {
-    return RunCaseUnguarded(c);
+    return RunCaseUnguarded(c, make);
   } catch (const std::exception& e) {
     return Fail(std::string("exception: ") + OneLine(e.what()));
   } catch (...) {
@@ -773,7 +804,8 @@ void WriteAll(int fd, const std::string& s) {
 }
 
 [[noreturn]] void ChildMain(const std::vector<TestCase>& cases, const std::vector<size_t>& todo,
-                            int fd, bool verbose) {
+                            int fd, const RunOptions& opts) {
+  const bool verbose = opts.verbose;
   const int devnull = ::open("/dev/null", O_WRONLY);
   if (devnull >= 0) {
     // Our stdout carries the report: the engine's output goes to stderr (verbose) or nowhere.
@@ -782,7 +814,7 @@ void WriteAll(int fd, const std::string& s) {
   }
   for (size_t idx : todo) {
     WriteAll(fd, "S " + std::to_string(idx) + "\n");
-    const CaseResult r = RunCase(cases[idx]);
+    const CaseResult r = opts.run_case ? opts.run_case(cases[idx]) : RunCase(cases[idx]);
     WriteAll(fd, "R " + std::to_string(idx) + " " + Dump(r.ToJson()) + "\n");
   }
   ::_exit(0);
@@ -821,7 +853,8 @@ std::vector<CaseResult> RunCasesIsolated(
       set_result(i, Skip(why));
       continue;
     }
-    if (units.empty() || cases[units.back().back()].file != cases[i].file) units.emplace_back();
+    if (units.empty() || opts.child_per_case || cases[units.back().back()].file != cases[i].file)
+      units.emplace_back();
     units.back().push_back(i);
   }
 
@@ -848,7 +881,7 @@ std::vector<CaseResult> RunCasesIsolated(
       if (pid == 0) {
         ::close(fds[0]);
         for (const auto& other : running) ::close(other.fd);
-        ChildMain(cases, todo, fds[1], opts.verbose);
+        ChildMain(cases, todo, fds[1], opts);
       }
       ::close(fds[1]);
       Child child;

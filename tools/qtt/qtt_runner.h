@@ -5,11 +5,14 @@
 // Used by sluice-qtt (the conformance corpus) and sluice-test-runner (ksql-test-runner's
 // three-file form).
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/runtime/test_driver.h"
 #include "tools/qtt/qtt_corpus.h"
 
 namespace sluice::qtt {
@@ -33,13 +36,42 @@ inline std::string CaseId(const TestCase& c) { return c.file + "::" + c.name; }
 // corpus), or "" when it can. Checked before any engine work.
 std::string StaticSkipReason(const TestCase& c);
 
-// Runs one case in this process (never throws: exceptions become FAIL).
+// Where a case runs: the TestDriver (RunCase) or real Kafka (kafka_case_runner.h). The case
+// logic (encoding inputs, comparing outputs, expected errors) is the same for both.
+class CaseTarget {
+ public:
+  virtual ~CaseTarget() = default;
+  virtual Status Execute(const std::string& sql) = 0;
+  virtual void CreateTopic(const std::string& name, int partitions) = 0;
+  virtual Status Produce(KafkaRecord record) = 0;
+  // Every record of `topic`, in order. `expected`: how many the case expects (a target whose
+  // outputs arrive asynchronously waits for that many, bounded, and a little for extras).
+  virtual std::vector<KafkaRecord> Records(const std::string& topic, size_t expected) = 0;
+  virtual DataSourcePtr FindSource(const std::string& name) const = 0;
+  virtual std::vector<DataSourcePtr> SourcesForTopic(const std::string& topic) const = 0;
+  virtual std::vector<std::string> ProcessingLog() const = 0;
+  // After the inputs of a case that expects an error while processing them, and none came
+  // from Produce: the error a query stopped with since (an asynchronous runtime), or OK.
+  virtual Status QueryError() { return Status::OK(); }
+};
+
+// Makes the target for one case (its properties already read from the spec).
+using TargetFactory = std::function<Result<std::unique_ptr<CaseTarget>>(
+    const TestCase& c, const std::map<std::string, std::string>& properties)>;
+
+// Runs one case in this process (never throws: exceptions become FAIL), on the TestDriver.
 CaseResult RunCase(const TestCase& c);
+// The same on the target `make` gives.
+CaseResult RunCaseOn(const TestCase& c, const TargetFactory& make);
 
 struct RunOptions {
   int jobs = 1;              // child processes at once
   int timeout_seconds = 60;  // per case; a case running longer is killed and FAILs
   bool verbose = false;      // children keep the engine's stdout/stderr (on our stderr)
+  // How a child runs one case (default: RunCase, the TestDriver).
+  std::function<CaseResult(const TestCase&)> run_case;
+  // One child per case rather than per file (cases that mostly wait, e.g. on Kafka).
+  bool child_per_case = false;
 };
 
 // Runs the cases in forked child processes (one per file, `jobs` at a time), so that a crash

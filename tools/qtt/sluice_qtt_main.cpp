@@ -1,7 +1,12 @@
 // sluice-qtt: runs ksqlDB query-validation-test files through the TestDriver.
 //
 //   sluice-qtt [-v] [-j N] [--filter SUBSTRING] [--timeout SECONDS]
-//              [--expected-passes FILE] [--write-passes FILE] FILE_OR_DIR...
+//              [--expected-passes FILE] [--write-passes FILE]
+//              [--kafka] [--cases FILE] [--min-pass-percent P] FILE_OR_DIR...
+//
+// --kafka runs each case on the Kafka runtime (a fresh embedded broker per case) instead of
+// the TestDriver; --cases runs only the listed case ids; --min-pass-percent makes the exit
+// code 1 iff fewer than P% of the cases run passed.
 //
 // Prints one line per case (PASS/FAIL/SKIP <file>::<name>[: reason]) and, last,
 // "N passed, N failed, N skipped". With --expected-passes, exits 1 iff a listed case does not
@@ -16,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/qtt/kafka_case_runner.h"
 #include "tools/qtt/qtt_corpus.h"
 #include "tools/qtt/qtt_runner.h"
 
@@ -23,7 +29,8 @@ namespace {
 
 void Usage() {
   std::cerr << "usage: sluice-qtt [-v] [-j N] [--filter SUBSTRING] [--timeout SECONDS]\n"
-               "                  [--expected-passes FILE] [--write-passes FILE] FILE_OR_DIR...\n";
+               "                  [--expected-passes FILE] [--write-passes FILE]\n"
+               "                  [--kafka] [--cases FILE] [--min-pass-percent P] FILE_OR_DIR...\n";
 }
 
 // Case names may end in spaces; list files cannot keep them, so ids compare trimmed.
@@ -50,7 +57,9 @@ bool ReadList(const std::string& path, std::vector<std::string>* out) {
 int main(int argc, char** argv) {
   using namespace sluice::qtt;
   RunOptions opts;
-  std::string filter, expected_passes, write_passes;
+  std::string filter, expected_passes, write_passes, cases_file;
+  bool kafka = false;
+  double min_pass_percent = -1;
   std::vector<std::string> paths;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -68,6 +77,9 @@ int main(int argc, char** argv) {
     else if (a == "--timeout") opts.timeout_seconds = std::atoi(value().c_str());
     else if (a == "--expected-passes") expected_passes = value();
     else if (a == "--write-passes") write_passes = value();
+    else if (a == "--kafka") kafka = true;
+    else if (a == "--cases") cases_file = value();
+    else if (a == "--min-pass-percent") min_pass_percent = std::atof(value().c_str());
     else if (a == "-h" || a == "--help") { Usage(); return 0; }
     else if (!a.empty() && a[0] == '-') { Usage(); return 2; }
     else paths.push_back(a);
@@ -87,9 +99,27 @@ int main(int argc, char** argv) {
     std::cerr << "sluice-qtt: " << corpus.status().message() << "\n";
     return 2;
   }
+  std::set<std::string> only;
+  if (!cases_file.empty()) {
+    std::vector<std::string> ids;
+    if (!ReadList(cases_file, &ids)) {
+      std::cerr << "sluice-qtt: cannot read " << cases_file << "\n";
+      return 2;
+    }
+    only.insert(ids.begin(), ids.end());
+  }
   std::vector<TestCase> cases;
   for (auto& c : *corpus)
-    if (filter.empty() || CaseId(c).find(filter) != std::string::npos) cases.push_back(std::move(c));
+    if ((filter.empty() || CaseId(c).find(filter) != std::string::npos) &&
+        (only.empty() || only.count(TrimRight(CaseId(c)))))
+      cases.push_back(std::move(c));
+  if (!only.empty() && cases.size() != only.size())
+    std::cerr << "sluice-qtt: " << only.size() - std::min(only.size(), cases.size())
+              << " listed case(s) not found in the corpus\n";
+  if (kafka) {
+    opts.run_case = [](const TestCase& c) { return RunKafkaCase(c); };
+    opts.child_per_case = true;  // each case waits on its own broker: spread them out
+  }
 
   std::vector<std::string> expected;
   if (!expected_passes.empty() && !ReadList(expected_passes, &expected)) {
@@ -171,5 +201,15 @@ int main(int argc, char** argv) {
     for (const auto& id : passes) out << id << "\n";
   }
   std::cout << passed << " passed, " << failed << " failed, " << skipped << " skipped\n";
+  if (min_pass_percent >= 0) {
+    // Skipped cases (no engine support, or, with --kafka, a difference the Kafka runtime
+    // legitimately has) are reported, not counted.
+    const size_t run = static_cast<size_t>(passed + failed);
+    const double share = run ? 100.0 * passed / static_cast<double>(run) : 0.0;
+    std::printf("pass share %.1f%% of %zu cases run (%d skipped; %.1f%% of all %zu; minimum %.1f%%)\n",
+                share, run, skipped, cases.empty() ? 0.0 : 100.0 * passed / static_cast<double>(cases.size()),
+                cases.size(), min_pass_percent);
+    exit_code = run > 0 && share >= min_pass_percent ? 0 : 1;
+  }
   return exit_code;
 }
