@@ -18,6 +18,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "tests/integration/kafka_test_util.h"
 #include "engine/executor/engine.h"
 #include "engine/kafka/consumer.h"
 #include "engine/kafka/embedded_broker.h"
@@ -133,23 +134,7 @@ void WaitFor(F cond) {
   while (!cond() && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
 }
 
-void ProduceAll(EmbeddedBroker& broker, const std::string& topic,
-                const std::vector<std::pair<std::string, std::string>>& records) {
-  auto producer = Producer::Create({{"bootstrap.servers", broker.bootstrap_servers()}}, "test input");
-  REQUIRE(producer.ok());
-  std::vector<OutputRecord> batch;
-  for (const auto& [k, v] : records) {
-    OutputRecord o;
-    o.topic = topic;
-    o.key = k;
-    o.value = v;
-    batch.push_back(o);
-  }
-  DeliveryTracker tracker;
-  REQUIRE((*producer)->Produce(batch, &tracker).ok());
-  REQUIRE((*producer)->Flush(30s).ok());
-  REQUIRE(tracker.Wait(30s).ok());
-}
+using test::ProduceAll;
 
 std::unique_ptr<Consumer> Reader(EmbeddedBroker& broker) {
   static int reader = 0;

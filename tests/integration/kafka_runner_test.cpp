@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "tests/integration/kafka_test_util.h"
 #include "engine/common/murmur2.h"
 #include "engine/executor/engine.h"
 #include "engine/kafka/consumer.h"
@@ -121,23 +122,7 @@ void WaitForAssignment(Server& s, const std::string& query_id, int partitions) {
   REQUIRE(s.runner->AssignedPartitions(query_id) == partitions);
 }
 
-void ProduceAll(EmbeddedBroker& broker, const std::string& topic,
-                const std::vector<std::pair<std::string, std::string>>& records) {
-  auto producer = Producer::Create({{"bootstrap.servers", broker.bootstrap_servers()}}, "test input");
-  REQUIRE(producer.ok());
-  std::vector<OutputRecord> batch;
-  for (const auto& [k, v] : records) {
-    OutputRecord o;
-    o.topic = topic;
-    o.key = k;
-    o.value = v;
-    batch.push_back(o);
-  }
-  DeliveryTracker tracker;
-  REQUIRE((*producer)->Produce(batch, &tracker).ok());
-  REQUIRE((*producer)->Flush(10s).ok());
-  REQUIRE(tracker.Wait(10s).ok());
-}
+using test::ProduceAll;
 
 // Reads `topic` from the beginning (all partitions) until `done(records)` holds or the bound passes.
 std::vector<KafkaRecord> ReadUntil(EmbeddedBroker& broker, const std::string& topic, int partitions,
