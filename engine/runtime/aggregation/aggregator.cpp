@@ -116,18 +116,28 @@ void Aggregator::Update(CachedGroup* g, const GroupedChange& change) {
   if (cache_max_bytes_ == 0) {
     // No cache: every update is written and reported now, with the record for context.
     dirty_.pop_back();
-    g->dirty = false;
-    FlushGroup(g);
-    Emit(g->key, g->key_bytes, change.in, g->window, &g->accs, g->in_store ? &g->committed_accs : nullptr,
-         g->timestamp);
-    g->committed_accs = g->accs;
-    g->committed_timestamp = g->timestamp;
-    g->in_store = true;
-    cache_bytes_ -= g->bytes;
-    cache_.erase(cache_key_);
+    CommitGroup(g, change.in);
+    Evict(cache_key_);
     return;
   }
   if (cache_bytes_ > cache_max_bytes_) Flush();
+}
+
+// Writes a dirty group to its store and reports its new results (old: as last committed).
+void Aggregator::CommitGroup(CachedGroup* g, const KafkaRecord* in) {
+  FlushGroup(g);
+  Emit(g->key, g->key_bytes, in, g->window, &g->accs, g->in_store ? &g->committed_accs : nullptr, g->timestamp);
+  g->committed_accs = g->accs;
+  g->committed_timestamp = g->timestamp;
+  g->in_store = true;
+  g->dirty = false;
+}
+
+void Aggregator::Evict(const std::string& cache_key) {
+  auto it = cache_.find(cache_key);
+  if (it == cache_.end()) return;
+  cache_bytes_ -= it->second.bytes;
+  cache_.erase(it);
 }
 
 // Writes one group to its store.
@@ -140,14 +150,7 @@ void Aggregator::FlushGroup(CachedGroup* g) {
 void Aggregator::Flush() {
   for (const std::string& k : dirty_) {
     auto it = cache_.find(k);
-    if (it == cache_.end() || !it->second.dirty) continue;
-    CachedGroup& g = it->second;
-    FlushGroup(&g);
-    Emit(g.key, g.key_bytes, nullptr, g.window, &g.accs, g.in_store ? &g.committed_accs : nullptr, g.timestamp);
-    g.committed_accs = g.accs;
-    g.committed_timestamp = g.timestamp;
-    g.in_store = true;
-    g.dirty = false;
+    if (it != cache_.end() && it->second.dirty) CommitGroup(&it->second, nullptr);
   }
   dirty_.clear();
   // Over budget: drop clean groups (all are clean now) until a quarter of the budget is free,
@@ -160,7 +163,10 @@ void Aggregator::Flush() {
 
 void Aggregator::ApplyUnwindowed(const GroupedChange& change) {
   CachedGroup* g = Lookup(change, std::nullopt);
-  if (!g->in_store && !g->dirty && !change.add) return;  // nothing to subtract from
+  if (!g->in_store && !g->dirty && !change.add) {  // nothing to subtract from
+    Evict(cache_key_);
+    return;
+  }
   Update(g, change);
 }
 

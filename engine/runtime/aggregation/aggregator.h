@@ -59,6 +59,8 @@ class Aggregator {
   CachedGroup* Lookup(const GroupedChange& change, std::optional<TimeWindow> window);
   void Update(CachedGroup* group, const GroupedChange& change);
   void FlushGroup(CachedGroup* group);
+  void CommitGroup(CachedGroup* group, const KafkaRecord* in);
+  void Evict(const std::string& cache_key);
   void ApplyUnwindowed(const GroupedChange& change);
   void ApplyTimeWindows(const GroupedChange& change, std::vector<std::string>* log);
   void ApplySession(const GroupedChange& change, std::vector<std::string>* log);
