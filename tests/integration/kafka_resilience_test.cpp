@@ -101,17 +101,10 @@ std::unique_ptr<Server> StartServer(EmbeddedBroker& broker, const std::string& s
   std::map<std::string, std::string> props{{"ksql.service.id", service_id},
                                            {"ksql.streams.num.stream.threads", std::to_string(threads)},
                                            {"ksql.streams.commit.interval.ms", "100"}};
-  const KafkaProperties client{{"bootstrap.servers", broker.bootstrap_servers()}};
-  // The mock cluster does not act on LeaveGroup: a member that leaves is noticed only after its
-  // session timeout (librdkafka's default 45 s), so the group rebalances after 6 s here.
-  KafkaProperties consumer = client;
-  consumer["session.timeout.ms"] = "6000";
-  consumer["heartbeat.interval.ms"] = "500";
-  auto options = KafkaRunnerOptions::FromProperties(props, consumer, client);
-  REQUIRE(options.ok());
+  KafkaRunnerOptions options = test::TestRunnerOptions(broker, props);
   auto admin = broker.NewAdmin();
   REQUIRE(admin.ok());
-  auto runner = KafkaQueryRunner::Create(std::move(*options), std::move(*admin));
+  auto runner = KafkaQueryRunner::Create(std::move(options), std::move(*admin));
   REQUIRE(runner.ok());
   auto server = std::make_unique<Server>();
   server->runner = std::move(*runner);

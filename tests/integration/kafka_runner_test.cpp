@@ -82,21 +82,14 @@ std::unique_ptr<Server> StartServer(EmbeddedBroker& broker, const std::string& s
                                            {"ksql.streams.num.stream.threads", "2"},
                                            {"ksql.streams.commit.interval.ms", "100"}};
   for (auto& [k, v] : extra) props[k] = v;
-  const KafkaProperties client{{"bootstrap.servers", broker.bootstrap_servers()}};
-  // The mock cluster does not act on LeaveGroup: a restarted query's group waits for the old
-  // members' session timeout (librdkafka's default 45 s) before it rebalances.
-  KafkaProperties consumer = client;
-  consumer["session.timeout.ms"] = "6000";
-  consumer["heartbeat.interval.ms"] = "500";
-  auto options = KafkaRunnerOptions::FromProperties(props, consumer, client);
-  REQUIRE(options.ok());
+  KafkaRunnerOptions options = test::TestRunnerOptions(broker, props);
   auto admin = broker.NewAdmin();
   REQUIRE(admin.ok());
   auto recording = std::make_unique<RecordingAdmin>(std::move(*admin));
   auto server = std::make_unique<Server>();
   server->deleted_topics = recording->deleted_topics;
   server->deleted_groups = recording->deleted_groups;
-  auto runner = KafkaQueryRunner::Create(std::move(*options), std::move(recording));
+  auto runner = KafkaQueryRunner::Create(std::move(options), std::move(recording));
   REQUIRE(runner.ok());
   server->runner = std::move(*runner);
   // The tests' queries read their inputs from the beginning (ksqlDB's default is latest).
