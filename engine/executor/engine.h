@@ -14,6 +14,7 @@
 #include "engine/metastore/metastore.h"
 #include "engine/parser/parser.h"
 #include "engine/executor/query_runner.h"
+#include "engine/executor/transient_query.h"
 #include "engine/planner/topology.h"
 #include "engine/runtime/query_task.h"
 #include "engine/runtime/task.h"
@@ -53,6 +54,13 @@ class Engine {
   // entity ({"@type": "queryDescription", "statementText", "queryDescription": {id,
   // statementText, windowType, fields, sources, sinks, topology, executionPlan, ...}}).
   Result<nlohmann::json> Explain(const sluice::Explain& stmt) const;
+  // A SELECT without a sink (engine/executor/transient_query.h): a pull query (no EMIT) runs
+  // to completion before this returns; a push query (EMIT CHANGES) keeps delivering rows to
+  // `sink` until LIMIT, the sink refuses a row, or the handle is destroyed. `properties`: the
+  // request's streamsProperties over the engine's (auto.offset.reset for push queries).
+  Result<std::unique_ptr<RunningQuery>> StartQuery(const QueryStatement& stmt,
+                                                   const std::map<std::string, std::string>& properties,
+                                                   std::shared_ptr<QueryRowSink> sink);
   void CreateTopic(const std::string& name, int partitions);
   Status Produce(KafkaRecord record);
 
@@ -79,6 +87,13 @@ class Engine {
   std::string ServiceId() const;
   size_t CacheMaxBytes() const;
   Status PauseOrResume(const NamedStatement& stmt, bool pause);
+  // engine/executor/pull_query.cpp and push_query.cpp.
+  Result<std::unique_ptr<RunningQuery>> StartPullQuery(const QueryStatement& stmt,
+                                                       const std::map<std::string, std::string>& properties,
+                                                       std::shared_ptr<QueryRowSink> sink);
+  Result<std::unique_ptr<RunningQuery>> StartPushQuery(const QueryStatement& stmt,
+                                                       const std::map<std::string, std::string>& properties,
+                                                       std::shared_ptr<QueryRowSink> sink);
 
   std::map<std::string, std::string> properties_;
   std::unique_ptr<StateBackend> state_;
