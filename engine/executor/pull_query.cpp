@@ -1,12 +1,151 @@
-// Pull queries: being built (REST issue). Until then they answer NotSupported.
+// Pull queries (a SELECT without EMIT): the current rows of a queryable table, or the records
+// of a stream up to its current end, filtered by WHERE, projected, up to LIMIT.
+//
+// A table's current rows are its topic compacted: the latest record per key, a tombstone
+// deleting it. Every queryable table has such a topic with exactly the rows ksqlDB's
+// materialization would hold: a CTAS sink receives the query's finished output (aggregates
+// finalized, HAVING applied as deletes, projected), a SOURCE table is its topic. Without a
+// runner the engine compacts its in-memory topic at each query; the Kafka runner keeps a
+// compacted copy of each queried topic that a pull query brings up to the topic's end
+// (engine/kafka/materialization.cpp).
+#include <chrono>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
 #include "engine/executor/engine.h"
+#include "engine/executor/pull/pull_plan.h"
+#include "engine/runtime/query_task.h"
 
 namespace sluice {
 
+namespace {
+
+class FinishedQuery : public RunningQuery {
+ public:
+  explicit FinishedQuery(std::string id) : id_(std::move(id)) {}
+  const std::string& id() const override { return id_; }
+  bool finished() const override { return true; }
+
+ private:
+  std::string id_;
+};
+
+bool HasPrefix(const std::string& key, const std::vector<std::string>& prefixes) {
+  if (prefixes.empty()) return true;
+  for (const auto& p : prefixes)
+    if (key.compare(0, p.size(), p) == 0) return true;
+  return false;
+}
+
+// Decodes records with QueryTask (the same decoding a persistent query applies to its
+// source), then WHERE, the projection and LIMIT, handing rows to the sink.
+class PullExecution {
+ public:
+  PullExecution(const PullQueryPlan& plan, QueryRowSink& sink) : plan_(plan), sink_(sink) {}
+
+  Status Init() {
+    auto task = QueryTask::Create(plan_.decode);
+    if (!task.ok()) return task.status();
+    task_ = std::move(*task);
+    task_->SetRowConsumer([this](const Row& row, int64_t, const KafkaRecord&, bool deleted) {
+      if (!deleted) OnDecoded(row);
+    });
+    ctx_.lambda_values.resize(plan_.lambda_slots);
+    return Status::OK();
+  }
+
+  // False once no more records are wanted (LIMIT reached, the sink went away).
+  bool Offer(const KafkaRecord& record) {
+    if (done()) return false;
+    out_.clear();
+    Status s = task_->Process(record, &out_, &log_);
+    if (!s.ok()) failure_ = s;
+    for (const auto& entry : log_) spdlog::warn("pull query on {}: {}", plan_.source->name, entry);
+    log_.clear();
+    return !done();
+  }
+
+  bool done() const { return stopped_ || !failure_.ok() || (plan_.limit && emitted_ >= *plan_.limit); }
+  const Status& failure() const { return failure_; }
+
+ private:
+  void OnDecoded(const Row& row) {
+    if (done()) return;
+    ctx_.row = &row;
+    ctx_.error.clear();
+    if (plan_.where) {
+      Value keep = plan_.where->eval(ctx_);
+      if (keep.IsNull() || !keep.AsBool()) return;
+    }
+    QueryRow out;
+    for (size_t i = 0; i < plan_.projection.size(); ++i)
+      out.columns.push_back(RestValue(plan_.projection[i].eval(ctx_), plan_.projection[i].type));
+    if (!ctx_.error.empty()) spdlog::warn("pull query on {}: {}", plan_.source->name, ctx_.error);
+    ++emitted_;
+    if (!sink_.OnRow(std::move(out))) stopped_ = true;
+  }
+
+  const PullQueryPlan& plan_;
+  QueryRowSink& sink_;
+  std::unique_ptr<QueryTask> task_;
+  EvalContext ctx_;
+  std::vector<KafkaRecord> out_;
+  std::vector<std::string> log_;
+  int64_t emitted_ = 0;
+  bool stopped_ = false;
+  Status failure_;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatement& stmt,
-                                                             const std::map<std::string, std::string>&,
-                                                             std::shared_ptr<QueryRowSink>) {
-  return Status::NotSupported("Pull queries are not supported yet: " + stmt.text);
+                                                             const std::map<std::string, std::string>& properties,
+                                                             std::shared_ptr<QueryRowSink> sink) {
+  std::map<std::string, std::string> props = properties_;
+  for (const auto& [k, v] : properties) props[k] = v;
+  auto plan = AnalyzePullQuery(*stmt.query, metastore_, props);
+  if (!plan.ok()) return plan.status();
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  plan->schema.query_id = "query_" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+  auto handle = std::make_unique<FinishedQuery>(plan->schema.query_id);
+
+  PullExecution exec(*plan, *sink);
+  SLUICE_RETURN_IF_ERROR(exec.Init());
+  sink->OnSchema(plan->schema);
+  const DataSource& source = *plan->source;
+  const auto offer = [&exec](const KafkaRecord& r) { return exec.Offer(r); };
+  Status read;
+  if (exec.done()) {
+    // LIMIT 0: nothing to read.
+  } else if (source.kind == SourceKind::kStream) {
+    if (runner_) {
+      read = runner_->ReadTopic(source.topic, offer);
+    } else {
+      // Partition by partition, each in offset order, as a scan of the topic reads it.
+      std::map<int, std::vector<const KafkaRecord*>> by_partition;
+      for (const auto& r : Records(source.topic)) by_partition[r.partition].push_back(&r);
+      for (const auto& [p, records] : by_partition)
+        for (const KafkaRecord* r : records)
+          if (!exec.Offer(*r)) break;
+    }
+  } else if (runner_) {
+    read = runner_->ReadTable(source.topic, plan->key_prefixes, offer);
+  } else {
+    std::map<std::pair<int, std::string>, const KafkaRecord*> rows;  // partition, key bytes -> latest
+    for (const auto& r : Records(source.topic)) {
+      if (!r.key) continue;  // a table row needs its key
+      if (r.value) rows[{r.partition, *r.key}] = &r;
+      else rows.erase({r.partition, *r.key});
+    }
+    for (const auto& [pk, r] : rows)
+      if (HasPrefix(pk.second, plan->key_prefixes) && !exec.Offer(*r)) break;
+  }
+  if (read.ok()) read = exec.failure();
+  if (!read.ok()) read = Status::RuntimeError("Pull query " + plan->schema.query_id + " on " + source.name +
+                                              " failed: " + read.message() + "\nStatement: " + stmt.text);
+  sink->OnEnd(read);
+  return std::unique_ptr<RunningQuery>(std::move(handle));
 }
 
 }  // namespace sluice

@@ -3,9 +3,11 @@
 // --check`) the Engine keeps topics in memory and runs each record through the tasks
 // synchronously. With one (the server over Kafka: engine/kafka), topics are Kafka topics and
 // each started query runs on the runner's stream threads.
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/common/status.h"
 #include "engine/planner/topology.h"
@@ -35,6 +37,21 @@ class QueryRunner {
   virtual Status Stop(const std::string& query_id) = 0;
   virtual Status Pause(const std::string& query_id) = 0;
   virtual Status Resume(const std::string& query_id) = 0;
+
+  // Pull queries (engine/executor/pull_query.cpp), called from REST threads while stream
+  // threads run; both read what the topic holds when called (committed records only).
+  using RecordFn = std::function<bool(const KafkaRecord&)>;  // false: stop reading
+  // A table's current rows: its topic compacted (latest record per key; a tombstone deletes
+  // it), partition by partition in key byte order; when `key_prefixes` is not empty, only
+  // keys starting with one of them.
+  virtual Status ReadTable(const std::string& topic, const std::vector<std::string>& key_prefixes,
+                           const RecordFn& fn) {
+    return Status::NotSupported("Pull queries on tables need a runner that can read " + topic);
+  }
+  // Every record of a stream's topic up to its end, partition by partition in offset order.
+  virtual Status ReadTopic(const std::string& topic, const RecordFn& fn) {
+    return Status::NotSupported("Pull queries on streams need a runner that can read " + topic);
+  }
 };
 
 }  // namespace sluice

@@ -71,6 +71,7 @@ struct RunnerStats {
 struct QueryContext;
 struct RunnerCounters;
 class StreamThread;
+class TopicMaterializer;
 
 class KafkaQueryRunner : public QueryRunner {
  public:
@@ -89,6 +90,10 @@ class KafkaQueryRunner : public QueryRunner {
   Status Stop(const std::string& query_id) override;
   Status Pause(const std::string& query_id) override;
   Status Resume(const std::string& query_id) override;
+  // Pull queries: engine/kafka/materialization.cpp.
+  Status ReadTable(const std::string& topic, const std::vector<std::string>& key_prefixes,
+                   const RecordFn& fn) override;
+  Status ReadTopic(const std::string& topic, const RecordFn& fn) override;
 
   QueryRunStatus QueryStatus(const std::string& query_id) const;
   RunnerStats Stats() const;
@@ -118,6 +123,9 @@ class KafkaQueryRunner : public QueryRunner {
   mutable std::mutex mu_;                   // queries_ and partitions_ (REST threads call in)
   std::map<std::string, std::unique_ptr<RunningQuery>> queries_;
   std::map<std::string, int> partitions_;   // topic -> partition count, as created or described
+  // Compacted copies of the tables pull queries read, made on first use.
+  std::once_flag materializer_once_;
+  std::shared_ptr<TopicMaterializer> materializer_;
 };
 
 }  // namespace sluice
