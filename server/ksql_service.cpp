@@ -1,7 +1,11 @@
 #include "server/ksql_service.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
+#include "engine/config/server_config.h"
+#include "engine/expr/function_catalog.h"
 #include "engine/parser/parser.h"
 
 namespace sluice {
@@ -127,6 +131,212 @@ json KsqlService::ListSources(const Statement& stmt, SourceKind kind) {
   return json{{"@type", field}, {"statementText", stmt.text}, {field, items}, {"warnings", json::array()}};
 }
 
+static const char* WindowTypeName(const std::optional<WindowInfo>& window) {
+  if (!window) return nullptr;
+  static const char* kNames[] = {"TUMBLING", "HOPPING", "SESSION"};
+  return kNames[static_cast<int>(window->kind)];
+}
+
+std::string KsqlService::QueryState(const std::string& query_id) const {
+  return paused_.count(query_id) ? "PAUSED" : "RUNNING";
+}
+
+// ksqlDB's RunningQuery: one persistent query as SHOW QUERIES and DESCRIBE list it.
+json KsqlService::RunningQueryJson(const PersistentQuery& q) const {
+  const std::string state = QueryState(q.id);
+  return json{{"queryString", q.statement},
+              {"sinks", json::array({q.plan->sink->name})},
+              {"sinkKafkaTopics", json::array({q.plan->sink->topic})},
+              {"id", q.id},
+              {"statusCount", {{state, 1}}},
+              {"queryType", "PERSISTENT"},
+              {"state", state}};
+}
+
+// ksqlDB's SourceDescription. Sluice keeps no per-source throughput metrics yet, so
+// statistics/errorStats are empty strings (as ksqlDB answers for a source without traffic).
+json KsqlService::SourceDescriptionJson(const DataSource& source, bool extended) {
+  json read = json::array(), write = json::array();
+  for (const PersistentQuery& q : engine_.queries()) {
+    if (q.plan->sink && q.plan->sink->name == source.name) write.push_back(RunningQueryJson(q));
+    for (const DataSourcePtr& s : SourcesRead(*q.plan))
+      if (s->name == source.name) {
+        read.push_back(RunningQueryJson(q));
+        break;
+      }
+  }
+  json fields = json::array();
+  for (const SourceColumn& c : source.columns) fields.push_back(json(FieldInfoJson(c)));
+  const char* window = WindowTypeName(source.window);
+  // As ksqlDB: partitions and replication are looked up (on Kafka) only for EXTENDED.
+  int partitions = 0, replication = 0;
+  if (extended) {
+    partitions = source.partitions;
+    replication = 1;
+    if (admin_) {
+      auto topic = admin_->DescribeTopic(source.topic);
+      if (topic.ok()) {
+        partitions = topic->partitions;
+        replication = std::max(1, topic->replicas);
+      }
+    }
+  }
+  return json{{"name", source.name},
+              {"windowType", window ? json(window) : json(nullptr)},
+              {"readQueries", read},
+              {"writeQueries", write},
+              {"fields", fields},
+              {"type", source.kind == SourceKind::kStream ? "STREAM" : "TABLE"},
+              {"timestamp", source.timestamp_column},
+              {"statistics", ""},
+              {"errorStats", ""},
+              {"extended", extended},
+              {"keyFormat", FormatName(source.key_format.kind)},
+              {"valueFormat", FormatName(source.value_format.kind)},
+              {"topic", source.topic},
+              {"partitions", partitions},
+              {"replication", replication},
+              {"statement", source.sql},
+              {"queryOffsetSummaries", json::array()},
+              {"sourceConstraints", json::array()}};
+}
+
+json KsqlService::ListQueries(const ListStatement& stmt) {
+  if (stmt.extended) {
+    // SHOW QUERIES EXTENDED: one queryDescription (EXPLAIN <id>) per query.
+    json descriptions = json::array();
+    for (const PersistentQuery& q : engine_.queries()) {
+      sluice::Explain explain;
+      explain.query_id = q.id;
+      auto described = engine_.Explain(explain);
+      if (!described.ok()) continue;
+      json d = (*described)["queryDescription"];
+      d["state"] = QueryState(q.id);
+      descriptions.push_back(std::move(d));
+    }
+    return json{{"@type", "query_descriptions"}, {"statementText", stmt.text},
+                {"queryDescriptions", descriptions}, {"warnings", json::array()}};
+  }
+  json queries = json::array();
+  for (const PersistentQuery& q : engine_.queries()) queries.push_back(RunningQueryJson(q));
+  return json{{"@type", "queries"}, {"statementText", stmt.text}, {"queries", queries},
+              {"warnings", json::array()}};
+}
+
+// ksqlDB's PropertiesList: every server property (the table's defaults, then what the server
+// was started with, then this request's SETs/streamsProperties), passwords masked.
+json KsqlService::ListProperties(const Statement& stmt, const RequestScope& scope) {
+  std::map<std::string, std::string> values;
+  std::set<std::string> defaults;
+  for (const PropertyDef& def : ServerPropertyDefs()) {
+    if (def.default_value.empty()) continue;
+    values[def.name] = def.default_value;
+    defaults.insert(def.name);
+  }
+  for (const auto& [k, v] : engine_properties_) {
+    values[k] = v;
+    defaults.erase(k);
+  }
+  json overwritten = json::array();
+  for (const auto& [k, v] : scope.properties) {
+    values[k] = v;
+    defaults.erase(k);
+    overwritten.push_back(k);
+  }
+  json properties = json::array();
+  for (const auto& [name, value] : values) {
+    const PropertyDef* def = FindPropertyDef(name);
+    const bool secret = def && def->type == PropertyType::kPassword;
+    const char* scope_name = name.rfind("ksql.streams.", 0) == 0 ? "STREAMS"
+                             : name.rfind("ksql.", 0) == 0       ? "KSQL"
+                                                                 : "KAFKA";
+    properties.push_back({{"name", name}, {"scope", scope_name}, {"value", secret ? "[hidden]" : value}});
+  }
+  return json{{"@type", "properties"}, {"statementText", stmt.text}, {"properties", properties},
+              {"overwrittenProperties", overwritten}, {"defaultProperties", json(defaults)},
+              {"warnings", json::array()}};
+}
+
+// ksqlDB's KafkaTopicsList / KafkaTopicsListExtended. Internal topics (leading '_') only with
+// SHOW ALL TOPICS. replicaInfo: the replica count of each partition.
+Result<json> KsqlService::ListTopics(const ListStatement& stmt) {
+  std::vector<TopicInfo> topics;
+  if (admin_) {
+    auto listed = admin_->ListTopics();
+    if (!listed.ok()) return Status::IOError("Could not list Kafka topics: " + listed.status().message());
+    topics = std::move(*listed);
+  } else {
+    for (const std::string& name : engine_.Topics()) topics.push_back({name, 1, 1});
+  }
+  std::sort(topics.begin(), topics.end(), [](const TopicInfo& a, const TopicInfo& b) { return a.name < b.name; });
+  json list = json::array();
+  for (const TopicInfo& t : topics) {
+    if (!stmt.all && !t.name.empty() && t.name[0] == '_') continue;
+    json item{{"name", t.name},
+              {"replicaInfo", std::vector<int>(static_cast<size_t>(std::max(0, t.partitions)), std::max(1, t.replicas))}};
+    if (stmt.extended) {
+      // Consumer counts need the group coordinator's view, which Sluice does not read yet.
+      item["consumerCount"] = 0;
+      item["consumerGroupCount"] = 0;
+    }
+    list.push_back(std::move(item));
+  }
+  return json{{"@type", stmt.extended ? "kafka_topics_extended" : "kafka_topics"},
+              {"statementText", stmt.text}, {"topics", list}, {"warnings", json::array()}};
+}
+
+Result<std::optional<json>> KsqlService::Describe(const Statement& stmt, const RequestScope& scope) {
+  auto entity = [&](json j) { return Result<std::optional<json>>(std::optional<json>(std::move(j))); };
+  switch (stmt.kind) {
+    case StatementKind::kListQueries: return entity(ListQueries(static_cast<const ListStatement&>(stmt)));
+    case StatementKind::kListProperties: return entity(ListProperties(stmt, scope));
+    case StatementKind::kListTopics: {
+      auto topics = ListTopics(static_cast<const ListStatement&>(stmt));
+      if (!topics.ok()) return topics.status();
+      return entity(std::move(*topics));
+    }
+    case StatementKind::kListFunctions:
+      return entity(json(ListFunctionsEntity(FunctionRegistry::Builtins(), stmt.text)));
+    case StatementKind::kDescribeFunction: {
+      auto described = DescribeFunctionEntity(FunctionRegistry::Builtins(),
+                                              static_cast<const NamedStatement&>(stmt).name, stmt.text);
+      if (!described.ok()) return described.status();
+      return entity(json(std::move(*described)));
+    }
+    case StatementKind::kListTypes: {
+      json types = json::object();
+      for (const auto& [name, type] : engine_.metastore().Types()) types[name] = json(SchemaInfoJson(type));
+      return entity(json{{"@type", "type_list"}, {"statementText", stmt.text}, {"types", types},
+                         {"warnings", json::array()}});
+    }
+    case StatementKind::kListVariables: {
+      json variables = json::array();
+      for (const auto& [name, value] : engine_.variables()) variables.push_back({{"name", name}, {"value", value}});
+      return entity(json{{"@type", "variables"}, {"statementText", stmt.text}, {"variables", variables},
+                         {"warnings", json::array()}});
+    }
+    case StatementKind::kDescribeSource: {
+      auto& d = static_cast<const DescribeSource&>(stmt);
+      DataSourcePtr source = engine_.metastore().FindSource(d.name);
+      if (!source) return Status::NotFound("Could not find STREAM/TABLE '" + d.name + "' in the Metastore");
+      return entity(json{{"@type", "sourceDescription"}, {"statementText", stmt.text},
+                         {"sourceDescription", SourceDescriptionJson(*source, d.extended)},
+                         {"warnings", json::array()}});
+    }
+    case StatementKind::kDescribeStreams:
+    case StatementKind::kDescribeTables: {
+      auto& l = static_cast<const ListStatement&>(stmt);
+      SourceKind kind = stmt.kind == StatementKind::kDescribeStreams ? SourceKind::kStream : SourceKind::kTable;
+      json descriptions = json::array();
+      for (const DataSourcePtr& s : engine_.metastore().AllSources())
+        if (s->kind == kind) descriptions.push_back(SourceDescriptionJson(*s, l.extended));
+      return entity(json{{"@type", "source_descriptions"}, {"statementText", stmt.text},
+                         {"sourceDescriptions", descriptions}, {"warnings", json::array()}});
+    }
+    default: return std::optional<json>();
+  }
+}
+
 // Executes one parsed statement. Returns the entity to answer with (nullopt: none, as ksqlDB
 // answers SET/DEFINE/INSERT VALUES), or the error. `record`: append to the command topic.
 Result<std::optional<json>> KsqlService::ExecuteOne(const Statement& stmt, RequestScope& scope, bool record) {
@@ -145,7 +355,11 @@ Result<std::optional<json>> KsqlService::ExecuteOne(const Statement& stmt, Reque
       if (!explained.ok()) return explained.status();
       return std::optional<json>(std::move(*explained));
     }
-    default: break;
+    default: {
+      auto described = Describe(stmt, scope);
+      if (!described.ok() || described->has_value()) return described;
+      break;
+    }
   }
 
   // What the response needs from before the statement runs.
@@ -222,9 +436,27 @@ Result<std::optional<json>> KsqlService::ExecuteOne(const Statement& stmt, Reque
     case StatementKind::kDropType:
       message = "Dropped type '" + static_cast<const NamedStatement&>(stmt).name + "'";
       break;
-    case StatementKind::kTerminateQuery: message = "Query terminated."; break;
-    case StatementKind::kPauseQuery: message = "Query paused."; break;
-    case StatementKind::kResumeQuery: message = "Query resumed."; break;
+    case StatementKind::kTerminateQuery: {
+      auto& t = static_cast<const NamedStatement&>(stmt);
+      if (t.all) paused_.clear();
+      else paused_.erase(t.name);
+      message = "Query terminated.";
+      break;
+    }
+    case StatementKind::kPauseQuery:
+    case StatementKind::kResumeQuery: {
+      auto& t = static_cast<const NamedStatement&>(stmt);
+      const bool pause = stmt.kind == StatementKind::kPauseQuery;
+      std::vector<std::string> ids;
+      if (t.all) for (const PersistentQuery& q : engine_.queries()) ids.push_back(q.id);
+      else ids.push_back(t.name);
+      for (const std::string& id : ids) {
+        if (pause) paused_.insert(id);
+        else paused_.erase(id);
+      }
+      message = pause ? "Query paused." : "Query resumed.";
+      break;
+    }
     default: message = "Statement executed."; break;
   }
 

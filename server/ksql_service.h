@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,15 @@ class KsqlService {
                                const std::string& message, std::optional<std::string> query_id,
                                int64_t sequence);
   nlohmann::ordered_json ListSources(const Statement& stmt, SourceKind kind);
+  // SHOW/LIST/DESCRIBE entities (read-only; rendered from the engine, the metastore, the
+  // function registry and the Kafka admin). nullopt: not a listing statement.
+  Result<std::optional<nlohmann::ordered_json>> Describe(const Statement& stmt, const RequestScope& scope);
+  nlohmann::ordered_json RunningQueryJson(const PersistentQuery& q) const;
+  nlohmann::ordered_json SourceDescriptionJson(const DataSource& source, bool extended);
+  nlohmann::ordered_json ListQueries(const ListStatement& stmt);
+  nlohmann::ordered_json ListProperties(const Statement& stmt, const RequestScope& scope);
+  Result<nlohmann::ordered_json> ListTopics(const ListStatement& stmt);
+  std::string QueryState(const std::string& query_id) const;
   Status Apply(const std::string& sql);
   void EndScope(RequestScope& scope);
 
@@ -72,6 +82,7 @@ class KsqlService {
   Admin* admin_;
   ServerIdentity identity_;
   int64_t next_sequence_ = 0;  // without a command topic
+  std::set<std::string> paused_;  // query ids PAUSEd (SHOW QUERIES says PAUSED)
 };
 
 }  // namespace sluice

@@ -36,6 +36,10 @@ struct PersistentQuery {
 std::string ExecutionPlanText(const PersistentQuery& q);
 // Every source a query reads: its FROM source, then each joined source.
 std::vector<DataSourcePtr> SourcesRead(const QueryPlan& plan);
+// ksqlDB's FieldInfo ({"name", "schema": SchemaInfo, "type": "KEY"|"HEADER"}) and SchemaInfo
+// ({"type", "fields", "memberSchema"}), as EXPLAIN and DESCRIBE write them.
+nlohmann::json FieldInfoJson(const SourceColumn& column);
+nlohmann::json SchemaInfoJson(const TypePtr& type);
 
 class Engine {
  public:
@@ -65,6 +69,10 @@ class Engine {
   Status Produce(KafkaRecord record);
 
   const MetaStore& metastore() const { return metastore_; }
+  // For SHOW QUERIES / DESCRIBE / SHOW PROPERTIES / SHOW VARIABLES (read under the caller's lock).
+  const std::vector<PersistentQuery>& queries() const { return queries_; }
+  const std::map<std::string, std::string>& properties() const { return properties_; }
+  const VariableMap& variables() const { return variables_; }
   const std::vector<KafkaRecord>& Records(const std::string& topic) const;
   std::vector<std::string> Topics() const;
   const std::vector<std::string>& processing_log() const { return processing_log_; }

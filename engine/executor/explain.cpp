@@ -89,6 +89,14 @@ void AddJoinedSources(const J& join, std::vector<DataSourcePtr>* out) {
 
 }  // namespace
 
+nlohmann::json FieldInfoJson(const SourceColumn& c) {
+  return FieldInfo(c.name, c.type, c.ns == ColumnNamespace::kKey      ? "KEY"
+                                   : c.ns != ColumnNamespace::kValue ? "HEADER"
+                                                                      : nullptr);
+}
+
+nlohmann::json SchemaInfoJson(const TypePtr& type) { return SchemaInfo(type); }
+
 std::vector<DataSourcePtr> SourcesRead(const QueryPlan& plan) {
   std::vector<DataSourcePtr> out = {plan.source};
   if (plan.join) AddJoinedSources(*plan.join, &out);
