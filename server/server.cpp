@@ -9,6 +9,7 @@
 
 #include "engine/executor/engine.h"
 #include "engine/kafka/embedded_broker.h"
+#include "engine/kafka/mock_control.h"
 #include "engine/kafka/query_runner.h"
 #include "server/command_log.h"
 #include "server/http_server.h"
@@ -23,6 +24,9 @@ namespace {
 // What the server talks to Kafka with: the embedded broker or the configured cluster.
 struct KafkaSetup {
   std::unique_ptr<EmbeddedBroker> broker;  // null with a real cluster
+  // The embedded broker's topic creation for other processes (mock_control.h): the mock has
+  // no CreateTopics API, so a client elsewhere creates topics with partitions through this.
+  std::unique_ptr<MockControlServer> topic_control;
   std::unique_ptr<Admin> admin;
   KafkaProperties client_props;
   std::string cluster_id;
@@ -36,6 +40,9 @@ Result<KafkaSetup> ConnectKafka(const ServerConfig& config) {
     if (!broker.ok()) return broker.status();
     k.broker = std::move(*broker);
     k.client_props["bootstrap.servers"] = k.broker->bootstrap_servers();
+    auto control = ServeTopicControl(*k.broker);
+    if (!control.ok()) return control.status();
+    k.topic_control = std::move(*control);
     spdlog::warn("No bootstrap.servers configured: started the embedded Kafka broker at {}. It keeps data in "
                  "memory only ({}; older data is dropped) and loses it when sluiced stops. Set "
                  "bootstrap.servers to use a real Kafka cluster.",

@@ -11,6 +11,8 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/kafka/consumer.h"
+#include "engine/kafka/embedded_broker.h"
+#include "engine/kafka/producer.h"
 
 namespace sluice {
 
@@ -138,6 +140,25 @@ Status CreateTopicOnRemoteMock(const KafkaProperties& props, const std::string& 
   if (answer == "OK") return Status::OK();
   if (answer.rfind("EXISTS ", 0) == 0) return Status::AlreadyExists(answer.substr(7));
   return Status::InvalidArgument(answer.rfind("ERROR ", 0) == 0 ? answer.substr(6) : answer);
+}
+
+Result<std::unique_ptr<MockControlServer>> ServeTopicControl(EmbeddedBroker& broker) {
+  EmbeddedBroker* b = &broker;
+  auto control = MockControlServer::Start(
+      [b](const std::string& topic, int partitions, int replicas) { return b->CreateTopic(topic, partitions, replicas); });
+  if (!control.ok()) return control.status();
+  if (Status st = broker.CreateTopic(kMockControlTopic, 1, 1); !st.ok() && st.code() != Status::Code::kAlreadyExists)
+    return st;
+  auto producer = Producer::Create({{"bootstrap.servers", broker.broker_addresses()}}, "control");
+  if (!producer.ok()) return producer.status();
+  OutputRecord r;
+  r.topic = kMockControlTopic;
+  r.partition = 0;
+  r.value = "127.0.0.1:" + std::to_string((*control)->port());
+  if (auto sent = (*producer)->ProduceSync(r, std::chrono::seconds(10)); !sent.ok())
+    return Status::IOError("cannot announce the topic-control port in " + std::string(kMockControlTopic) + ": " +
+                           sent.status().message());
+  return control;
 }
 
 }  // namespace sluice

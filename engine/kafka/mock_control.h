@@ -38,6 +38,13 @@ class MockControlServer {
 // Client side: finds the control address through the broker at `props`' bootstrap.servers
 // and creates the topic. NotSupported when the broker announces no control port (a mock
 // cluster not run by sluice-broker); AlreadyExists when the topic exists.
+// Serves topic creation for `broker` on a loopback port and announces it in
+// kMockControlTopic, so that clients in other processes (sluiced against sluice-broker,
+// sluice-qtt --rest or kcat users against sluiced's embedded broker) can create topics with
+// their partition counts. Topic creation stops when the returned server is destroyed.
+class EmbeddedBroker;
+Result<std::unique_ptr<MockControlServer>> ServeTopicControl(EmbeddedBroker& broker);
+
 Status CreateTopicOnRemoteMock(const KafkaProperties& props, const std::string& topic, int partitions,
                                int replicas, std::chrono::milliseconds timeout);
 

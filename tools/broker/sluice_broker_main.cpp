@@ -50,25 +50,10 @@ int main(int argc, char** argv) {
   }
   // Remote clients (sluiced) create topics through the control port: the mock has no
   // CreateTopics API. Announced in a topic they can read.
-  sluice::EmbeddedBroker* b = broker->get();
-  auto control = sluice::MockControlServer::Start(
-      [b](const std::string& topic, int partitions, int replicas) { return b->CreateTopic(topic, partitions, replicas); });
+  auto control = sluice::ServeTopicControl(**broker);
   if (!control.ok()) {
     std::cerr << "sluice-broker: " << control.status().message() << "\n";
     return 1;
-  }
-  {
-    (*broker)->CreateTopic(sluice::kMockControlTopic, 1, 1).ok();
-    auto producer = sluice::Producer::Create({{"bootstrap.servers", (*broker)->broker_addresses()}}, "control");
-    const std::string address = "127.0.0.1:" + std::to_string((*control)->port());
-    sluice::OutputRecord r;
-    r.topic = sluice::kMockControlTopic;
-    r.partition = 0;
-    r.value = address;
-    if (!producer.ok() || !(*producer)->ProduceSync(r, std::chrono::seconds(10)).ok()) {
-      std::cerr << "sluice-broker: cannot announce the control port\n";
-      return 1;
-    }
   }
   spdlog::info("Embedded Kafka broker ({} broker{}) at {}; brokers listen on {}. Data is kept in memory only ({}).",
                brokers, brokers == 1 ? "" : "s", (*broker)->bootstrap_servers(), (*broker)->broker_addresses(),

@@ -14,9 +14,50 @@
 
 namespace sluice::qtt {
 
-namespace {
-
 using Clock = std::chrono::steady_clock;
+
+std::vector<KafkaRecord> ReadTopicRecords(Admin& admin, const std::string& bootstrap_servers,
+                                          const std::string& topic, size_t expected,
+                                          const KafkaCaseOptions& options) {
+  std::vector<KafkaRecord> out;
+  const auto deadline = Clock::now() + std::chrono::seconds(options.wait_seconds);
+  // The sink topic appears when its query starts; wait for it within the same bound.
+  int partitions = 0;
+  while (Clock::now() < deadline) {
+    auto info = admin.DescribeTopic(topic);
+    if (info.ok() && info->partitions > 0) {
+      partitions = info->partitions;
+      break;
+    }
+    if (expected == 0) return out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (partitions == 0) return out;
+  auto consumer = Consumer::Create({{"bootstrap.servers", bootstrap_servers}, {"group.id", "qtt-reader-" + topic}},
+                                   "qtt reader");
+  if (!consumer.ok()) {
+    spdlog::error("qtt reader for topic {}: {}", topic, consumer.status().message());
+    return out;
+  }
+  std::vector<TopicPartitionOffset> parts;
+  for (int p = 0; p < partitions; ++p) parts.push_back({topic, p, RD_KAFKA_OFFSET_BEGINNING});
+  if (Status st = (*consumer)->Assign(parts); !st.ok()) {
+    spdlog::error("qtt reader assign {}: {}", topic, st.message());
+    return out;
+  }
+  auto poll = [&](std::chrono::milliseconds timeout) {
+    auto batch = (*consumer)->Poll(1000, timeout);
+    if (!batch.ok()) return;
+    for (size_t i = 0; i < batch->size(); ++i) out.push_back((*batch)[i].ToKafkaRecord());
+  };
+  while (out.size() < expected && Clock::now() < deadline) poll(std::chrono::milliseconds(100));
+  // Records beyond the expected ones fail the case: give them a moment to show up.
+  const auto extra_deadline = Clock::now() + std::chrono::milliseconds(options.extra_wait_ms);
+  while (Clock::now() < extra_deadline) poll(std::chrono::milliseconds(50));
+  return out;
+}
+
+namespace {
 
 class KafkaTarget : public CaseTarget {
  public:
@@ -86,43 +127,7 @@ class KafkaTarget : public CaseTarget {
   }
 
   std::vector<KafkaRecord> Records(const std::string& topic, size_t expected) override {
-    std::vector<KafkaRecord> out;
-    const auto deadline = Clock::now() + std::chrono::seconds(options_.wait_seconds);
-    // The sink topic appears when its query starts; wait for it within the same bound.
-    int partitions = 0;
-    while (Clock::now() < deadline) {
-      auto info = admin_->DescribeTopic(topic);
-      if (info.ok() && info->partitions > 0) {
-        partitions = info->partitions;
-        break;
-      }
-      if (expected == 0) return out;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (partitions == 0) return out;
-    auto consumer = Consumer::Create({{"bootstrap.servers", broker_->bootstrap_servers()},
-                                      {"group.id", "qtt-reader-" + topic}},
-                                     "qtt reader");
-    if (!consumer.ok()) {
-      spdlog::error("qtt reader for topic {}: {}", topic, consumer.status().message());
-      return out;
-    }
-    std::vector<TopicPartitionOffset> parts;
-    for (int p = 0; p < partitions; ++p) parts.push_back({topic, p, RD_KAFKA_OFFSET_BEGINNING});
-    if (Status st = (*consumer)->Assign(parts); !st.ok()) {
-      spdlog::error("qtt reader assign {}: {}", topic, st.message());
-      return out;
-    }
-    auto poll = [&](std::chrono::milliseconds timeout) {
-      auto batch = (*consumer)->Poll(1000, timeout);
-      if (!batch.ok()) return;
-      for (size_t i = 0; i < batch->size(); ++i) out.push_back((*batch)[i].ToKafkaRecord());
-    };
-    while (out.size() < expected && Clock::now() < deadline) poll(std::chrono::milliseconds(100));
-    // Records beyond the expected ones fail the case: give them a moment to show up.
-    const auto extra_deadline = Clock::now() + std::chrono::milliseconds(options_.extra_wait_ms);
-    while (Clock::now() < extra_deadline) poll(std::chrono::milliseconds(50));
-    return out;
+    return ReadTopicRecords(*admin_, broker_->bootstrap_servers(), topic, expected, options_);
   }
 
   DataSourcePtr FindSource(const std::string& name) const override {

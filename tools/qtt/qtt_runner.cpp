@@ -1,4 +1,5 @@
 #include "tools/qtt/qtt_runner.h"
+#include "tools/qtt/qtt_case_parts.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -47,16 +48,16 @@ CaseResult CaseResult::FromJson(const json& j) {
   return r;
 }
 
-namespace {
+// Case parts shared with the REST runner (qtt_case_parts.h).
 
 CaseResult Pass() { return {Outcome::kPass, "", "", {}}; }
-CaseResult Fail(std::string reason, std::string detail = "") {
+CaseResult Fail(std::string reason, std::string detail) {
   return {Outcome::kFail, std::move(reason), std::move(detail), {}};
 }
 CaseResult Skip(std::string reason) { return {Outcome::kSkip, std::move(reason), "", {}}; }
 
 // One line, bounded: reasons go on the PASS/FAIL/SKIP line.
-std::string OneLine(const std::string& s, size_t max = 400) {
+std::string OneLine(const std::string& s, size_t max) {
   std::string out;
   for (char ch : s) {
     if (ch == '\n') out += "\\n";
@@ -92,7 +93,7 @@ std::string Printable(const std::string& bytes) {
 const std::set<std::string> kUnsupportedFormats = {"AVRO", "PROTOBUF", "PROTOBUF_NOSR",
                                                    "JSON_SR"};
 
-}  // namespace
+
 
 std::string StaticSkipReason(const TestCase& c) {
   const json& spec = c.spec;
@@ -131,7 +132,7 @@ std::string StaticSkipReason(const TestCase& c) {
   return "";
 }
 
-namespace {
+
 
 // ---------------------------------------------------------------------------------------------
 // JSON comparison: numbers by value (1 == 1.0, 1.10 == 1.1), everything else exactly.
@@ -566,57 +567,6 @@ std::string NormalizeSpace(const std::string& s) {
   return out;
 }
 
-// An expected error as ksqlDB's test framework checks it: the exception's class and a
-// message that must occur in the actual one (case-sensitive, whitespace normalised).
-struct ExpectedError {
-  std::string type;           // simple class name, e.g. "KsqlStatementException" ("" = any)
-  std::string message;        // "" = any message
-  std::string cause_message;  // "causeMessage": our errors carry the cause in the same text
-
-  static ExpectedError FromSpec(const json& spec) {
-    const json e = spec.contains("expectedException") ? spec["expectedException"]
-                   : spec.contains("expectedError")   ? spec["expectedError"]
-                                                      : json(nullptr);
-    ExpectedError out;
-    if (!e.is_object()) return out;
-    out.type = e.value("type", "");
-    const size_t dot = out.type.rfind('.');
-    if (dot != std::string::npos) out.type = out.type.substr(dot + 1);
-    if (e.contains("message") && e["message"].is_string()) out.message = e["message"].get<std::string>();
-    if (e.contains("causeMessage") && e["causeMessage"].is_string())
-      out.cause_message = e["causeMessage"].get<std::string>();
-    return out;
-  }
-
-  // Kafka Streams' exceptions come from processing records (our inputs); ksqlDB's own
-  // (KsqlException, KsqlStatementException, ParseFailedException) from the statements.
-  bool FromProcessing() const { return type == "StreamsException"; }
-
-  std::string Text() const {
-    std::string t = type + (type.empty() || message.empty() ? "" : ": ") + message;
-    if (!cause_message.empty()) t += " (cause: " + cause_message + ")";
-    return t;
-  }
-
-  // "" when `actual`, raised while running a statement (or producing an input when
-  // !from_statement), is this error; else why not.
-  std::string Mismatch(const Status& actual, bool from_statement) const {
-    if (!type.empty() && FromProcessing() == from_statement)
-      return std::string("expected ") + type + " (an error " +
-             (FromProcessing() ? "processing an input" : "in a statement") + "), got an error " +
-             (from_statement ? "in a statement" : "processing an input");
-    // ParseFailedException is ksqlDB's error for statements it cannot parse or prepare
-    // (a subclass of KsqlStatementException, so the others accept it too).
-    if (type == "ParseFailedException" && actual.code() != Status::Code::kSyntaxError)
-      return "expected a syntax error (ParseFailedException), got another kind of error";
-    const std::string got = NormalizeSpace(actual.message());
-    for (const std::string* want : {&message, &cause_message})
-      if (!want->empty() && got.find(NormalizeSpace(*want)) == std::string::npos)
-        return "message does not contain the expected text";
-    return "";
-  }
-};
-
 std::map<std::string, std::string> Properties(const json& spec) {
   std::map<std::string, std::string> props;
   std::string config;
@@ -648,6 +598,54 @@ class DriverTarget : public CaseTarget {
  private:
   TestDriver driver_;
 };
+
+// The case's expected outputs against what `driver` has on their topics, per topic in order of
+// first appearance: PASS, or FAIL with what differs.
+CaseResult CompareOutputs(CaseTarget& driver, const json& spec) {
+  std::vector<std::string> topic_order;
+  std::map<std::string, std::vector<json>> expected_by_topic;
+  for (const auto& out : spec.value("outputs", json::array())) {
+    const std::string topic = out.value("topic", "");
+    if (!expected_by_topic.count(topic)) topic_order.push_back(topic);
+    expected_by_topic[topic].push_back(out);
+  }
+  for (const auto& topic : topic_order) {
+    const auto& expected = expected_by_topic[topic];
+    std::vector<DataSourcePtr> keep;
+    const DataSource* sink = PickSource(driver, topic, /*want_sink=*/true, &keep);
+    std::vector<ActualRecord> actual;
+    const auto records = driver.Records(topic, expected.size());
+    for (const auto& record : records) actual.push_back(DecodeOutput(record, sink));
+
+    std::string listing = "topic '" + topic + "':\n  expected:\n";
+    for (const auto& e : expected) listing += "    " + RenderExpected(e) + "\n";
+    listing += "  actual:\n";
+    for (const auto& a : actual) listing += "    " + RenderActual(a) + "\n";
+
+    const size_t n = std::min(expected.size(), actual.size());
+    for (size_t i = 0; i < n; ++i) {
+      const std::string diff = CompareRecord(expected[i], actual[i], sink);
+      if (!diff.empty())
+        return Fail("topic '" + topic + "' record " + std::to_string(i) + " differs (" + diff +
+                        "): expected " + OneLine(RenderExpected(expected[i]), 300) + " got " +
+                        OneLine(RenderActual(actual[i]), 300),
+                    listing);
+    }
+    if (actual.size() < expected.size())
+      return Fail("topic '" + topic + "': expected " + std::to_string(expected.size()) +
+                      " records, got " + std::to_string(actual.size()) + "; first missing: " +
+                      OneLine(RenderExpected(expected[actual.size()]), 300),
+                  listing);
+    // Every record beyond the expected ones fails the case, whether it came from an input or
+    // an INSERT: ksqlDB's framework compares the whole topic.
+    if (actual.size() > expected.size())
+      return Fail("topic '" + topic + "': expected " + std::to_string(expected.size()) +
+                      " records, got " + std::to_string(actual.size()) + "; first extra: " +
+                      OneLine(RenderActual(actual[expected.size()]), 300),
+                  listing);
+  }
+  return Pass();
+}
 
 CaseResult RunCaseUnguarded(const TestCase& c, const TargetFactory& make) {
   if (std::string why = StaticSkipReason(c); !why.empty()) return Skip(why);
@@ -713,49 +711,7 @@ CaseResult RunCaseUnguarded(const TestCase& c, const TargetFactory& make) {
   if (c.expects_error)
     return Fail("expected an error (" + OneLine(expected_error.Text()) + "), but none occurred");
 
-  // Outputs, per topic in order of first appearance.
-  std::vector<std::string> topic_order;
-  std::map<std::string, std::vector<json>> expected_by_topic;
-  for (const auto& out : spec.value("outputs", json::array())) {
-    const std::string topic = out.value("topic", "");
-    if (!expected_by_topic.count(topic)) topic_order.push_back(topic);
-    expected_by_topic[topic].push_back(out);
-  }
-  for (const auto& topic : topic_order) {
-    const auto& expected = expected_by_topic[topic];
-    std::vector<DataSourcePtr> keep;
-    const DataSource* sink = PickSource(driver, topic, /*want_sink=*/true, &keep);
-    std::vector<ActualRecord> actual;
-    const auto records = driver.Records(topic, expected.size());
-    for (const auto& record : records) actual.push_back(DecodeOutput(record, sink));
-
-    std::string listing = "topic '" + topic + "':\n  expected:\n";
-    for (const auto& e : expected) listing += "    " + RenderExpected(e) + "\n";
-    listing += "  actual:\n";
-    for (const auto& a : actual) listing += "    " + RenderActual(a) + "\n";
-
-    const size_t n = std::min(expected.size(), actual.size());
-    for (size_t i = 0; i < n; ++i) {
-      const std::string diff = CompareRecord(expected[i], actual[i], sink);
-      if (!diff.empty())
-        return Fail("topic '" + topic + "' record " + std::to_string(i) + " differs (" + diff +
-                        "): expected " + OneLine(RenderExpected(expected[i]), 300) + " got " +
-                        OneLine(RenderActual(actual[i]), 300),
-                    listing);
-    }
-    if (actual.size() < expected.size())
-      return Fail("topic '" + topic + "': expected " + std::to_string(expected.size()) +
-                      " records, got " + std::to_string(actual.size()) + "; first missing: " +
-                      OneLine(RenderExpected(expected[actual.size()]), 300),
-                  listing);
-    // Every record beyond the expected ones fails the case, whether it came from an input or
-    // an INSERT: ksqlDB's framework compares the whole topic.
-    if (actual.size() > expected.size())
-      return Fail("topic '" + topic + "': expected " + std::to_string(expected.size()) +
-                      " records, got " + std::to_string(actual.size()) + "; first extra: " +
-                      OneLine(RenderActual(actual[expected.size()]), 300),
-                  listing);
-  }
+  if (CaseResult outputs = CompareOutputs(driver, spec); outputs.outcome != Outcome::kPass) return outputs;
 
   if (spec.contains("post")) {
     const std::string post = CheckPost(driver, spec["post"]);
@@ -767,7 +723,7 @@ CaseResult RunCaseUnguarded(const TestCase& c, const TargetFactory& make) {
   return r;
 }
 
-}  // namespace
+
 
 CaseResult RunCase(const TestCase& c) {
   return RunCaseOn(c, [](const TestCase&, const std::map<std::string, std::string>& properties)

@@ -2,10 +2,12 @@
 //
 //   sluice-qtt [-v] [-j N] [--filter SUBSTRING] [--timeout SECONDS]
 //              [--expected-passes FILE] [--write-passes FILE]
-//              [--kafka] [--cases FILE] [--min-pass-percent P] FILE_OR_DIR...
+//              [--kafka | --rest [--sluiced PATH]] [--cases FILE] [--min-pass-percent P]
+//              FILE_OR_DIR...
 //
 // --kafka runs each case on the Kafka runtime (a fresh embedded broker per case) instead of
-// the TestDriver; --cases runs only the listed case ids; --min-pass-percent makes the exit
+// the TestDriver; --rest runs REST cases (rest-query-validation-tests) through a real sluiced
+// per case (default: the sluiced next to this binary), comparing every response; --cases runs only the listed case ids; --min-pass-percent makes the exit
 // code 1 iff fewer than P% of the cases run passed.
 //
 // Prints one line per case (PASS/FAIL/SKIP <file>::<name>[: reason]) and, last,
@@ -15,6 +17,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "tools/qtt/kafka_case_runner.h"
+#include "tools/qtt/rest_case_runner.h"
 #include "tools/qtt/qtt_corpus.h"
 #include "tools/qtt/qtt_runner.h"
 
@@ -30,7 +34,8 @@ namespace {
 void Usage() {
   std::cerr << "usage: sluice-qtt [-v] [-j N] [--filter SUBSTRING] [--timeout SECONDS]\n"
                "                  [--expected-passes FILE] [--write-passes FILE]\n"
-               "                  [--kafka] [--cases FILE] [--min-pass-percent P] FILE_OR_DIR...\n";
+               "                  [--kafka | --rest [--sluiced PATH]] [--cases FILE] [--min-pass-percent P]\n"
+               "                  FILE_OR_DIR...\n";
 }
 
 // Case names may end in spaces; list files cannot keep them, so ids compare trimmed.
@@ -58,7 +63,8 @@ int main(int argc, char** argv) {
   using namespace sluice::qtt;
   RunOptions opts;
   std::string filter, expected_passes, write_passes, cases_file;
-  bool kafka = false;
+  bool kafka = false, rest = false;
+  RestCaseOptions rest_options;
   double min_pass_percent = -1;
   std::vector<std::string> paths;
   for (int i = 1; i < argc; ++i) {
@@ -78,6 +84,8 @@ int main(int argc, char** argv) {
     else if (a == "--expected-passes") expected_passes = value();
     else if (a == "--write-passes") write_passes = value();
     else if (a == "--kafka") kafka = true;
+    else if (a == "--rest") rest = true;
+    else if (a == "--sluiced") rest_options.sluiced_path = value();
     else if (a == "--cases") cases_file = value();
     else if (a == "--min-pass-percent") min_pass_percent = std::atof(value().c_str());
     else if (a == "-h" || a == "--help") { Usage(); return 0; }
@@ -116,7 +124,15 @@ int main(int argc, char** argv) {
   if (!only.empty() && cases.size() != only.size())
     std::cerr << "sluice-qtt: " << only.size() - std::min(only.size(), cases.size())
               << " listed case(s) not found in the corpus\n";
-  if (kafka) {
+  if (rest) {
+    if (rest_options.sluiced_path.empty()) {
+      std::error_code ec;
+      rest_options.sluiced_path =
+          (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "sluiced").string();
+    }
+    opts.run_case = [rest_options](const TestCase& c) { return RunRestCase(c, rest_options); };
+    opts.child_per_case = true;  // one server per case
+  } else if (kafka) {
     opts.run_case = [](const TestCase& c) { return RunKafkaCase(c); };
     opts.child_per_case = true;  // each case waits on its own broker: spread them out
   }
