@@ -36,9 +36,8 @@ Result<std::unique_ptr<Consumer>> TopicMaterializer::NewConsumer(const std::stri
 }
 
 // Partition by partition, from (*next)[p] (or the partition's start) to the end the broker
-// reports now. A partition whose start moved past (*next)[p] lost records (retention, the
-// embedded broker's size limit): it is read again from its start, and `apply` learns it by
-// a record with offset -1 and that partition.
+// reports now. A partition whose offsets no longer include (*next)[p] is read again from its
+// start, and `apply` learns it by a record with offset -1 and that partition.
 Status TopicMaterializer::ReadToEnd(Consumer& consumer, const std::string& topic, std::vector<int64_t>* next,
                                     const std::function<bool(const KafkaRecord&)>& apply, bool* stopped) const {
   *stopped = false;
@@ -48,8 +47,10 @@ Status TopicMaterializer::ReadToEnd(Consumer& consumer, const std::string& topic
     if (!marks.ok()) return Status::IOError(where + ": " + marks.status().message());
     const auto [low, high] = *marks;
     int64_t& at = (*next)[p];
-    if (at >= 0 && at < low) {
-      spdlog::warn("{}: records {}..{} are gone from the topic: reading it again from {}", where, at, low - 1, low);
+    if (at >= 0 && (at < low || at > high)) {
+      // Records were dropped (retention, the embedded broker's size limit) or the topic was
+      // deleted and created again: what was read no longer describes it.
+      spdlog::warn("{}: offset {} is outside the topic's [{}, {}]: reading it again from {}", where, at, low, high, low);
       KafkaRecord reset;
       reset.partition = p;
       reset.offset = -1;
@@ -68,6 +69,10 @@ Status TopicMaterializer::ReadToEnd(Consumer& consumer, const std::string& topic
       }
       rd_kafka_message_t* msg = rd_kafka_consumer_poll(consumer.handle(), 100);
       if (!msg) continue;
+      if (msg->rkt && msg->partition != p) {  // left over from the previous partition's assignment
+        rd_kafka_message_destroy(msg);
+        continue;
+      }
       if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         rd_kafka_message_destroy(msg);
         break;  // the end (transaction markers may keep offsets below the high watermark)
