@@ -15,6 +15,14 @@
 
 namespace sluice {
 
+// What SHOW QUERIES / EXPLAIN say about a query the runner runs.
+enum class QueryRunState { kRunning, kPaused, kError, kNotRunning };
+
+struct QueryRunStatus {
+  QueryRunState state = QueryRunState::kNotRunning;
+  std::string error;  // kError: why the query stopped (with topic/partition/offset when known)
+};
+
 class QueryRunner {
  public:
   virtual ~QueryRunner() = default;
@@ -37,6 +45,10 @@ class QueryRunner {
   virtual Status Stop(const std::string& query_id) = 0;
   virtual Status Pause(const std::string& query_id) = 0;
   virtual Status Resume(const std::string& query_id) = 0;
+  // RUNNING, PAUSED, or ERROR with the reason the query stopped (a fatal Kafka error, a bad
+  // timestamp with ksql.timestamp.throw.on.invalid, ...); kNotRunning for an unknown id.
+  // Thread-safe (REST threads ask while stream threads run).
+  virtual QueryRunStatus QueryStatus(const std::string& query_id) const { return {}; }
 
   // Pull queries (engine/executor/pull_query.cpp), called from REST threads while stream
   // threads run; both read what the topic holds when called (committed records only).

@@ -69,6 +69,9 @@ Result<KafkaRunnerOptions> KafkaRunnerOptions::FromProperties(const std::map<std
   auto replicas = ParseLong("ksql.internal.topic.replicas", Lookup(p, {"ksql.internal.topic.replicas"}, "1"), 1);
   if (!replicas.ok()) return replicas.status();
   o.internal_topic_replicas = static_cast<int>(*replicas);
+  auto plog = ProcessingLogOptions::FromProperties(p, o.service_id);
+  if (!plog.ok()) return plog.status();
+  o.processing_log = std::move(*plog);
   return o;
 }
 
@@ -93,11 +96,34 @@ Result<std::unique_ptr<KafkaQueryRunner>> KafkaQueryRunner::Create(KafkaRunnerOp
     if (!db.ok()) return WithContext(db.status(), "ksql.streams.state.dir " + dir);
     r->rocksdb_ = std::move(*db);
   }
+  SLUICE_RETURN_IF_ERROR(r->StartProcessingLog());
   spdlog::info("Kafka runtime: service id {}, {} stream threads per query, commit every {} ms, {}, state {}",
                r->options_.service_id, r->options_.num_stream_threads, r->options_.commit_interval_ms,
                r->options_.exactly_once ? "exactly_once_v2" : "at_least_once",
                r->options_.state_dir.empty() ? std::string("in memory") : "RocksDB in " + r->options_.state_dir);
   return r;
+}
+
+// ksqlDB writes the processing log to its topic when the topic is there: created at start-up
+// with ksql.logging.processing.topic.auto.create, or by the user. Otherwise entries go to the
+// server log only.
+Status KafkaQueryRunner::StartProcessingLog() {
+  ProcessingLogOptions plog = options_.processing_log;
+  if (plog.topic_auto_create) {
+    Status s = admin_->CreateTopic(plog.topic, plog.topic_partitions, plog.topic_replicas, {});
+    if (!s.ok() && s.code() != Status::Code::kAlreadyExists && s.code() != Status::Code::kNotSupported)
+      return WithContext(s, "ksql.logging.processing.topic.auto.create: creating " + plog.topic);
+  }
+  auto exists = TopicExists(plog.topic);
+  const bool to_topic = exists.ok() && *exists;
+  if (!to_topic)
+    spdlog::info("processing log: topic {} {}: entries go to the server log only", plog.topic,
+                 exists.ok() ? "does not exist (ksql.logging.processing.topic.auto.create=false)"
+                             : "cannot be described (" + exists.status().message() + ")");
+  else
+    spdlog::info("processing log: topic {}", plog.topic);
+  processing_log_ = std::make_unique<ProcessingLog>(std::move(plog), to_topic ? producer_.get() : nullptr);
+  return Status::OK();
 }
 
 KafkaQueryRunner::~KafkaQueryRunner() {
@@ -221,6 +247,8 @@ Status KafkaQueryRunner::Start(std::shared_ptr<const QueryPlan> plan, const Topo
   ctx->shared_state = rocksdb_.get();
   ctx->offsets_topic = OffsetsTopic(id);
   for (size_t sub = 0; sub < topology.subtopologies.size(); ++sub) {
+  ctx->processing_log = processing_log_.get();
+  if (ctx->plan->sink) ctx->sink_topic = ctx->plan->sink->topic;
     const auto& spec = topology.subtopologies[sub];
     for (const auto& t : spec.input_topics) {
       if (std::find(ctx->input_topics.begin(), ctx->input_topics.end(), t) == ctx->input_topics.end())

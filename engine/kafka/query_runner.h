@@ -24,6 +24,7 @@
 #include "engine/executor/query_runner.h"
 #include "engine/kafka/admin.h"
 #include "engine/kafka/producer.h"
+#include "engine/kafka/processing_log.h"
 #include "engine/runtime/state/state_store.h"
 
 namespace sluice {
@@ -44,19 +45,14 @@ struct KafkaRunnerOptions {
   int internal_topic_replicas = 1;
   size_t max_poll_records = 1000;
 
+  // ksql.logging.processing.*: where skipped records are reported (processing_log.h).
+  ProcessingLogOptions processing_log;
   // From the server's properties (ksqlDB names: ksql.service.id, ksql.streams.num.stream.threads,
   // ksql.streams.commit.interval.ms, ksql.streams.auto.offset.reset, processing.guarantee /
   // ksql.streams.processing.guarantee, ksql.streams.state.dir, ksql.internal.topic.replicas) and
   // the clients' librdkafka settings. InvalidArgument naming a property with a bad value.
   static Result<KafkaRunnerOptions> FromProperties(const std::map<std::string, std::string>& properties,
                                                    KafkaProperties consumer, KafkaProperties producer);
-};
-
-enum class QueryRunState { kRunning, kPaused, kError, kNotRunning };
-
-struct QueryRunStatus {
-  QueryRunState state = QueryRunState::kNotRunning;
-  std::string error;  // kError: why the query stopped
 };
 
 // Counters over all queries of a runner, for tests and metrics.
@@ -95,7 +91,7 @@ class KafkaQueryRunner : public QueryRunner {
                    const RecordFn& fn) override;
   Status ReadTopic(const std::string& topic, const RecordFn& fn) override;
 
-  QueryRunStatus QueryStatus(const std::string& query_id) const;
+  QueryRunStatus QueryStatus(const std::string& query_id) const override;
   RunnerStats Stats() const;
   // Partitions currently paused on the query's consumers (PAUSE takes effect on each thread's
   // next poll: tests wait for this before producing).
@@ -114,6 +110,8 @@ class KafkaQueryRunner : public QueryRunner {
   KafkaQueryRunner() = default;
   Result<int> PartitionCount(const std::string& topic);
   void StopThreads(RunningQuery& q);
+  // Where the queries report records they skip (and their own failure).
+  ProcessingLog& processing_log() { return *processing_log_; }
 
   KafkaRunnerOptions options_;
   std::unique_ptr<Admin> admin_;
@@ -125,7 +123,9 @@ class KafkaQueryRunner : public QueryRunner {
   std::map<std::string, int> partitions_;   // topic -> partition count, as created or described
   // Compacted copies of the tables pull queries read, made on first use.
   std::once_flag materializer_once_;
+  Status StartProcessingLog();
   std::shared_ptr<TopicMaterializer> materializer_;
 };
 
 }  // namespace sluice
+  std::unique_ptr<ProcessingLog> processing_log_;  // writes through producer_ (declared after it)

@@ -47,11 +47,14 @@ Status WithContext(const Status& status, const std::string& context) {
   return Status::RuntimeError(m);
 }
 
-void QueryContext::Fail(const Status& status) {
-  std::lock_guard<std::mutex> lock(error_mu_);
-  if (failed.exchange(true)) return;
-  error_ = status.message();
-  spdlog::error("query {} failed and stopped: {}", query_id, error_);
+void QueryContext::Fail(const Status& status, const std::string& thread) {
+  {
+    std::lock_guard<std::mutex> lock(error_mu_);
+    if (failed.exchange(true)) return;
+    error_ = status.message();
+  }
+  spdlog::error("query {} failed and stopped (state ERROR): {}", query_id, status.message());
+  if (processing_log) processing_log->QueryError(query_id, thread, status.message());
 }
 
 std::string QueryContext::error() const {
@@ -108,8 +111,15 @@ void StreamThread::Join() {
 }
 
 void StreamThread::Run() {
-  Status s = Loop();
-  if (!s.ok()) ctx_->Fail(WithContext(s, Name()));
+  Status s;
+  try {
+    s = Loop();
+  } catch (const std::exception& e) {
+    // Never a silent stop: whatever escapes the loop puts the query in ERROR with the reason.
+    s = Status::RuntimeError(std::string("unexpected exception: ") + e.what());
+  }
+  if (!s.ok()) ctx_->Fail(WithContext(s, Name()), Name());
+  closing_ = true;
   // Leaving the group revokes the partitions (OnRevoked commits unless the query failed).
   if (consumer_) {
     Status closed = consumer_->Close();
@@ -159,6 +169,10 @@ void StreamThread::ApplyPause() {
 
 void StreamThread::Log(const std::string& entry, const KafkaRecord& in) {
   ctx_->counters->processing_log++;
+  if (ctx_->processing_log) {
+    ctx_->processing_log->RecordError(ctx_->query_id, entry, in, ctx_->sink_topic);
+    return;
+  }
   spdlog::warn("processing log: query {} topic {} partition {} offset {}: {}", ctx_->query_id, in.topic, in.partition,
                in.offset, entry);
 }
@@ -553,7 +567,7 @@ void StreamThread::OnRevoked(const std::vector<TopicPartition>& parts) {
   // uncommitted records are then processed again by whoever gets them).
   if (!ctx_->failed && callback_error_.ok()) {
     Status s = CommitAll();
-    if (!s.ok()) ctx_->Fail(WithContext(s, Name() + ": commit on revocation"));
+    if (!s.ok()) ctx_->Fail(WithContext(s, Name() + ": commit on revocation"), Name());
   }
   if (own_producer_ && in_transaction_) {
     own_producer_->AbortTransaction(std::chrono::seconds(30)).ok();
@@ -569,16 +583,24 @@ void StreamThread::OnRevoked(const std::vector<TopicPartition>& parts) {
   }
 }
 
-// A revoked task goes. Its stores' partitions stay in RocksDB (checkpointed by the commit
-// above: a later assignment restores only the changelog's tail); per-thread memory stores drop
-// the partition, since the next owner may be another thread with its own backend.
+// A revoked task goes, and with a rebalance its stores' partitions go too (RocksDB: one
+// DeleteRange per store partition, checkpoint included): the partition now belongs to another
+// member, which restores it from the changelog, so what stayed here would only be stale (and
+// readable by pull queries on this server). A later assignment back restores it from the
+// changelog. When the thread is closing (stop, shutdown) RocksDB keeps them, checkpointed by
+// the revocation commit, so a restarted server replays only the changelog's tail. Per-thread
+// memory stores always drop the partition: the next owner may be another thread.
 void StreamThread::DropTask(size_t sub, int partition) {
   auto it = tasks_.find({sub, partition});
   if (it == tasks_.end()) return;
   for (auto& [store, t] : it->second->changelog_deliveries)
     if (t->pending() > 0) t->Wait(kDeliveryTimeout).ok();
-  if (own_state_)
-    for (const auto& store : ctx_->topology.subtopologies[sub].stores) own_state_->DropPartition(store.name, partition);
+  const bool keep = closing_ && !own_state_;
+  if (!keep) {
+    for (const auto& store : ctx_->topology.subtopologies[sub].stores) state()->DropPartition(store.name, partition);
+    if (!ctx_->topology.subtopologies[sub].stores.empty())
+      spdlog::info("{}: partition {} of task {} revoked: its stores' state dropped", Name(), partition, sub);
+  }
   tasks_.erase(it);
 }
 

@@ -24,6 +24,7 @@
 
 #include "engine/kafka/consumer.h"
 #include "engine/kafka/producer.h"
+#include "engine/kafka/processing_log.h"
 #include "engine/planner/topology.h"
 #include "engine/runtime/task.h"
 
@@ -56,13 +57,16 @@ struct QueryContext {
   Producer* shared_producer = nullptr;            // at-least-once
   StateBackend* shared_state = nullptr;           // RocksDB; null: one memory backend per thread
   std::shared_ptr<RunnerCounters> counters;
+  ProcessingLog* processing_log = nullptr;        // the runner's; null: spdlog only
+  std::string sink_topic;                         // for serialization-error entries
 
   std::atomic<bool> paused{false};
   std::atomic<bool> failed{false};
   std::atomic<int> paused_partitions{0};
   std::atomic<int> assigned_partitions{0};  // over the query's consumers
-  // The first error that stopped the query (logged with its context when set).
-  void Fail(const Status& status);
+  // The first error that stopped the query: logged with its context, and written to the
+  // processing log as ksqlDB's kafkaStreamsThreadError entry naming `thread`.
+  void Fail(const Status& status, const std::string& thread);
   std::string error() const;
 
  private:
@@ -116,6 +120,9 @@ class StreamThread {
   Status callback_error_;                        // from rebalance callbacks, raised after Poll
 
   std::map<std::pair<size_t, int>, std::unique_ptr<TaskSlot>> tasks_;
+  // Set once the thread leaves its loop: the revocations that follow (Close) keep the stores'
+  // partitions (checkpointed) for a restart, while a rebalance's revocation drops them.
+  bool closing_ = false;
   std::map<TopicPartition, int64_t> next_offsets_;   // processed, not yet committed
   bool dirty_ = false;                               // something processed since the last commit
   std::chrono::steady_clock::time_point next_commit_;
