@@ -18,13 +18,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "engine/executor/query_runner.h"
 #include "engine/kafka/admin.h"
-#include "engine/kafka/producer.h"
 #include "engine/kafka/processing_log.h"
+#include "engine/kafka/producer.h"
 #include "engine/runtime/state/state_store.h"
 
 namespace sluice {
@@ -44,9 +45,9 @@ struct KafkaRunnerOptions {
   std::string state_dir;
   int internal_topic_replicas = 1;
   size_t max_poll_records = 1000;
-
   // ksql.logging.processing.*: where skipped records are reported (processing_log.h).
   ProcessingLogOptions processing_log;
+
   // From the server's properties (ksqlDB names: ksql.service.id, ksql.streams.num.stream.threads,
   // ksql.streams.commit.interval.ms, ksql.streams.auto.offset.reset, processing.guarantee /
   // ksql.streams.processing.guarantee, ksql.streams.state.dir, ksql.internal.topic.replicas) and
@@ -65,6 +66,7 @@ struct RunnerStats {
 };
 
 struct QueryContext;
+class KafkaTransientRun;
 struct RunnerCounters;
 class StreamThread;
 class TopicMaterializer;
@@ -86,6 +88,16 @@ class KafkaQueryRunner : public QueryRunner {
   Status Stop(const std::string& query_id) override;
   Status Pause(const std::string& query_id) override;
   Status Resume(const std::string& query_id) override;
+  // Push queries (transient_runner.cpp): one stream thread, group
+  // `_confluent-ksql-<service.id>transient_<QUERY_ID>`, the runner's producer and state.
+  Result<std::unique_ptr<TransientRun>> StartTransient(std::shared_ptr<const QueryPlan> plan,
+                                                       const TopologySpec& topology,
+                                                       const std::map<std::string, std::string>& properties,
+                                                       std::shared_ptr<TransientOutput> output) override;
+  // The consumer group of a transient query, as ksqlDB names it.
+  std::string TransientGroupId(const std::string& query_id) const;
+  // Push queries running now.
+  size_t TransientCount() const;
   // Pull queries: engine/kafka/materialization.cpp.
   Status ReadTable(const std::string& topic, const std::vector<std::string>& key_prefixes,
                    const RecordFn& fn) override;
@@ -98,6 +110,8 @@ class KafkaQueryRunner : public QueryRunner {
   int PausedPartitions(const std::string& query_id) const;
   // Input partitions currently assigned to the query's consumers on this server.
   int AssignedPartitions(const std::string& query_id) const;
+  // Where the queries report records they skip (and their own failure).
+  ProcessingLog& processing_log() { return *processing_log_; }
 
   const KafkaRunnerOptions& options() const { return options_; }
   // The consumer group of a query, as ksqlDB names it.
@@ -109,23 +123,25 @@ class KafkaQueryRunner : public QueryRunner {
   struct RunningQuery;
   KafkaQueryRunner() = default;
   Result<int> PartitionCount(const std::string& topic);
+  Status StartProcessingLog();
   void StopThreads(RunningQuery& q);
-  // Where the queries report records they skip (and their own failure).
-  ProcessingLog& processing_log() { return *processing_log_; }
+  friend class KafkaTransientRun;
+  void StopTransient(KafkaTransientRun& run);  // threads, internal topics, group, stores
+  void StopTransients();                       // at destruction: push queries still open
 
   KafkaRunnerOptions options_;
   std::unique_ptr<Admin> admin_;
   std::unique_ptr<Producer> producer_;      // INSERT VALUES and at-least-once queries
   std::unique_ptr<StateBackend> rocksdb_;   // shared by every query when state_dir is set
+  std::unique_ptr<ProcessingLog> processing_log_;  // writes through producer_ (declared after it)
   std::shared_ptr<RunnerCounters> counters_;
   mutable std::mutex mu_;                   // queries_ and partitions_ (REST threads call in)
   std::map<std::string, std::unique_ptr<RunningQuery>> queries_;
   std::map<std::string, int> partitions_;   // topic -> partition count, as created or described
+  std::set<KafkaTransientRun*> transients_;  // under mu_: push queries not yet stopped
   // Compacted copies of the tables pull queries read, made on first use.
   std::once_flag materializer_once_;
-  Status StartProcessingLog();
   std::shared_ptr<TopicMaterializer> materializer_;
 };
 
 }  // namespace sluice
-  std::unique_ptr<ProcessingLog> processing_log_;  // writes through producer_ (declared after it)
