@@ -204,7 +204,8 @@ std::string RenderEntity(const json& e) {
     std::vector<std::vector<std::string>> rows;
     for (const json& q : e.value("queries", json::array())) {
       std::string status;
-      for (auto& [state, count] : q.value("statusCount", json::object()).items())
+      const json counts = q.value("statusCount", json::object());  // items() must not outlive it
+      for (auto& [state, count] : counts.items())
         status += (status.empty() ? "" : ",") + state + ":" + count.dump();
       auto join = [&](const char* key) {
         std::string s;
@@ -272,7 +273,8 @@ std::string RenderEntity(const json& e) {
   }
   if (type == "type_list") {
     std::vector<std::vector<std::string>> rows;
-    for (auto& [name, schema] : e.value("types", json::object()).items()) rows.push_back({name, FormatSchema(schema)});
+    const json types = e.value("types", json::object());
+    for (auto& [name, schema] : types.items()) rows.push_back({name, FormatSchema(schema)});
     return Table({"Type Name", "Schema"}, rows);
   }
   if (type == "variables") {

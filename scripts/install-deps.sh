@@ -8,7 +8,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev libboost1.81-dev
   nlohmann-json3-dev libspdlog-dev catch2 libsimdjson-dev libcli11-dev
   libre2-dev libhowardhinnant-date-dev tzdata
-  libnghttp2-dev libreadline-dev kcat curl nghttp2-client python3
+  libnghttp2-dev libreadline-dev kcat curl nghttp2-client python3 tmux
 )
 
 missing=()

@@ -75,6 +75,13 @@ TEST_CASE("Entities render as ksqlDB's CLI prints them", "[cli]") {
   CHECK(out.find("Name                 : S\n") == 0);
   CHECK(out.find(" ID    | VARCHAR(STRING)  (key)\n") != std::string::npos);
   CHECK(out.find(" M     | MAP<STRING, INTEGER>\n") != std::string::npos);
+  json queries = {{"@type", "queries"},
+                 {"queries", {{{"id", "CSAS_T_0"}, {"queryType", "PERSISTENT"}, {"statusCount", {{"RUNNING", 1}}},
+                               {"sinks", {"T"}}, {"sinkKafkaTopics", {"t"}}, {"queryString", "CREATE STREAM T\nAS SELECT"}}}}};
+  CHECK(RenderEntity(queries).find(" CSAS_T_0 | PERSISTENT | RUNNING:1 | T         | t                | CREATE STREAM T AS SELECT\n") !=
+        std::string::npos);
+  json types = {{"@type", "type_list"}, {"types", {{"ADDR", {{"type", "STRUCT"}, {"fields", {{{"name", "S"}, {"schema", {{"type", "STRING"}}}}}}}}}}};
+  CHECK(RenderEntity(types).find(" ADDR      | STRUCT<S VARCHAR(STRING)>\n") != std::string::npos);
   CHECK(FormatSchema({{"type", "DECIMAL"}, {"parameters", {{"precision", 4}, {"scale", 2}}}}) == "DECIMAL(4, 2)");
   CHECK(RenderError(400, R"({"@type":"statement_error","message":"boom","entities":[]})") == "boom\n");
   CHECK(RenderError(502, "bad gateway") == "Server responded with status 502: bad gateway\n");
