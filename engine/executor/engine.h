@@ -48,6 +48,8 @@ class Engine {
   // Topics and queries go to `runner` (not owned; it must outlive the engine) instead of the
   // in-memory topics: the server sets the Kafka runtime here before executing anything.
   void SetQueryRunner(QueryRunner* runner) { runner_ = runner; }
+  // The runner (null without one): QueryStatus(id) says RUNNING/PAUSED/ERROR and why.
+  QueryRunner* query_runner() const { return runner_; }
 
   Status Execute(const std::string& sql);
   // The id of the persistent query the last executed statement started (CSAS_<SINK>_<n>,

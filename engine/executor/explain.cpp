@@ -217,6 +217,16 @@ Result<nlohmann::json> Engine::Explain(const sluice::Explain& stmt) const {
       {"tasksMetadata", json::array()},
       {"state", prepared ? "UNKNOWN" : "RUNNING"},
   };
+  // A query the runner stopped says ERROR and why (ksqlDB's QueryError); PAUSE shows too.
+  if (!prepared && runner_) {
+    const QueryRunStatus status = runner_->QueryStatus(query->id);
+    if (status.state == QueryRunState::kPaused) description["state"] = "PAUSED";
+    if (status.state == QueryRunState::kError) {
+      description["state"] = "ERROR";
+      description["queryErrors"].push_back(
+          {{"timestamp", status.error_time_ms}, {"errorMessage", status.error}, {"type", "UNKNOWN"}});
+    }
+  }
   return json{{"@type", "queryDescription"},
               {"statementText", stmt.text},
               {"queryDescription", std::move(description)},

@@ -21,6 +21,7 @@ enum class QueryRunState { kRunning, kPaused, kError, kNotRunning };
 struct QueryRunStatus {
   QueryRunState state = QueryRunState::kNotRunning;
   std::string error;  // kError: why the query stopped (with topic/partition/offset when known)
+  int64_t error_time_ms = 0;  // kError: when (ms since the epoch)
 };
 
 class QueryRunner {

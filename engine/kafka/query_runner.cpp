@@ -358,7 +358,7 @@ QueryRunStatus KafkaQueryRunner::QueryStatus(const std::string& query_id) const 
   auto it = queries_.find(query_id);
   if (it == queries_.end()) return {};
   const QueryContext& ctx = *it->second->ctx;
-  if (ctx.failed) return {QueryRunState::kError, ctx.error()};
+  if (ctx.failed) return {QueryRunState::kError, ctx.error(), ctx.error_time_ms()};
   return {ctx.paused ? QueryRunState::kPaused : QueryRunState::kRunning, ""};
 }
 

@@ -52,6 +52,9 @@ void QueryContext::Fail(const Status& status, const std::string& thread) {
     std::lock_guard<std::mutex> lock(error_mu_);
     if (failed.exchange(true)) return;
     error_ = status.message();
+    error_time_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
   }
   spdlog::error("query {} failed and stopped (state ERROR): {}", query_id, status.message());
   if (processing_log) processing_log->QueryError(query_id, thread, status.message());
@@ -60,6 +63,11 @@ void QueryContext::Fail(const Status& status, const std::string& thread) {
 std::string QueryContext::error() const {
   std::lock_guard<std::mutex> lock(error_mu_);
   return error_;
+}
+
+int64_t QueryContext::error_time_ms() const {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  return error_time_ms_;
 }
 
 // The task of one (sub-topology, partition) and the deliveries of its changelog records since

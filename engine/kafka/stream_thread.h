@@ -68,10 +68,12 @@ struct QueryContext {
   // processing log as ksqlDB's kafkaStreamsThreadError entry naming `thread`.
   void Fail(const Status& status, const std::string& thread);
   std::string error() const;
+  int64_t error_time_ms() const;
 
  private:
   mutable std::mutex error_mu_;
   std::string error_;
+  int64_t error_time_ms_ = 0;
 };
 
 class StreamThread {

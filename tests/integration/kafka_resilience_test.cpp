@@ -423,6 +423,17 @@ TEST_CASE("A failing query shows ERROR with its reason and writes a thread-error
   const QueryRunStatus status = generic.QueryStatus(query);
   REQUIRE(status.state == QueryRunState::kError);
   CHECK(status.error.find("topic events partition 0 offset 1") != std::string::npos);
+  CHECK(status.error_time_ms > 0);
+  // EXPLAIN <query id> says so too (ksqlDB's queryDescription: state, queryErrors).
+  sluice::Explain explain_stmt;
+  explain_stmt.query_id = query;
+  explain_stmt.text = "EXPLAIN " + query + ";";
+  auto explained = server->engine->Explain(explain_stmt);
+  REQUIRE(explained.ok());
+  const auto& description = explained->at("queryDescription");
+  CHECK(description.at("state") == "ERROR");
+  REQUIRE(description.at("queryErrors").size() == 1);
+  CHECK(description.at("queryErrors")[0].at("errorMessage") == status.error);
 
   REQUIRE(server->runner->processing_log().Flush(30s).ok());
   auto entries = ReadUntil(**broker, "it_error_ksql_processing_log", 1, [](const auto& r) { return r.size() >= 1; });

@@ -207,6 +207,19 @@ TEST_CASE("pull query: SOURCE tables and streams", "[pull]") {
   CHECK_THAT(off.status.message(), Catch::StartsWith("Pull queries on streams are disabled."));
 }
 
+TEST_CASE("pull query: values as ksqlDB's REST API writes them", "[pull]") {
+  Engine engine({});
+  RequireOk(engine.Execute(
+      "CREATE SOURCE TABLE T (ID STRING PRIMARY KEY, TS TIMESTAMP, D DATE, TM TIME, B BYTES, "
+      "S STRUCT<A INT, L ARRAY<TIMESTAMP>>, DEC DECIMAL(4, 2)) WITH (kafka_topic='t', value_format='JSON', PARTITIONS=1);"));
+  Produce(engine, "t", "k",
+          R"({"TS":1614593730123,"D":18687,"TM":36900000,"B":"IQ==","S":{"A":1,"L":[-1]},"DEC":12.5})");
+  Produce(engine, "t", "m", R"({"TM":36930000})");
+  CHECK(Rows(engine, "SELECT TS, D, TM, B, S, DEC FROM T WHERE ID = 'k';") ==
+        json::parse(R"([["2021-03-01T10:15:30.123","2021-03-01","10:15","IQ==",{"A":1,"L":["1969-12-31T23:59:59.999"]},12.5]])"));
+  CHECK(Rows(engine, "SELECT TM, TS FROM T WHERE ID = 'm';") == json::parse(R"([["10:15:30",null]])"));
+}
+
 TEST_CASE("pull query: ksqlDB's errors", "[pull]") {
   Engine engine({});
   RequireOk(engine.Execute(

@@ -48,8 +48,9 @@ Result<PullQueryPlan> AnalyzePullQuery(const Query& query, const MetaStore& meta
 // "The `X` table isn't queryable. ..." (ksqlDB's notMaterializedException).
 Status NotQueryable(const std::string& table);
 
-// A value as ksqlDB's REST API writes it in a row (BYTES as base64, DECIMAL as a number,
-// TIMESTAMP/DATE/TIME as ISO-8601 text, STRUCT as an object).
+// A value as ksqlDB's REST API (ApiJsonMapper) writes it in a row: BYTES as base64, DECIMAL as
+// a number, STRUCT as an object, TIMESTAMP as "yyyy-MM-ddTHH:mm:ss.SSS" (UTC), DATE as
+// "yyyy-MM-dd", TIME as java.time.LocalTime prints whole seconds ("10:15", "10:15:30").
 nlohmann::json RestValue(const Value& v, const TypePtr& type);
 
 }  // namespace sluice
