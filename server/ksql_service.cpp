@@ -323,10 +323,17 @@ Result<std::optional<json>> KsqlService::Describe(const Statement& stmt, const R
                          {"sourceDescription", SourceDescriptionJson(*source, d.extended)},
                          {"warnings", json::array()}});
     }
+    case StatementKind::kListStreams:
+    case StatementKind::kListTables:
     case StatementKind::kDescribeStreams:
     case StatementKind::kDescribeTables: {
+      // DESCRIBE STREAMS/TABLES and SHOW STREAMS/TABLES EXTENDED (plain SHOW: ListSources).
       auto& l = static_cast<const ListStatement&>(stmt);
-      SourceKind kind = stmt.kind == StatementKind::kDescribeStreams ? SourceKind::kStream : SourceKind::kTable;
+      const bool list = stmt.kind == StatementKind::kListStreams || stmt.kind == StatementKind::kListTables;
+      if (list && !l.extended) return std::optional<json>();
+      SourceKind kind = stmt.kind == StatementKind::kDescribeStreams || stmt.kind == StatementKind::kListStreams
+                            ? SourceKind::kStream
+                            : SourceKind::kTable;
       json descriptions = json::array();
       for (const DataSourcePtr& s : engine_.metastore().AllSources())
         if (s->kind == kind) descriptions.push_back(SourceDescriptionJson(*s, l.extended));
@@ -347,9 +354,11 @@ Result<std::optional<json>> KsqlService::ExecuteOne(const Statement& stmt, Reque
           "The following statement types should be issued to the websocket endpoint '/query':\n"
           "\t* PRINT\n\t* SELECT");
     case StatementKind::kListStreams:
-      return std::optional<json>(ListSources(stmt, SourceKind::kStream));
-    case StatementKind::kListTables:
-      return std::optional<json>(ListSources(stmt, SourceKind::kTable));
+    case StatementKind::kListTables: {
+      if (static_cast<const ListStatement&>(stmt).extended) return Describe(stmt, scope);
+      return std::optional<json>(
+          ListSources(stmt, stmt.kind == StatementKind::kListStreams ? SourceKind::kStream : SourceKind::kTable));
+    }
     case StatementKind::kExplain: {
       auto explained = engine_.Explain(static_cast<const Explain&>(stmt));
       if (!explained.ok()) return explained.status();

@@ -105,6 +105,11 @@ TEST_CASE("DESCRIBE answers a sourceDescription with fields, queries, topic and 
   CHECK(all["@type"] == "source_descriptions");
   CHECK(all["sourceDescriptions"].size() == 2);
   CHECK(s.One("DESCRIBE TABLES;")["sourceDescriptions"].empty());
+  json listed = s.One("SHOW STREAMS EXTENDED;");  // as ksqlDB: descriptions, not the short list
+  CHECK(listed["@type"] == "source_descriptions");
+  REQUIRE(listed["sourceDescriptions"].size() == 2);
+  CHECK(listed["sourceDescriptions"][0]["extended"] == true);
+  CHECK(s.One("SHOW STREAMS;")["streams"].size() == 2);
 
   HttpReply missing = s.Raw("DESCRIBE NOPE;");
   CHECK(missing.status == 400);
