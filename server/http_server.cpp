@@ -6,7 +6,10 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "server/http2_session.h"
 
 namespace sluice {
 
@@ -18,15 +21,50 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr size_t kMaxBodyBytes = 16 * 1024 * 1024;
-constexpr const char* kKsqlContentType = "application/vnd.ksql.v1+json";
+constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-// One connection: read a request, answer it, repeat while keep-alive.
+std::string Peer(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// One HTTP/1.1 connection: read a request, hand it to the router as an exchange, send what the
+// exchange produces (Content-Length for a one-shot reply, chunked for a stream), repeat while
+// keep-alive. A connection that starts with the HTTP/2 preface goes to an nghttp2 session.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpHandler& handler) : stream_(std::move(socket)), handler_(handler) {}
-  void Start() { Read(); }
+  Session(tcp::socket socket, const HttpRoutes& routes)
+      : peer_(Peer(socket)), stream_(std::move(socket)), routes_(routes) {}
+  void Start() { Sniff(); }
 
  private:
+  // Reads until the bytes are known to be, or not to be, the HTTP/2 preface.
+  void Sniff() {
+    const size_t have = buffer_.size();
+    std::string_view got(static_cast<const char*>(buffer_.data().data()), have);
+    const size_t n = std::min(have, kHttp2Preface.size());
+    if (got.substr(0, n) != kHttp2Preface.substr(0, n)) {
+      Read();
+      return;
+    }
+    if (have >= kHttp2Preface.size()) {
+      std::string initial(got);
+      buffer_.consume(have);
+      StartHttp2Session(stream_.release_socket(), std::move(initial), routes_, peer_);
+      return;
+    }
+    stream_.expires_after(std::chrono::seconds(30));
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t got) {
+      if (ec) {
+        self->Close();
+        return;
+      }
+      self->buffer_.commit(got);
+      self->Sniff();
+    });
+  }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(kMaxBodyBytes);
@@ -37,65 +75,229 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::connection_reset ||
-        ec == asio::error::eof) {
+        ec == asio::error::eof || ec == asio::error::operation_aborted) {
       Close();
       return;
     }
     if (ec) {
-      // Malformed HTTP or a body over the limit: answer once, then close.
-      HttpReply reply = KsqlService::Error(ec == http::error::body_limit ? 413 : 400, 40000,
-                                           "Bad HTTP request: " + ec.message());
-      Write(http::status(reply.status), reply.body, kKsqlContentType, /*keep_alive=*/false, 11);
+      // Malformed HTTP, a truncated body or one over the limit: answer once, then close.
+      spdlog::info("REST from {}: bad HTTP request: {}", peer_, ec.message());
+      keep_alive_ = false;
+      version_ = 11;
+      exchange_ = std::make_shared<HttpExchange>(HttpRequest{});
+      exchange_->Reply(ec == http::error::body_limit ? 413 : 400,
+                       ErrorBody(40000, "Bad HTTP request: " + ec.message()), kKsqlContentType);
+      Pump();
       return;
     }
     auto& req = parser_->get();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
     std::string target(req.target());
-    std::string path = target.substr(0, target.find('?'));
-    HttpRequestView view{std::string(req.method_string()), path, std::string(req[http::field::accept]), req.body()};
-    HttpReply reply;
+    request.path = target.substr(0, target.find('?'));
+    request.accept = std::string(req[http::field::accept]);
+    request.content_type = std::string(req[http::field::content_type]);
+    request.version = static_cast<int>(req.version());
+    request.body = std::move(req.body());
+    request.peer = peer_;
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    exchange_ = std::make_shared<HttpExchange>(std::move(request));
+    // The waker keeps the session alive until the exchange is over (Finish drops it): nothing
+    // else may hold it while a handler works on the answer.
+    auto strand = stream_.get_executor();
+    exchange_->SetWaker([self = shared_from_this(), strand] {
+      asio::post(strand, [self] { self->Pump(); });
+    });
     try {
-      reply = handler_(view);
+      routes_.handle(exchange_);
     } catch (const std::exception& e) {
-      spdlog::error("REST {} {}: unhandled error: {}", view.method, path, e.what());
-      reply = KsqlService::Error(500, 50000, std::string("Internal server error: ") + e.what());
+      spdlog::error("REST {} {}: unhandled error: {}", exchange_->request().method, exchange_->request().path, e.what());
+      exchange_->Reply(500, ErrorBody(50000, std::string("Internal server error: ") + e.what()), kKsqlContentType);
     }
-    // application/json when the client asks for exactly that; ksqlDB's type otherwise.
-    const bool plain_json = view.accept.find("application/json") != std::string::npos &&
-                            view.accept.find("vnd.ksql") == std::string::npos;
-    Write(http::status(reply.status), std::move(reply.body), plain_json ? "application/json" : kKsqlContentType,
-          req.keep_alive(), req.version());
+    // A client that hangs up before the answer ends its exchange (and query) at once. No
+    // timeout while the answer is pending or streaming: a push query may run for days.
+    stream_.expires_never();
+    Watch();
   }
 
-  void Write(http::status status, std::string body, const char* content_type, bool keep_alive, unsigned version) {
-    auto res = std::make_shared<http::response<http::string_body>>(status, version);
-    res->set(http::field::server, "sluice");
-    res->set(http::field::content_type, content_type);
-    res->keep_alive(keep_alive);
-    res->body() = std::move(body);
-    res->prepare_payload();
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !res->keep_alive()) {
-        self->Close();
+  // Sends what the exchange has queued; runs on the connection's strand.
+  void Pump() {
+    if (writing_ || !exchange_) return;
+    if (exchange_->overflowed()) {
+      Abort();
+      return;
+    }
+    if (!head_sent_) {
+      auto head = exchange_->TakeHead();
+      if (!head) return;
+      head_sent_ = true;
+      if (head->one_shot) {
+        WriteWhole(*head, exchange_->PopPiece().value_or(""));
         return;
       }
-      self->Read();
+      WriteHead(*head);
+      return;
+    }
+    if (auto piece = exchange_->PopPiece()) {
+      WritePiece(std::move(*piece));
+      return;
+    }
+    if (exchange_->ended()) WriteLast();
+  }
+
+  void WriteWhole(const HttpExchange::Head& head, std::string body) {
+    auto res = std::make_shared<http::response<http::string_body>>(http::status(head.status), version_);
+    res->set(http::field::server, "sluice");
+    res->set(http::field::content_type, head.content_type);
+    res->keep_alive(keep_alive_);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    writing_ = true;
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      self->Done(ec);
     });
   }
 
+  void WriteHead(const HttpExchange::Head& head) {
+    chunked_ = version_ >= 11;
+    if (!chunked_) keep_alive_ = false;  // HTTP/1.0: the end of the body is the end of the connection
+    head_res_ = std::make_unique<http::response<http::empty_body>>(http::status(head.status), version_);
+    head_res_->set(http::field::server, "sluice");
+    head_res_->set(http::field::content_type, head.content_type);
+    head_res_->keep_alive(keep_alive_);
+    if (chunked_) head_res_->chunked(true);
+    head_sr_ = std::make_unique<http::response_serializer<http::empty_body>>(*head_res_);
+    writing_ = true;
+    stream_.expires_never();
+    http::async_write_header(stream_, *head_sr_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      if (ec) {
+        self->Abort();
+        return;
+      }
+      self->Watch();
+      self->Pump();
+    });
+  }
+
+  void WritePiece(std::string piece) {
+    out_ = std::move(piece);
+    writing_ = true;
+    auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      if (ec) {
+        self->Abort();
+        return;
+      }
+      self->Pump();
+    };
+    if (chunked_) asio::async_write(stream_, http::make_chunk(asio::buffer(out_)), done);
+    else asio::async_write(stream_, asio::buffer(out_), done);
+  }
+
+  void WriteLast() {
+    writing_ = true;
+    auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      self->Done(ec);
+    };
+    if (chunked_) asio::async_write(stream_, http::make_chunk_last(), done);
+    else asio::post(stream_.get_executor(), [done] { done({}, 0); });
+  }
+
+  // The response was sent (or failed): the exchange is over; next request or close.
+  void Done(beast::error_code ec) {
+    auto exchange = std::move(exchange_);
+    exchange_.reset();
+    if (exchange) exchange->Finish();
+    head_sent_ = false;
+    head_res_.reset();
+    head_sr_.reset();
+    if (ec || !keep_alive_ || watch_failed_) {
+      Close();
+      return;
+    }
+    if (watching_) {
+      resume_after_watch_ = true;  // the watcher's read completes (cancelled) first, then Read()
+      beast::error_code ignored;
+      stream_.socket().cancel(ignored);
+      return;
+    }
+    Read();
+  }
+
+  // While a response streams nobody reads the socket: watch it so that a client that hangs up
+  // ends its query at once instead of at the next failed write.
+  void Watch() {
+    if (watching_ || buffer_.size() > 65536) return;
+    watching_ = true;
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t got) {
+      self->watching_ = false;
+      if (ec == asio::error::operation_aborted && self->resume_after_watch_) {
+        self->resume_after_watch_ = false;
+        self->Read();
+        return;
+      }
+      if (ec) {
+        self->watch_failed_ = true;
+        if (self->exchange_) self->Abort();
+        else self->Close();
+        return;
+      }
+      self->buffer_.commit(got);  // a pipelined request: kept for the next Read
+      if (self->resume_after_watch_) {
+        self->resume_after_watch_ = false;
+        self->Read();
+        return;
+      }
+      if (self->exchange_) self->Watch();
+    });
+  }
+
+  void Abort() {
+    if (exchange_) {
+      auto exchange = std::move(exchange_);
+      exchange_.reset();
+      exchange->Finish();
+    }
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
   void Close() {
+    if (exchange_) {
+      Abort();
+      return;
+    }
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
+  std::string peer_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  const HttpHandler& handler_;
+  const HttpRoutes& routes_;
+  std::shared_ptr<HttpExchange> exchange_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  bool writing_ = false;
+  bool head_sent_ = false;
+  bool chunked_ = true;
+  bool watching_ = false;
+  bool watch_failed_ = false;
+  bool resume_after_watch_ = false;
+  std::unique_ptr<http::response<http::empty_body>> head_res_;
+  std::unique_ptr<http::response_serializer<http::empty_body>> head_sr_;
+  std::string out_;
 };
 
 class Acceptor {
  public:
-  Acceptor(asio::io_context& io, const HttpHandler& handler) : io_(io), acceptor_(io), handler_(handler) {}
+  Acceptor(asio::io_context& io, const HttpRoutes& routes) : io_(io), acceptor_(io), routes_(routes) {}
 
   Status Open(const tcp::endpoint& endpoint) {
     beast::error_code ec;
@@ -112,7 +314,7 @@ class Acceptor {
   void Accept() {
     acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), handler_)->Start();
+      if (!ec) std::make_shared<Session>(std::move(socket), routes_)->Start();
       Accept();
     });
   }
@@ -124,10 +326,15 @@ class Acceptor {
  private:
   asio::io_context& io_;
   tcp::acceptor acceptor_;
-  const HttpHandler& handler_;
+  const HttpRoutes& routes_;
 };
 
 }  // namespace
+
+std::string ErrorBody(int error_code, const std::string& message, const std::string& type) {
+  nlohmann::ordered_json j{{"@type", type}, {"error_code", error_code}, {"message", message}};
+  return j.dump();
+}
 
 Result<std::vector<Listener>> ParseListeners(const std::string& value) {
   std::vector<Listener> out;
@@ -159,7 +366,7 @@ Result<std::vector<Listener>> ParseListeners(const std::string& value) {
 
 struct HttpServer::Impl {
   asio::io_context io;
-  HttpHandler handler;
+  HttpRoutes routes;
   std::vector<std::unique_ptr<Acceptor>> acceptors;
   std::vector<std::thread> threads;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -168,17 +375,17 @@ struct HttpServer::Impl {
 HttpServer::HttpServer() : impl_(std::make_unique<Impl>()) {}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::vector<Listener>& listeners, int threads,
-                                                      HttpHandler handler) {
+                                                      HttpRoutes routes) {
   std::unique_ptr<HttpServer> server(new HttpServer());
   Impl& impl = *server->impl_;
-  impl.handler = std::move(handler);
+  impl.routes = std::move(routes);
   for (const Listener& l : listeners) {
     tcp::resolver resolver(impl.io);
     beast::error_code ec;
     auto results = resolver.resolve(l.host, std::to_string(l.port), tcp::resolver::passive, ec);
     if (ec || results.empty())
       return Status::InvalidArgument("listener host '" + l.host + "' cannot be resolved: " + ec.message());
-    auto acceptor = std::make_unique<Acceptor>(impl.io, impl.handler);
+    auto acceptor = std::make_unique<Acceptor>(impl.io, impl.routes);
     SLUICE_RETURN_IF_ERROR(acceptor->Open(results.begin()->endpoint()));
     server->ports_.push_back(acceptor->port());
     acceptor->Accept();

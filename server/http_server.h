@@ -1,26 +1,30 @@
 #pragma once
-// HttpServer: Boost.Beast HTTP/1.1 on a small thread pool. Routes a request (method, path,
-// body) to a handler and writes its JSON reply with ksqlDB's content type; keep-alive, bounded
-// bodies, errors as ksqlDB error bodies. HTTP/2 (h2c) and streaming endpoints come with the
-// REST issue.
+// HttpServer: one listener per configured address serving HTTP/1.1 (Boost.Beast) and HTTP/2
+// over cleartext with prior knowledge (h2c: a connection that starts with the HTTP/2 preface
+// is handed to an nghttp2 session, server/http2_session.*). Both hand each request to the same
+// router as an HttpExchange (server/http_exchange.h), which answers once or streams.
+// Keep-alive, bounded bodies, malformed requests answered with ksqlDB error bodies.
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/common/status.h"
-#include "server/ksql_service.h"
+#include "server/http_exchange.h"
 
 namespace sluice {
 
-struct HttpRequestView {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // target without the query string
-  std::string accept;  // Accept header
-  const std::string& body;
+struct HttpRoutes {
+  // Answers (now or later, from any thread) through the exchange.
+  std::function<void(const std::shared_ptr<HttpExchange>&)> handle;
+  // True for routes that consume the body while it arrives (HTTP/2 /inserts-stream): they are
+  // dispatched when the headers are in, the body comes through HttpExchange::OnBody.
+  std::function<bool(const HttpRequest&)> streams_body;
 };
 
-using HttpHandler = std::function<HttpReply(const HttpRequestView&)>;
+// The ksqlDB error body {"@type":"generic_error","error_code":...,"message":...}.
+std::string ErrorBody(int error_code, const std::string& message, const std::string& type = "generic_error");
+constexpr const char* kKsqlContentType = "application/vnd.ksql.v1+json";
 
 struct Listener {
   std::string host;  // as configured ("0.0.0.0", "localhost", "[::1]")
@@ -37,7 +41,7 @@ Result<std::vector<Listener>> ParseListeners(const std::string& value);
 class HttpServer {
  public:
   static Result<std::unique_ptr<HttpServer>> Start(const std::vector<Listener>& listeners, int threads,
-                                                   HttpHandler handler);
+                                                   HttpRoutes routes);
   ~HttpServer();  // stops accepting, closes connections, joins the threads
   // Bound ports, in listener order (a configured port 0 gets an ephemeral one).
   const std::vector<int>& ports() const { return ports_; }

@@ -55,6 +55,11 @@ class KsqlService {
   static HttpReply Error(int http_status, int error_code, const std::string& message,
                          const std::string& type = "generic_error");
 
+  // The engine and the lock that serializes every use of it: the query and insert endpoints
+  // (server/query_endpoints.*) start transient queries and insert rows under it.
+  Engine& engine() { return engine_; }
+  std::mutex& engine_mutex() { return mu_; }
+
  private:
   struct RequestScope;  // the SETs/DEFINEs of one request, undone after it
   Result<std::optional<nlohmann::ordered_json>> ExecuteOne(const Statement& stmt, RequestScope& scope,

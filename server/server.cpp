@@ -14,6 +14,7 @@
 #include "server/command_log.h"
 #include "server/http_server.h"
 #include "server/ksql_service.h"
+#include "server/query_endpoints.h"
 
 namespace sluice {
 
@@ -95,6 +96,21 @@ Result<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// "/status/stream/%60S%60/create" -> "stream/`S`/create".
+std::string PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 std::string ClientUrl(const Listener& l, int port) {
   std::string host = l.host == "0.0.0.0" || l.host == "::" || l.host.empty() ? "localhost" : l.host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
@@ -144,12 +160,14 @@ int RunServer(const ServerConfig& config) {
   }
   KsqlService service(engine, engine_props, command_log.get(), kafka->admin.get(), identity);
 
+  std::optional<std::vector<Command>> replayed_commands;
   if (command_log) {
     auto commands = command_log->ReadAll(60s);
     if (!commands.ok()) {
       spdlog::error("cannot read the command topic: {}", commands.status().message());
       return 1;
     }
+    replayed_commands = *commands;
     int ran = service.Replay(*commands);
     spdlog::info("Replayed {} of {} commands from {}", ran, commands->size(), command_log->topic());
   } else {
@@ -166,21 +184,64 @@ int RunServer(const ServerConfig& config) {
     spdlog::info("Headless mode: ran the statements of {}", queries_file);
   }
 
-  HttpHandler handler = [&service](const HttpRequestView& req) -> HttpReply {
+  CommandStatuses statuses;
+  if (command_log) {
+    for (const Command& c : *replayed_commands) statuses.Record(c.id, "SUCCESS", "Executed during start-up");
+  }
+  QueryEndpoints queries(service);
+  HttpRoutes routes;
+  routes.streams_body = [](const HttpRequest& req) { return req.path == "/inserts-stream" && req.version == 20; };
+  routes.handle = [&service, &statuses, &queries](const std::shared_ptr<HttpExchange>& ex) {
+    const HttpRequest& req = ex->request();
+    // application/json when the client asks for exactly that; ksqlDB's type otherwise.
+    const bool plain_json = req.accept.find("application/json") != std::string::npos &&
+                            req.accept.find("vnd.ksql") == std::string::npos;
+    auto reply = [&](const HttpReply& r) {
+      ex->Reply(r.status, r.body, plain_json ? "application/json" : kKsqlContentType);
+    };
+    auto post_only = [&]() {
+      if (req.method == "POST") return true;
+      reply(KsqlService::Error(405, 40500, "Use POST for " + req.path));
+      return false;
+    };
     if (req.path == "/ksql") {
-      if (req.method != "POST") return KsqlService::Error(405, 40500, "Use POST for /ksql");
-      return service.HandleKsql(req.body);
+      if (!post_only()) return;
+      HttpReply r = service.HandleKsql(req.body);
+      if (r.status == 200) statuses.RecordKsqlAnswer(r.body);
+      return reply(r);
     }
-    if (req.path == "/info" && req.method == "GET") return service.HandleInfo();
-    if (req.path == "/healthcheck" && req.method == "GET") return service.HandleHealthcheck();
-    return KsqlService::Error(404, 40400, "Not found: " + req.method + " " + req.path);
+    if (req.path == "/query") {
+      if (post_only()) queries.Query(ex);
+      return;
+    }
+    if (req.path == "/query-stream") {
+      if (post_only()) queries.QueryStream(ex);
+      return;
+    }
+    if (req.path == "/close-query") {
+      if (post_only()) queries.CloseQuery(ex);
+      return;
+    }
+    if (req.path == "/inserts-stream") {
+      if (post_only()) queries.InsertsStream(ex);
+      return;
+    }
+    if (req.method == "GET") {
+      if (req.path == "/info") return reply(service.HandleInfo());
+      if (req.path == "/healthcheck") return reply(service.HandleHealthcheck());
+      if (req.path == "/clusterStatus") return reply(queries.ClusterStatus());
+      if (req.path == "/status") return reply(statuses.All());
+      if (req.path.rfind("/status/", 0) == 0) return reply(statuses.One(PercentDecode(req.path.substr(8))));
+    }
+    reply(KsqlService::Error(404, 40400, "Not found: " + req.method + " " + req.path));
   };
   const int threads = static_cast<int>(std::clamp<unsigned>(std::thread::hardware_concurrency(), 2, 4));
-  auto http = HttpServer::Start(*listeners, threads, handler);
+  auto http = HttpServer::Start(*listeners, threads, std::move(routes));
   if (!http.ok()) {
     spdlog::error("{}", http.status().message());
     return 1;
   }
+  queries.SetHost(ClientUrl((*listeners)[0], (*http)->ports()[0]).substr(7));  // "host:port" for /clusterStatus
   for (size_t i = 0; i < listeners->size(); ++i)
     spdlog::info("Sluice server listening on {}: point the CLI or curl at {} (e.g. curl {}/info)",
                  config.Get("listeners"), ClientUrl((*listeners)[i], (*http)->ports()[i]),
@@ -190,6 +251,7 @@ int RunServer(const ServerConfig& config) {
   int sig = (*http)->WaitForSignal();
   spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
   http->reset();         // no more requests
+  queries.StopAll();     // push queries end before the runtime they run on
   runtime->reset();      // stops the queries, committing what they processed
   command_log.reset();   // flushes its producer
   return 0;

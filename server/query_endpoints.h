@@ -1,0 +1,82 @@
+#pragma once
+// The streaming side of ksqlDB's REST API, over HttpExchange (HTTP/1.1 or HTTP/2):
+//
+//   POST /query          v1: {"ksql","streamsProperties"} -> a JSON array streamed row by row,
+//                        [{"header":{queryId,schema}}, {"row":{"columns":[...]}}, ...,
+//                        {"finalMessage":"Limit Reached"}] (errors: {"errorMessage":{...}})
+//   POST /query-stream   {"sql","properties","sessionVariables"} -> delimited (default or
+//                        application/vnd.ksqlapi.delimited.v1): metadata line, one JSON array
+//                        per row; application/json: one JSON array of the same
+//   POST /close-query    {"queryId"}: stops a push query started by /query-stream or /query
+//   POST /inserts-stream HTTP/2 only (as ksqlDB): {"target"} line, then one JSON row per line
+//                        (the last may lack its newline); one ack {"status":"ok","seq":N} per row
+//   GET  /status[/{commandId}], GET /clusterStatus
+//
+// Queries go through Engine::StartQuery under KsqlService's engine lock, on a small worker
+// pool (a pull query runs to completion inside StartQuery; the network threads never wait for
+// it). A push query lives until LIMIT, /close-query, or its client goes away (the exchange's
+// close notification destroys its RunningQuery, on the worker pool, under the engine lock).
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "server/http_exchange.h"
+#include "server/ksql_service.h"
+
+namespace sluice {
+
+// ksqlDB's command statuses for GET /status: what POST /ksql answered and what was replayed.
+class CommandStatuses {
+ public:
+  // Records every {"commandId","commandStatus"} entity of a POST /ksql answer.
+  void RecordKsqlAnswer(const std::string& body);
+  void Record(const std::string& command_id, const std::string& status, const std::string& message);
+  HttpReply All() const;                                // {"commandStatuses": {id: status}}
+  HttpReply One(const std::string& command_id) const;   // {"status","message","queryId"}
+
+ private:
+  struct Entry {
+    std::string status, message;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> entries_;
+};
+
+class QueryEndpoints {
+ public:
+  explicit QueryEndpoints(KsqlService& service);
+  void SetHost(std::string host);  // this server as "host:port" for /clusterStatus
+  ~QueryEndpoints();  // StopAll()
+
+  void Query(const std::shared_ptr<HttpExchange>& ex);        // POST /query
+  void QueryStream(const std::shared_ptr<HttpExchange>& ex);  // POST /query-stream
+  void CloseQuery(const std::shared_ptr<HttpExchange>& ex);   // POST /close-query
+  void InsertsStream(const std::shared_ptr<HttpExchange>& ex);  // POST /inserts-stream
+  HttpReply ClusterStatus() const;
+
+  // Stops every running push query (server shutdown: before the query runtime goes).
+  void StopAll();
+  size_t running() const;
+
+  struct ActiveQuery;
+  struct InsertStream;
+
+ private:
+  enum class Format { kV1, kDelimited, kJson };
+  void Start(const std::shared_ptr<HttpExchange>& ex, Format format, std::string sql,
+             std::map<std::string, std::string> properties, std::map<std::string, std::string> variables);
+  void Stop(const std::string& query_id);
+  void ProcessInsertLines(const std::shared_ptr<InsertStream>& stream, std::string lines, bool last);
+
+  KsqlService& service_;
+  std::string host_;
+  boost::asio::thread_pool pool_{2};
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<ActiveQuery>> active_;  // push queries by id
+  bool stopped_ = false;
+};
+
+}  // namespace sluice
