@@ -31,10 +31,12 @@ class FinishedQuery : public RunningQuery {
   std::string id_;
 };
 
-bool HasPrefix(const std::string& key, const std::vector<std::string>& prefixes) {
-  if (prefixes.empty()) return true;
-  for (const auto& p : prefixes)
-    if (key.compare(0, p.size(), p) == 0) return true;
+// Whether a stored key is one of the keys looked up (a windowed table's stored keys end with
+// the window: they start with the key).
+bool Wanted(const std::string& key, const std::vector<std::string>& keys, bool windowed) {
+  if (keys.empty()) return true;
+  for (const auto& k : keys)
+    if (windowed ? key.compare(0, k.size(), k) == 0 : key == k) return true;
   return false;
 }
 
@@ -130,7 +132,7 @@ Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatemen
           if (!exec.Offer(*r)) break;
     }
   } else if (runner_) {
-    read = runner_->ReadTable(source.topic, plan->key_prefixes, offer);
+    read = runner_->ReadTable(source.topic, plan->key_prefixes, source.window.has_value(), offer);
   } else {
     std::map<std::pair<int, std::string>, const KafkaRecord*> rows;  // partition, key bytes -> latest
     for (const auto& r : Records(source.topic)) {
@@ -139,7 +141,7 @@ Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatemen
       else rows.erase({r.partition, *r.key});
     }
     for (const auto& [pk, r] : rows)
-      if (HasPrefix(pk.second, plan->key_prefixes) && !exec.Offer(*r)) break;
+      if (Wanted(pk.second, plan->key_prefixes, source.window.has_value()) && !exec.Offer(*r)) break;
   }
   if (read.ok()) read = exec.failure();
   if (!read.ok()) read = Status::RuntimeError("Pull query " + plan->schema.query_id + " on " + source.name +

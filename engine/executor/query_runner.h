@@ -55,9 +55,10 @@ class QueryRunner {
   // threads run; both read what the topic holds when called (committed records only).
   using RecordFn = std::function<bool(const KafkaRecord&)>;  // false: stop reading
   // A table's current rows: its topic compacted (latest record per key; a tombstone deletes
-  // it), partition by partition in key byte order; when `key_prefixes` is not empty, only
-  // keys starting with one of them.
-  virtual Status ReadTable(const std::string& topic, const std::vector<std::string>& key_prefixes,
+  // it), partition by partition in key byte order. When `keys` is not empty, only the rows
+  // with these key bytes; for a `windowed` table, whose keys end with the window, the rows
+  // whose key starts with one of them.
+  virtual Status ReadTable(const std::string& topic, const std::vector<std::string>& keys, bool windowed,
                            const RecordFn& fn) {
     return Status::NotSupported("Pull queries on tables need a runner that can read " + topic);
   }

@@ -87,7 +87,7 @@ class KafkaQueryRunner : public QueryRunner {
   Status Pause(const std::string& query_id) override;
   Status Resume(const std::string& query_id) override;
   // Pull queries: engine/kafka/materialization.cpp.
-  Status ReadTable(const std::string& topic, const std::vector<std::string>& key_prefixes,
+  Status ReadTable(const std::string& topic, const std::vector<std::string>& keys, bool windowed,
                    const RecordFn& fn) override;
   Status ReadTopic(const std::string& topic, const RecordFn& fn) override;
 

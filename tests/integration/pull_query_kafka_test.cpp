@@ -5,7 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <thread>
+
+#include <unistd.h>
 
 #include "tests/integration/kafka_test_util.h"
 #include "engine/executor/engine.h"
@@ -42,10 +45,12 @@ struct PullServer {
   }
 };
 
-std::unique_ptr<PullServer> StartPullServer(EmbeddedBroker& broker) {
+// `state_dir` empty: memory stores and in-memory table copies; else RocksDB for both.
+std::unique_ptr<PullServer> StartPullServer(EmbeddedBroker& broker, const std::string& state_dir) {
   std::map<std::string, std::string> props{{"ksql.service.id", "it_pull_"},
                                            {"ksql.streams.num.stream.threads", "2"},
                                            {"ksql.streams.commit.interval.ms", "100"}};
+  if (!state_dir.empty()) props["ksql.streams.state.dir"] = state_dir;
   auto admin = broker.NewAdmin();
   REQUIRE(admin.ok());
   auto runner = KafkaQueryRunner::Create(test::TestRunnerOptions(broker, props), std::move(*admin));
@@ -90,9 +95,17 @@ std::string View(const std::string& page, int duration) {
 }  // namespace
 
 TEST_CASE("Pull queries read a CTAS table over Kafka while its query runs", "[integration][pull]") {
+  const bool rocksdb = GENERATE(false, true);
+  INFO("table copies in " << (rocksdb ? "RocksDB" : "memory"));
+  const auto dir = std::filesystem::temp_directory_path() / ("sluice-it-pull-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
   auto broker = EmbeddedBroker::Start({1, 0});
   REQUIRE(broker.ok());
-  auto server = StartPullServer(**broker);
+  auto server = StartPullServer(**broker, rocksdb ? dir.string() : "");
   Engine& engine = *server->engine;
   REQUIRE(engine.Execute("CREATE STREAM PAGEVIEWS (USERID STRING KEY, PAGE STRING, DURATION INT) "
                          "WITH (KAFKA_TOPIC='pageviews', VALUE_FORMAT='JSON', PARTITIONS=2);")
