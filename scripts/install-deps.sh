@@ -10,6 +10,9 @@ PACKAGES=(
   libre2-dev libhowardhinnant-date-dev tzdata
   libnghttp2-dev libreadline-dev kcat curl nghttp2-client python3 tmux
 )
+# node + npm for tests/integration/node_client_test.sh (it installs the npm package ksqldb-client
+# into build/): Debian's packages unless an install that provides npm (NodeSource) is there.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
