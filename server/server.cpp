@@ -170,11 +170,26 @@ int RunServer(const ServerConfig& config) {
     replayed_commands = *commands;
     int ran = service.Replay(*commands);
     spdlog::info("Replayed {} of {} commands from {}", ran, commands->size(), command_log->topic());
+    // A new cluster (nothing to replay): register the processing log's stream through the
+    // command topic, as ksqlDB does with ksql.logging.processing.stream.auto.create.
+    if (commands->empty() && (*runtime)->processing_log().options().stream_auto_create) {
+      const ProcessingLogOptions& plog = (*runtime)->processing_log().options();
+      HttpReply r = service.HandleKsql(nlohmann::json{{"ksql", ProcessingLogStreamStatement(plog.stream_name, plog.topic)}}.dump());
+      if (r.status == 200)
+        spdlog::info("processing log: stream {} over topic {} created", plog.stream_name, plog.topic);
+      else
+        spdlog::warn("processing log: stream {} not created: {}", plog.stream_name, r.body);
+    }
   } else {
     auto text = ReadFile(queries_file);
     if (!text.ok()) {
       spdlog::error("ksql.queries.file: {}", text.status().message());
       return 1;
+    }
+    // Headless: the processing log's stream first, so the queries file can read it.
+    if (const ProcessingLogOptions& plog = (*runtime)->processing_log().options(); plog.stream_auto_create) {
+      Status created = engine.Execute(ProcessingLogStreamStatement(plog.stream_name, plog.topic));
+      if (!created.ok()) spdlog::warn("processing log: stream {} not created: {}", plog.stream_name, created.message());
     }
     Status s = engine.Execute(*text);
     if (!s.ok()) {

@@ -109,7 +109,10 @@ std::vector<PropertyDef> MakeDefs() {
       {"ksql.logging.processing.topic.replication.factor", T::kInt, "1",
        "Replication factor of the processing log topic.", AtLeast(1)},
       {"ksql.logging.processing.stream.auto.create", T::kBoolean, "false",
-       "Create the KSQL_PROCESSING_LOG stream at start-up.", {}},
+       "Register the processing log stream over its topic at start-up (when the command topic is "
+       "empty, as ksqlDB does).", {}},
+      {"ksql.logging.processing.stream.name", T::kString, "KSQL_PROCESSING_LOG",
+       "Name of the processing log stream that stream.auto.create registers.", {}},
       {"ksql.logging.processing.rows.include", T::kBoolean, "false",
        "Include the failing record's row in processing log entries.", {}},
       {"ksql.query.pull.table.scan.enabled", T::kBoolean, "true",
