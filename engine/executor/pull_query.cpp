@@ -132,7 +132,7 @@ Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatemen
           if (!exec.Offer(*r)) break;
     }
   } else if (runner_) {
-    read = runner_->ReadTable(source.topic, plan->key_prefixes, source.window.has_value(), offer);
+    read = runner_->ReadTable(source.topic, plan->lookup_keys, source.window.has_value(), offer);
   } else {
     std::map<std::pair<int, std::string>, const KafkaRecord*> rows;  // partition, key bytes -> latest
     for (const auto& r : Records(source.topic)) {
@@ -141,7 +141,7 @@ Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatemen
       else rows.erase({r.partition, *r.key});
     }
     for (const auto& [pk, r] : rows)
-      if (Wanted(pk.second, plan->key_prefixes, source.window.has_value()) && !exec.Offer(*r)) break;
+      if (Wanted(pk.second, plan->lookup_keys, source.window.has_value()) && !exec.Offer(*r)) break;
   }
   if (read.ok()) read = exec.failure();
   if (!read.ok()) read = Status::RuntimeError("Pull query " + plan->schema.query_id + " on " + source.name +

@@ -447,7 +447,7 @@ Status PlanAccess(const Query& q, const std::map<std::string, std::string>& prop
     if (!(*serializer)->Serialize(Row{*v}, &bytes).ok()) return Status::OK();
     prefixes.insert(bytes);
   }
-  plan->key_prefixes.assign(prefixes.begin(), prefixes.end());
+  plan->lookup_keys.assign(prefixes.begin(), prefixes.end());
   return Status::OK();
 }
 

@@ -35,7 +35,7 @@ struct PullQueryPlan {
   PullAccess access = PullAccess::kTableScan;
   // Key lookup on a KAFKA-format key: the serialized keys to read (a windowed table's stored
   // keys start with them). Empty: read every row.
-  std::vector<std::string> key_prefixes;
+  std::vector<std::string> lookup_keys;
   int lambda_slots = 0;
 };
 
