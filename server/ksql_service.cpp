@@ -234,6 +234,8 @@ json KsqlService::ListProperties(const Statement& stmt, const RequestScope& scop
     defaults.insert(def.name);
   }
   for (const auto& [k, v] : engine_properties_) {
+    // The engine gets every property, defaults included: only a different value is the server's.
+    if (auto it = values.find(k); it != values.end() && it->second == v) continue;
     values[k] = v;
     defaults.erase(k);
   }

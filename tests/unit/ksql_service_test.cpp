@@ -2,6 +2,8 @@
 // engine: the field names and shapes ksqlDB's clients read.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "server/ksql_service.h"
 
 using namespace sluice;
@@ -134,6 +136,7 @@ TEST_CASE("SHOW PROPERTIES lists server properties and the request's overrides",
   CHECK(found);
   CHECK(e["overwrittenProperties"] == json::array({"ksql.streams.auto.offset.reset"}));
   CHECK(e["properties"].size() > 5);  // the table's defaults are there too
+  CHECK_FALSE(e["defaultProperties"].empty());
   // The override lasted for that request only.
   CHECK(s.One("SHOW PROPERTIES;")["overwrittenProperties"].empty());
 }
@@ -177,4 +180,18 @@ TEST_CASE("SHOW FUNCTIONS, DESCRIBE FUNCTION, SHOW TOPICS, TYPES and VARIABLES",
   REQUIRE(vars["variables"].size() == 1);
   CHECK(vars["variables"][0]["value"] == "eu");
   CHECK(s.One("SHOW VARIABLES;")["variables"].empty());  // session variables last one request
+}
+
+TEST_CASE("SHOW PROPERTIES tells the server's values from the defaults", "[ksql_service]") {
+  Engine engine{{}};
+  // What sluiced hands the service: every property, defaults included.
+  KsqlService service{engine,
+                      {{"ksql.internal.topic.replicas", "1"}, {"ksql.persistent.prefix", "custom_"}},
+                      nullptr, nullptr, ServerIdentity{}};
+  json e = json::parse(service.HandleKsql(R"({"ksql": "SHOW PROPERTIES;"})").body)[0];
+  std::set<std::string> defaults = e["defaultProperties"].get<std::set<std::string>>();
+  CHECK(defaults.count("ksql.internal.topic.replicas") == 1);
+  CHECK(defaults.count("ksql.persistent.prefix") == 0);
+  for (const json& p : e["properties"])
+    if (p["name"] == "ksql.persistent.prefix") CHECK(p["value"] == "custom_");
 }
