@@ -10,6 +10,7 @@
 // (engine/kafka/materialization.cpp).
 #include <chrono>
 #include <map>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -106,7 +107,10 @@ Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatemen
                                                              std::shared_ptr<QueryRowSink> sink) {
   std::map<std::string, std::string> props = properties_;
   for (const auto& [k, v] : properties) props[k] = v;
-  auto plan = AnalyzePullQuery(*stmt.query, metastore_, props);
+  std::set<std::string> materialized;  // tables a running persistent query writes
+  for (const auto& q : queries_)
+    if (q.plan->sink && q.plan->sink->kind == SourceKind::kTable) materialized.insert(q.plan->sink->name);
+  auto plan = AnalyzePullQuery(*stmt.query, metastore_, props, materialized);
   if (!plan.ok()) return plan.status();
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   plan->schema.query_id = "query_" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());

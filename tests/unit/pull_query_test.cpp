@@ -238,6 +238,10 @@ TEST_CASE("pull query: ksqlDB's errors", "[pull]") {
         "The `USERS` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_USERS AS "
         "SELECT * FROM USERS'. See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue "
         "a push query.");
+  RequireOk(engine.Execute("CREATE TABLE GONE AS SELECT * FROM USERS;"));
+  CHECK(Pull(engine, "SELECT * FROM GONE;").status.ok());
+  RequireOk(engine.Execute("TERMINATE " + *engine.last_started_query() + ";"));
+  CHECK_THAT(message("SELECT * FROM GONE;"), Catch::StartsWith("The `GONE` table isn't queryable."));
   CHECK_THAT(message("SELECT *, ROWPARTITION FROM Q WHERE ID=2;"),
              Catch::StartsWith("Pull queries don't support the following columns in SELECT clauses: `ROWPARTITION`"));
   CHECK_THAT(message("SELECT ID FROM Q WHERE ID = 2 AND ROWOFFSET < 3;"),

@@ -586,7 +586,8 @@ Status NotQueryable(const std::string& table) {
 }
 
 Result<PullQueryPlan> AnalyzePullQuery(const Query& q, const MetaStore& metastore,
-                                       const std::map<std::string, std::string>& props) {
+                                       const std::map<std::string, std::string>& props,
+                                       const std::set<std::string>& materialized) {
   PullQueryPlan plan;
   plan.source = metastore.FindSource(q.from.name);
   if (!plan.source) return Status::NotFound(Location(q.from.pos) + q.from.name + " does not exist.");
@@ -607,7 +608,7 @@ Result<PullQueryPlan> AnalyzePullQuery(const Query& q, const MetaStore& metastor
   } else {
     // ksqlDB validates the WHERE clause (logical plan) before it looks for the materialization.
     SLUICE_RETURN_IF_ERROR(PlanAccess(q, props, &plan));
-    if (!source.is_sink && !source.is_source_table) return NotQueryable(source.name);
+    if (!source.is_source_table && !materialized.count(source.name)) return NotQueryable(source.name);
     if (plan.access == PullAccess::kTableScan && !Flag(props, "ksql.query.pull.table.scan.enabled", true))
       return Status::InvalidArgument(
           "Query requires table scan to be enabled. Table scans can be enabled by setting "

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,9 +42,12 @@ struct PullQueryPlan {
 
 // `properties`: the engine's properties over the request's (ksql.query.pull.table.scan.enabled,
 // ksql.query.pull.range.scan.enabled, ksql.query.pull.stream.enabled,
-// ksql.query.pull.limit.clause.enabled). Errors carry ksqlDB's messages.
+// ksql.query.pull.limit.clause.enabled). `materialized`: the tables a running persistent query
+// writes (a table whose query was terminated is no longer queryable, as in ksqlDB); SOURCE
+// tables are always queryable. Errors carry ksqlDB's messages.
 Result<PullQueryPlan> AnalyzePullQuery(const Query& query, const MetaStore& metastore,
-                                       const std::map<std::string, std::string>& properties);
+                                       const std::map<std::string, std::string>& properties,
+                                       const std::set<std::string>& materialized);
 
 // "The `X` table isn't queryable. ..." (ksqlDB's notMaterializedException).
 Status NotQueryable(const std::string& table);
