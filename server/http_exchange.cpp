@@ -1,8 +1,17 @@
 #include "server/http_exchange.h"
 
+#include <atomic>
+
 #include <spdlog/spdlog.h>
 
 namespace sluice {
+
+namespace {
+std::atomic<size_t> g_max_queued_bytes{32 * 1024 * 1024};
+}  // namespace
+
+size_t HttpExchange::max_queued_bytes() { return g_max_queued_bytes.load(std::memory_order_relaxed); }
+void HttpExchange::SetMaxQueuedBytes(size_t bytes) { g_max_queued_bytes.store(bytes, std::memory_order_relaxed); }
 
 HttpExchange::~HttpExchange() = default;
 
@@ -33,7 +42,7 @@ bool HttpExchange::Write(std::string piece) {
   std::unique_lock<std::mutex> lock(mu_);
   if (finished_ || overflowed_ || ended_ || !head_) return false;
   if (piece.empty()) return true;  // an empty piece would end a chunked response
-  if (queued_bytes_ + piece.size() > kMaxQueuedBytes) {
+  if (queued_bytes_ + piece.size() > max_queued_bytes()) {
     spdlog::warn("REST {} {} from {}: the client reads slower than rows arrive ({} bytes queued); "
                  "dropping the connection and stopping its query",
                  request_.method, request_.path, request_.peer, queued_bytes_);

@@ -4,7 +4,8 @@
 //
 // Handlers answer once (Reply) or stream (Begin, Write..., End). Write and End are safe from
 // any thread (push-query rows arrive on stream threads): they queue the piece and wake the
-// connection, which sends it from its own strand. The queue is bounded (kMaxQueuedBytes):
+// connection, which sends it from its own strand. The queue is bounded (max_queued_bytes(),
+// 32 MB unless `sluice.rest.max.queued.bytes` says otherwise):
 // when a client reads slower than rows arrive, Write returns false, the queued rows are
 // dropped and the connection (HTTP/1.1) or stream (HTTP/2, RST_STREAM) is closed - the client
 // sees a truncated response, never one with rows silently missing. The producer (a push query)
@@ -35,7 +36,8 @@ struct HttpRequest {
 
 class HttpExchange {
  public:
-  static constexpr size_t kMaxQueuedBytes = 32 * 1024 * 1024;
+  static size_t max_queued_bytes();
+  static void SetMaxQueuedBytes(size_t bytes);  // at start-up
 
   explicit HttpExchange(HttpRequest request) : request_(std::move(request)) {}
   ~HttpExchange();

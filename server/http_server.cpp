@@ -123,11 +123,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Sends what the exchange has queued; runs on the connection's strand.
   void Pump() {
-    if (writing_ || !exchange_) return;
+    if (!exchange_) return;
     if (exchange_->overflowed()) {
-      Abort();
+      Abort();  // also when a write is stuck on a client that stopped reading
       return;
     }
+    if (writing_) return;
     if (!head_sent_) {
       auto head = exchange_->TakeHead();
       if (!head) return;

@@ -250,6 +250,9 @@ int RunServer(const ServerConfig& config) {
     }
     reply(KsqlService::Error(404, 40400, "Not found: " + req.method + " " + req.path));
   };
+  // A streamed response's unsent rows are bounded per client (server/http_exchange.h).
+  if (config.IsSet("sluice.rest.max.queued.bytes"))
+    HttpExchange::SetMaxQueuedBytes(static_cast<size_t>(std::max<int64_t>(4096, config.GetLong("sluice.rest.max.queued.bytes"))));
   const int threads = static_cast<int>(std::clamp<unsigned>(std::thread::hardware_concurrency(), 2, 4));
   auto http = HttpServer::Start(*listeners, threads, std::move(routes));
   if (!http.ok()) {

@@ -2,12 +2,14 @@
 # The streaming REST endpoints over HTTP/1.1 and h2c (prior knowledge) on the same port, with
 # curl and nghttp: /inserts-stream acks, /query-stream (delimited and JSON) and /query (v1)
 # for pull and push queries, one row per HTTP/2 DATA frame, /close-query, a client that hangs
-# up ends its push query, /status and /clusterStatus.
+# up ends its push query, a client that stops reading is dropped (its push query stops), /status
+# and /clusterStatus.
 source "$(dirname "$0")/lib.sh"
 
 HTTP_PORT=$(free_port)
 URL="http://127.0.0.1:$HTTP_PORT"
-start_sluiced "$WORK/sluiced.log"
+# A small per-client queue so that the slow-client check below overflows it quickly.
+start_sluiced "$WORK/sluiced.log" KSQL_SLUICE_REST_MAX_QUEUED_BYTES=262144
 H2=(curl -s --http2-prior-knowledge)
 
 # wait_lines FILE N SECS: until FILE has at least N lines.
@@ -117,6 +119,34 @@ for proto in http1 h2; do
   check "a client ($proto) that hangs up stops its push query" \
     wait_for 15 grep -q "Push query $QID stopped: its response ended or its client went away" "$WORK/sluiced.log"
 done
+
+# ---- a client that stops reading: dropped once its queue is full, its query stopped -------
+ksql "CREATE STREAM BIG (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='big', PARTITIONS=1, VALUE_FORMAT='JSON');"
+python3 - "$HTTP_PORT" "$WORK/slow_started" <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+body = b'{"sql":"SELECT * FROM BIG EMIT CHANGES;"}'
+s.sendall(b"POST /query-stream HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+data = b""
+while b"queryId" not in data:
+    data += s.recv(1024)
+open(sys.argv[2], "w").write(data.decode(errors="replace").split("\r\n\r\n", 1)[1] + "\n")
+time.sleep(60)  # never reads again
+PY
+SLOW=$!; PIDS+=("$SLOW")
+wait_for 20 grep -q queryId "$WORK/slow_started" || fail "slow client's push query started"
+python3 -c 'import json; print(json.dumps({"target": "BIG"})); [print(json.dumps({"ID": i, "V": "x" * 10000})) for i in range(800)]' \
+  >"$WORK/big_rows"
+"${H2[@]}" -X POST "$URL/inserts-stream" --data-binary @"$WORK/big_rows" >"$WORK/big_acks"
+check "800 rows of 10 KB acknowledged" test "$(grep -c '"status":"ok"' "$WORK/big_acks")" = 800
+check "the slow client is dropped when its queue is full" \
+  wait_for 20 grep -q "reads slower than rows arrive" "$WORK/sluiced.log"
+QID=$(grep -o '"queryId":"[^"]*"' "$WORK/slow_started" | cut -d'"' -f4)
+check "... and its push query stopped" \
+  wait_for 20 grep -q "Push query $QID stopped: its response ended or its client went away" "$WORK/sluiced.log"
+kill "$SLOW" 2>/dev/null || true
 
 # ---- status endpoints ---------------------------------------------------------------------
 curl -s "$URL/status" >"$WORK/body"
