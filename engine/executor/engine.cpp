@@ -179,6 +179,18 @@ Status Engine::CreateSourceStatement(const CreateSource& stmt) {
   auto source = AnalyzeCreateSource(stmt, metastore_, config_);
   if (!source.ok()) return source.status();
   if (auto existing = metastore_.FindSource(stmt.name); existing && stmt.if_not_exists) return Status::OK();
+  // Over a topic that exists already (made by a producer, kcat, an admin), the source has the
+  // topic's partitions, not the default: its sinks and repartition topics are made with as
+  // many, so that every record keeps its partition.
+  if (runner_) {
+    auto exists = runner_->TopicExists((*source)->topic);
+    auto partitions = exists.ok() && *exists ? runner_->TopicPartitions((*source)->topic) : Result<int>(0);
+    if (partitions.ok() && *partitions > 0) {
+      auto copy = std::make_shared<DataSource>(**source);
+      copy->partitions = *partitions;
+      *source = copy;
+    }
+  }
   CreateTopic((*source)->topic, (*source)->partitions);
   return metastore_.PutSource(*source, stmt.or_replace);
 }

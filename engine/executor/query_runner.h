@@ -35,6 +35,11 @@ class QueryRunner {
   virtual Result<bool> TopicExists(const std::string& name) {
     return Status::NotSupported("TopicExists: " + name);
   }
+  // The partition count of an existing topic (a source declared over a topic made elsewhere
+  // takes its count from Kafka, and so do its sinks and repartition topics).
+  virtual Result<int> TopicPartitions(const std::string& name) {
+    return Status::NotSupported("TopicPartitions: " + name);
+  }
   // INSERT VALUES: writes one record (partitioned by its key with murmur2 when partition < 0).
   virtual Status Produce(const KafkaRecord& record) = 0;
   // Starts running a persistent query's topology; its tasks are made with CreateTask

@@ -80,6 +80,7 @@ class KafkaQueryRunner : public QueryRunner {
   Status CreateTopic(const std::string& name, int partitions) override;
   Status DeleteTopic(const std::string& name) override;
   Result<bool> TopicExists(const std::string& name) override;
+  Result<int> TopicPartitions(const std::string& name) override { return PartitionCount(name); }
   Status Produce(const KafkaRecord& record) override;
   Status Start(std::shared_ptr<const QueryPlan> plan, const TopologySpec& topology,
                const std::map<std::string, std::string>& properties) override;

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <regex>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -125,7 +127,9 @@ class ServerProcess {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        return Status::RuntimeError("sluiced exited at start-up: " + OneLine(LogTail(600)));
+        const std::string how = WIFEXITED(status) ? "with code " + std::to_string(WEXITSTATUS(status))
+                                                  : "on signal " + std::to_string(WTERMSIG(status));
+        return Status::RuntimeError("sluiced exited at start-up " + how + ": " + OneLine(LogTail(600)));
       }
       auto info = client.Get("/info", 2s);
       if (info.ok() && info->status == 200) {
@@ -324,9 +328,7 @@ class RestCase {
     client_ = std::make_unique<RestClient>("127.0.0.1", server_->port());
     target_ = std::make_unique<RestTarget>(Properties(spec_), server_->bootstrap_servers());
     if (Status st = target_->Init(); !st.ok()) return Fail("Kafka client: " + OneLine(st.message()));
-    if (spec_.contains("topics") && spec_["topics"].is_array())
-      for (const auto& t : spec_["topics"])
-        if (t.contains("name")) target_->CreateTopic(t["name"].get<std::string>(), t.value("partitions", 1));
+    CreateTopics();
     request_properties_ = spec_.contains("properties") && spec_["properties"].is_object() ? spec_["properties"]
                                                                                          : json::object();
     CaseResult r = RunStatements();
@@ -343,6 +345,36 @@ class RestCase {
             {"ksql.streams.commit.interval.ms", "100"},
             {"ksql.streams.cache.max.bytes.buffering", "0"}};
   }
+
+  // The case's `topics` with their partitions. An input topic the case does not list, and
+  // that no statement creates with PARTITIONS, exists before the statements run (ksqlDB
+  // refuses a source on a missing topic without PARTITIONS) with four partitions: the row
+  // order the cases expect from table scans is partition by partition over four.
+  void CreateTopics() {
+    std::set<std::string> listed;
+    if (spec_.contains("topics") && spec_["topics"].is_array())
+      for (const auto& t : spec_["topics"])
+        if (t.contains("name")) {
+          listed.insert(t["name"].get<std::string>());
+          target_->CreateTopic(t["name"].get<std::string>(), t.value("partitions", 1));
+        }
+    for (const auto& in : spec_.value("inputs", json::array())) {
+      const std::string topic = in.value("topic", "");
+      if (topic.empty() || listed.count(topic) || CreatedWithPartitions(topic)) continue;
+      listed.insert(topic);
+      target_->CreateTopic(topic, kDefaultInputPartitions);
+    }
+  }
+
+  bool CreatedWithPartitions(const std::string& topic) const {
+    const std::regex names_topic("KAFKA_TOPIC\\s*=\\s*'" + topic + "'", std::regex::icase);
+    const std::regex partitions("PARTITIONS\\s*=", std::regex::icase);
+    for (const auto& sql : c_.statements)
+      if (std::regex_search(sql, names_topic) && std::regex_search(sql, partitions)) return true;
+    return false;
+  }
+
+  static constexpr int kDefaultInputPartitions = 4;
 
   CaseResult RunStatements() {
     const bool wait_for_push =
