@@ -259,8 +259,9 @@ Status CheckNonAggregateItems(const std::vector<ProjectionItem>& items, const st
 // Splits the projection: the items that are grouping expressions become the key columns (in
 // GROUP BY order), the rest the value columns.
 Status SplitAggregateProjection(const std::vector<ProjectionItem>& items, const AggregationPlan& agg,
-                                const std::string& sink_name, std::vector<ProjectionItem>* keys,
+                                const SinkRequest& req, std::vector<ProjectionItem>* keys,
                                 std::vector<ProjectionItem>* values) {
+  const std::string& sink_name = req.name;
   std::vector<int> key_item(agg.group_by_text.size(), -1);
   for (size_t i = 0; i < items.size(); ++i) {
     const std::string text = GroupText(*items[i].expr);
@@ -278,12 +279,14 @@ Status SplitAggregateProjection(const std::vector<ProjectionItem>& items, const 
   std::vector<std::string> missing;
   for (size_t g = 0; g < key_item.size(); ++g)
     if (key_item[g] < 0) missing.push_back(agg.group_by_text[g]);
-  if (!missing.empty())
+  // A transient query's rows need no key: grouping expressions not selected are not shown.
+  if (!missing.empty() && !req.transient)
     return Status::InvalidArgument("The query used to build `" + sink_name +
                                    "` must include the grouping expression" + (missing.size() > 1 ? "s " : " ") +
                                    JoinNames(missing, ", ") + " in its projection (eg, SELECT " +
                                    CommaList(missing) + "...).");
-  for (int k : key_item) keys->push_back(items[static_cast<size_t>(k)]);
+  for (int k : key_item)
+    if (k >= 0) keys->push_back(items[static_cast<size_t>(k)]);
   return Status::OK();
 }
 
@@ -381,6 +384,7 @@ Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, 
 
   std::vector<ProjectionItem> items;
   SLUICE_RETURN_IF_ERROR(ExpandSelect(q, *source, compiler, scope, &items));
+  RecordResultColumns(req, *source, items);
   for (const auto& item : items)
     if (compiler.FindTableFunctionCall(*item.expr))
       return Status::InvalidArgument("Table functions cannot be used with aggregations.");
@@ -408,7 +412,8 @@ Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, 
   SLUICE_RETURN_IF_ERROR(CheckNonAggregateItems(items, agg.group_by_text, calls, agg, q.window.has_value()));
 
   std::vector<ProjectionItem> keys, values;
-  SLUICE_RETURN_IF_ERROR(SplitAggregateProjection(items, agg, req.name, &keys, &values));
+  SLUICE_RETURN_IF_ERROR(SplitAggregateProjection(items, agg, req, &keys, &values));
+  if (values.empty() && req.transient) values.push_back(HiddenValueItem());
   if (values.empty()) return Status::InvalidArgument("The projection contains no value columns.");
   const bool windowed = agg.window.has_value();
   for (const auto& k : keys) {

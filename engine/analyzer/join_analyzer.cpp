@@ -566,6 +566,10 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
 
   std::vector<ProjectionItem> items;
   SLUICE_RETURN_IF_ERROR(ExpandJoinSelect(q, sides, synthetic_key, compiler, scope, &items));
+  if (req.result_columns) {
+    req.result_columns->clear();
+    for (const auto& item : items) req.result_columns->push_back(item.name);
+  }
   for (const auto& item : items) {
     auto c = CompileColumn(item, compiler, scope, "SELECT");
     if (!c.ok()) return c.status();
@@ -608,6 +612,8 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     }
     values.push_back(it);
   }
+  // A transient query's rows need no key column: the join key travels under a hidden name.
+  if (keys.empty() && req.transient) keys.push_back(Item("$KEY", ColumnRef(kJoinKeyRef), /*from_star=*/false));
   if (keys.empty()) {
     if (synthetic)
       return Status::InvalidArgument("Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
@@ -630,6 +636,7 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     return Status::InvalidArgument("The projection contains a key column (`" + source_name +
                                    "`) more than once, aliased as: " + JoinNames(aliases, ", ") + ".");
   }
+  if (values.empty() && req.transient) values.push_back(HiddenValueItem());
   if (values.empty()) return Status::InvalidArgument("The projection contains no value columns.");
   // The key's value is the join key (present even when the selected side's row is missing).
   {

@@ -165,6 +165,31 @@ Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCo
   return Status::OK();
 }
 
+bool IsSourceKeyRef(const Expression& e, const DataSource& source);
+
+void RecordResultColumns(const SinkRequest& req, const DataSource& source, const std::vector<ProjectionItem>& items) {
+  if (!req.result_columns) return;
+  req.result_columns->clear();
+  const size_t keys = source.KeyColumns().size();
+  size_t star_keys = 0;
+  for (const auto& item : items) {
+    req.result_columns->push_back(item.name);
+    // ksqlDB's transient `*` over a windowed source: the window bounds follow the key columns.
+    if (source.window && item.from_star && IsSourceKeyRef(*item.expr, source) && ++star_keys == keys) {
+      req.result_columns->push_back("WINDOWSTART");
+      req.result_columns->push_back("WINDOWEND");
+    }
+  }
+}
+
+ProjectionItem HiddenValueItem() {
+  auto literal = std::make_shared<LiteralExpr>();
+  literal->literal_kind = LiteralExpr::Kind::kBoolean;
+  literal->value = Value(true);
+  literal->text = "true";
+  return Item("$ROW", literal, /*from_star=*/false);
+}
+
 // The text an expression is compared by when matching PARTITION BY to the projection:
 // column references lose their qualifier.
 std::string MatchText(const Expression& e) {
@@ -218,9 +243,10 @@ Status KeysMissing(const std::string& what, const std::string& sink_name, const 
 }
 
 // Splits the projection into key and value items, as ksqlDB decides the sink's key.
-Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::string& sink_name,
+Status SplitKeyAndValue(const Query& q, const DataSource& source, const SinkRequest& req,
                         std::vector<ProjectionItem> items, std::vector<ProjectionItem>* keys,
                         std::vector<ProjectionItem>* values) {
+  const std::string& sink_name = req.name;
   if (!q.has_partition_by) {
     std::vector<std::string> missing, all_keys;
     for (const auto& kc : source.KeyColumns()) {
@@ -236,8 +262,11 @@ Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::str
                                        "`) more than once, aliased as: " + JoinNames(aliases, ", ") + ".");
     }
     // As ksqlDB, name every key column when any is missing: the sink needs them all.
-    if (!missing.empty()) return KeysMissing("key column", sink_name, all_keys);
+    if (!missing.empty() && !req.transient) return KeysMissing("key column", sink_name, all_keys);
     for (auto& it : items) (IsSourceKeyRef(*it.expr, source) ? keys : values)->push_back(std::move(it));
+    // A transient query shows only what it selects, but its rows keep the source's key (and
+    // window) under hidden names: a table's tombstones and the window bounds come from it.
+    for (const auto& name : missing) keys->push_back(Item("$" + name, ColumnRef(name), /*from_star=*/false));
     return Status::OK();
   }
 
@@ -262,6 +291,7 @@ Status SplitKeyAndValue(const Query& q, const DataSource& source, const std::str
                                      "`) more than once, aliased as: " + JoinNames(names, ", ") + ".");
     }
     if (matches.empty()) {
+      if (!star && req.transient) continue;
       if (!star) return KeysMissing("partitioning expression", sink_name, all_partitioning);
       std::string name = p->kind == ExprKind::kColumnRef     ? text
                          : p->kind == ExprKind::kDereference ? static_cast<const DereferenceExpr&>(*p).field
@@ -323,7 +353,7 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
         return Status::InvalidArgument("Duplicate value columns found in schema: `" + c.name + "` " +
                                        (c.type ? c.type->ToString() : "NULL"));
     for (const auto& c : sink->columns)
-      if (c.ns == ColumnNamespace::kValue && IsReservedColumnName(c.name))
+      if (c.ns == ColumnNamespace::kValue && IsReservedColumnName(c.name) && !req.transient)
         return Status::InvalidArgument("Reserved column name in select: `" + c.name +
                                        "`. Please remove or alias the column.");
   }
@@ -373,6 +403,12 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
   else if (!props.key_format && source.key_format.kind == FormatKind::kNone)
     key_kind = config.default_key_format.value_or(FormatKind::kKafka);
   FormatKind value_kind = props.value_format.value_or(source.value_format.kind);
+  if (req.transient) {
+    // Rows of a transient query travel from its tasks to the caller in JSON, which carries
+    // every SQL type (the source's format may not: KAFKA, DELIMITED).
+    key_kind = has_key ? FormatKind::kJson : FormatKind::kNone;
+    value_kind = FormatKind::kJson;
+  }
   for (FormatKind k : {key_kind, value_kind})
     if (k == FormatKind::kAvro || k == FormatKind::kProtobuf || k == FormatKind::kJsonSr)
       return Status::NotSupported(std::string("Format ") + FormatName(k) + " is not supported yet");
@@ -409,7 +445,7 @@ Status CheckQueryShape(const Query& q, const SinkRequest& req, const DataSource&
   for (const auto& item : q.select)
     if (item.expression && ContainsAggregate(*item.expression))
       return Status::NotSupported("Aggregate functions are not supported yet");
-  if (source.window && source.kind == SourceKind::kTable && !req.insert_into)
+  if (source.window && source.kind == SourceKind::kTable && !req.insert_into && !req.transient)
     return Status::InvalidArgument("KSQL does not support persistent queries on windowed tables.");
   if (req.kind == SourceKind::kTable && source.kind == SourceKind::kStream && !req.insert_into)
     return Status::InvalidArgument(
@@ -622,7 +658,7 @@ namespace {
 // A SELECT item named like a pseudo column or window bound, as ksqlDB's analyzer checks it
 // right after FROM: an alias to the reserved name is never allowed; the bare reserved column
 // pseudo column (`SELECT ROWTIME`) cannot be a persistent query's column.
-Status CheckReservedNames(const Query& q) {
+Status CheckReservedNames(const Query& q, bool transient) {
   for (const auto& item : q.select) {
     if (item.kind != SelectItem::Kind::kExpression) continue;
     const bool bare = item.expression->kind == ExprKind::kColumnRef;
@@ -635,8 +671,9 @@ Status CheckReservedNames(const Query& q) {
     if (name.empty() || !IsReservedColumnName(name)) continue;
     if (column != name)
       return Status::InvalidArgument("`" + name + "` is a reserved column name. You cannot use it as an alias for a column.");
-    // Window bounds may be selected bare: a windowed aggregation outputs them.
-    if (name != "WINDOWSTART" && name != "WINDOWEND")
+    // Window bounds may be selected bare: a windowed aggregation outputs them. A transient
+    // query may select any pseudo column bare (`SELECT ROWTIME, * ... EMIT CHANGES`).
+    if (name != "WINDOWSTART" && name != "WINDOWEND" && !transient)
       return Status::InvalidArgument("Reserved column name in select: `" + name + "`. Please remove or alias the column.");
   }
   return Status::OK();
@@ -645,7 +682,7 @@ Status CheckReservedNames(const Query& q) {
 
 Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const MetaStore& metastore,
                                const AnalysisConfig& config) {
-  if (metastore.FindSource(q.from.name)) SLUICE_RETURN_IF_ERROR(CheckReservedNames(q));
+  if (metastore.FindSource(q.from.name)) SLUICE_RETURN_IF_ERROR(CheckReservedNames(q, req.transient));
   if (IsAggregationQuery(q) && q.joins.empty()) return AnalyzeAggregateQuery(q, req, metastore, config);
   if (!q.joins.empty()) return AnalyzeJoinQuery(q, req, metastore, config);
   DataSourcePtr source = metastore.FindSource(q.from.name);
@@ -661,12 +698,14 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
 
   std::vector<ProjectionItem> items;
   SLUICE_RETURN_IF_ERROR(ExpandSelect(q, *source, compiler, scope, &items));
+  RecordResultColumns(req, *source, items);
   SLUICE_RETURN_IF_ERROR(PlanTableFunctions(*source, compiler, scope, &items, &plan));
   SlotScope slot_scope(scope, plan);
   SLUICE_RETURN_IF_ERROR(CheckUserExpressions(q, req, items, compiler, scope, slot_scope));
 
   std::vector<ProjectionItem> keys, values;
-  SLUICE_RETURN_IF_ERROR(SplitKeyAndValue(q, *source, req.name, items, &keys, &values));
+  SLUICE_RETURN_IF_ERROR(SplitKeyAndValue(q, *source, req, items, &keys, &values));
+  if (values.empty() && req.transient) values.push_back(HiddenValueItem());
   if (values.empty()) return Status::InvalidArgument("The projection contains no value columns.");
   SLUICE_RETURN_IF_ERROR(CompileProjection(q, *source, keys, values, compiler, slot_scope, &plan));
 

@@ -65,6 +65,11 @@ Status ExpandStructAll(const ExprPtr& base, const ExpressionCompiler& compiler, 
                        std::vector<ProjectionItem>* items);
 Status ExpandSelect(const Query& q, const DataSource& source, const ExpressionCompiler& compiler,
                     const ColumnScope& scope, std::vector<ProjectionItem>* items);
+// Transient queries: the result's column names, in projection order (SinkRequest::result_columns).
+void RecordResultColumns(const SinkRequest& req, const DataSource& source, const std::vector<ProjectionItem>& items);
+// Transient queries whose projection has no value column still need a value to tell a row
+// from a tombstone: a hidden constant column.
+ProjectionItem HiddenValueItem();
 Result<OutputColumn> CompileColumn(const ProjectionItem& item, const ExpressionCompiler& compiler,
                                    const ColumnScope& scope, const char* clause);
 Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source, const QueryPlan& plan,

@@ -24,6 +24,28 @@ struct QueryRunStatus {
   int64_t error_time_ms = 0;  // kError: when (ms since the epoch)
 };
 
+// Where a transient (push) query's results go: the records its tasks write to its sink topic
+// (plan.sink->topic, never created), handed over on a stream thread instead of being produced.
+class TransientOutput {
+ public:
+  virtual ~TransientOutput() = default;
+  // One record the query wrote to its sink topic. false: the query is done (LIMIT reached, the
+  // client went away); its threads stop and nothing more is delivered.
+  virtual bool OnRecord(const KafkaRecord& record) = 0;
+  // The query failed and stopped (at most once).
+  virtual void OnError(const Status& status) = 0;
+};
+
+// A transient query running on a runner. Destroying it stops the query and deletes what it
+// owned: consumer group, internal topics (where the broker allows), state stores.
+class TransientRun {
+ public:
+  virtual ~TransientRun() = default;
+  // Input partitions its consumers hold now (-1: unknown), for callers that must know when a
+  // push query reading from `latest` is in place.
+  virtual int AssignedPartitions() const { return -1; }
+};
+
 class QueryRunner {
  public:
   virtual ~QueryRunner() = default;
@@ -51,10 +73,6 @@ class QueryRunner {
   virtual Status Stop(const std::string& query_id) = 0;
   virtual Status Pause(const std::string& query_id) = 0;
   virtual Status Resume(const std::string& query_id) = 0;
-  // RUNNING, PAUSED, or ERROR with the reason the query stopped (a fatal Kafka error, a bad
-  // timestamp with ksql.timestamp.throw.on.invalid, ...); kNotRunning for an unknown id.
-  // Thread-safe (REST threads ask while stream threads run).
-  virtual QueryRunStatus QueryStatus(const std::string& query_id) const { return {}; }
 
   // Pull queries (engine/executor/pull_query.cpp), called from REST threads while stream
   // threads run; both read what the topic holds when called (committed records only).
@@ -71,6 +89,19 @@ class QueryRunner {
   virtual Status ReadTopic(const std::string& topic, const RecordFn& fn) {
     return Status::NotSupported("Pull queries on streams need a runner that can read " + topic);
   }
+  // A transient (push) query: its topology runs like a persistent query's (internal topics
+  // named for it), but its sink records go to `output`. `properties`: the request's
+  // (auto.offset.reset: default latest).
+  virtual Result<std::unique_ptr<TransientRun>> StartTransient(std::shared_ptr<const QueryPlan> plan,
+                                                               const TopologySpec& topology,
+                                                               const std::map<std::string, std::string>& properties,
+                                                               std::shared_ptr<TransientOutput> output) {
+    return Status::NotSupported("This query runner does not run push queries (" + topology.query_id + ")");
+  }
+  // RUNNING, PAUSED, or ERROR with the reason the query stopped (a fatal Kafka error, a bad
+  // timestamp with ksql.timestamp.throw.on.invalid, ...); kNotRunning for an unknown id.
+  // Thread-safe (REST threads ask while stream threads run).
+  virtual QueryRunStatus QueryStatus(const std::string& query_id) const { return {}; }
 };
 
 }  // namespace sluice

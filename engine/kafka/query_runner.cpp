@@ -127,6 +127,7 @@ Status KafkaQueryRunner::StartProcessingLog() {
 }
 
 KafkaQueryRunner::~KafkaQueryRunner() {
+  StopTransients();
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [id, q] : queries_)
     for (auto& t : q->threads) t->RequestStop();
@@ -246,9 +247,9 @@ Status KafkaQueryRunner::Start(std::shared_ptr<const QueryPlan> plan, const Topo
   ctx->shared_producer = producer_.get();
   ctx->shared_state = rocksdb_.get();
   ctx->offsets_topic = OffsetsTopic(id);
-  for (size_t sub = 0; sub < topology.subtopologies.size(); ++sub) {
   ctx->processing_log = processing_log_.get();
   if (ctx->plan->sink) ctx->sink_topic = ctx->plan->sink->topic;
+  for (size_t sub = 0; sub < topology.subtopologies.size(); ++sub) {
     const auto& spec = topology.subtopologies[sub];
     for (const auto& t : spec.input_topics) {
       if (std::find(ctx->input_topics.begin(), ctx->input_topics.end(), t) == ctx->input_topics.end())

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,7 @@ struct RunnerStats {
 };
 
 struct QueryContext;
+class KafkaTransientRun;
 struct RunnerCounters;
 class StreamThread;
 class TopicMaterializer;
@@ -87,6 +89,16 @@ class KafkaQueryRunner : public QueryRunner {
   Status Stop(const std::string& query_id) override;
   Status Pause(const std::string& query_id) override;
   Status Resume(const std::string& query_id) override;
+  // Push queries (transient_runner.cpp): one stream thread, group
+  // `_confluent-ksql-<service.id>transient_<QUERY_ID>`, the runner's producer and state.
+  Result<std::unique_ptr<TransientRun>> StartTransient(std::shared_ptr<const QueryPlan> plan,
+                                                       const TopologySpec& topology,
+                                                       const std::map<std::string, std::string>& properties,
+                                                       std::shared_ptr<TransientOutput> output) override;
+  // The consumer group of a transient query, as ksqlDB names it.
+  std::string TransientGroupId(const std::string& query_id) const;
+  // Push queries running now.
+  size_t TransientCount() const;
   // Pull queries: engine/kafka/materialization.cpp.
   Status ReadTable(const std::string& topic, const std::vector<std::string>& keys, bool windowed,
                    const RecordFn& fn) override;
@@ -114,6 +126,9 @@ class KafkaQueryRunner : public QueryRunner {
   Result<int> PartitionCount(const std::string& topic);
   Status StartProcessingLog();
   void StopThreads(RunningQuery& q);
+  friend class KafkaTransientRun;
+  void StopTransient(KafkaTransientRun& run);  // threads, internal topics, group, stores
+  void StopTransients();                       // at destruction: push queries still open
 
   KafkaRunnerOptions options_;
   std::unique_ptr<Admin> admin_;
@@ -124,6 +139,7 @@ class KafkaQueryRunner : public QueryRunner {
   mutable std::mutex mu_;                   // queries_ and partitions_ (REST threads call in)
   std::map<std::string, std::unique_ptr<RunningQuery>> queries_;
   std::map<std::string, int> partitions_;   // topic -> partition count, as created or described
+  std::set<KafkaTransientRun*> transients_;  // under mu_: push queries not yet stopped
   // Compacted copies of the tables pull queries read, made on first use.
   std::once_flag materializer_once_;
   std::shared_ptr<TopicMaterializer> materializer_;

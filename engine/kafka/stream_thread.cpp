@@ -58,6 +58,7 @@ void QueryContext::Fail(const Status& status, const std::string& thread) {
   }
   spdlog::error("query {} failed and stopped (state ERROR): {}", query_id, status.message());
   if (processing_log) processing_log->QueryError(query_id, thread, status.message());
+  if (on_failure) on_failure(status);
 }
 
 std::string QueryContext::error() const {
@@ -254,6 +255,7 @@ Status StreamThread::ProcessRecords(const RecordBatch& batch) {
 // The batch's outputs in one Produce call, then its changelog records, one call per store
 // partition (each tracked on its own so that its last offset is known at commit).
 Status StreamThread::ProduceOutputs() {
+  if (ctx_->local_output) DeliverLocalOutputs();
   if (out_.records.empty() && changelog_out_.empty()) return Status::OK();
   if (own_producer_ && !in_transaction_) {
     SLUICE_RETURN_IF_ERROR(own_producer_->BeginTransaction());
@@ -299,6 +301,22 @@ Status StreamThread::ProduceOutputs() {
   }
   changelog_out_.clear();
   return Status::OK();
+}
+
+// A push query's result records leave here, in order; the rest stay for the producer. Once the
+// query is done (LIMIT, client gone) its results are dropped and the thread stops.
+void StreamThread::DeliverLocalOutputs() {
+  size_t kept = 0;
+  for (size_t i = 0; i < out_.records.size(); ++i) {
+    KafkaRecord& r = out_.records[i];
+    if (r.topic != ctx_->local_topic) {
+      if (kept != i) out_.records[kept] = std::move(r);
+      ++kept;
+      continue;
+    }
+    if (!stop_ && !ctx_->local_output(r)) stop_ = true;
+  }
+  out_.records.resize(kept);
 }
 
 // Commit point: caches flush (Task::Commit), everything produced is acknowledged, stores
@@ -396,6 +414,9 @@ Status StreamThread::EnsureRestoreConsumer() {
   props["enable.partition.eof"] = "true";
   props["auto.offset.reset"] = "earliest";
   props["isolation.level"] = "read_committed";
+  // The end of a changelog partition is known from a fetch response: do not let the broker
+  // hold an empty fetch for the default 500 ms (each store partition restored would wait it).
+  props["fetch.wait.max.ms"] = "10";
   auto c = Consumer::Create(std::move(props), Name() + " restore");
   if (!c.ok()) return c.status();
   restore_consumer_ = std::move(*c);

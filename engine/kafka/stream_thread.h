@@ -14,6 +14,7 @@
 // commit. Rebalance callbacks run inside Poll, on this thread.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,8 +24,8 @@
 #include <vector>
 
 #include "engine/kafka/consumer.h"
-#include "engine/kafka/producer.h"
 #include "engine/kafka/processing_log.h"
+#include "engine/kafka/producer.h"
 #include "engine/planner/topology.h"
 #include "engine/runtime/task.h"
 
@@ -56,9 +57,16 @@ struct QueryContext {
   size_t cache_max_bytes = 0;                     // ksql.streams.cache.max.bytes.buffering
   Producer* shared_producer = nullptr;            // at-least-once
   StateBackend* shared_state = nullptr;           // RocksDB; null: one memory backend per thread
-  std::shared_ptr<RunnerCounters> counters;
   ProcessingLog* processing_log = nullptr;        // the runner's; null: spdlog only
   std::string sink_topic;                         // for serialization-error entries
+  std::shared_ptr<RunnerCounters> counters;
+
+  // A transient (push) query: the records its tasks write to `local_topic` go to
+  // `local_output` on the stream thread instead of the producer; false means the query is done
+  // (its thread stops). `on_failure` hears the error that stopped the query, once.
+  std::string local_topic;
+  std::function<bool(const KafkaRecord&)> local_output;
+  std::function<void(const Status&)> on_failure;
 
   std::atomic<bool> paused{false};
   std::atomic<bool> failed{false};
@@ -92,6 +100,7 @@ class StreamThread {
   Status Loop();
   Status ProcessRecords(const RecordBatch& batch);
   Status ProduceOutputs();
+  void DeliverLocalOutputs();
   Status CommitAll();
   Status CommitTransaction(const std::vector<TopicPartitionOffset>& offsets);
   void OnAssigned(const std::vector<TopicPartition>& parts);
@@ -113,6 +122,9 @@ class StreamThread {
   int index_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  // Set once the thread leaves its loop: the revocations that follow (Close) keep the stores'
+  // partitions (checkpointed) for a restart, while a rebalance's revocation drops them.
+  bool closing_ = false;
   std::unique_ptr<Consumer> consumer_;
   std::unique_ptr<Consumer> restore_consumer_;   // assign-only, reads changelogs and offsets
   std::unique_ptr<Producer> own_producer_;       // transactional (exactly_once_v2)
@@ -122,9 +134,6 @@ class StreamThread {
   Status callback_error_;                        // from rebalance callbacks, raised after Poll
 
   std::map<std::pair<size_t, int>, std::unique_ptr<TaskSlot>> tasks_;
-  // Set once the thread leaves its loop: the revocations that follow (Close) keep the stores'
-  // partitions (checkpointed) for a restart, while a rebalance's revocation drops them.
-  bool closing_ = false;
   std::map<TopicPartition, int64_t> next_offsets_;   // processed, not yet committed
   bool dirty_ = false;                               // something processed since the last commit
   std::chrono::steady_clock::time_point next_commit_;
