@@ -352,9 +352,12 @@ void QueryEndpoints::SetHost(std::string host) {
   host_ = std::move(host);
 }
 
-QueryEndpoints::~QueryEndpoints() {
+QueryEndpoints::~QueryEndpoints() { Shutdown(); }
+
+void QueryEndpoints::Shutdown() {
   StopAll();
   pool_.join();
+  StopAll();  // a push query whose start was in flight during the first pass
 }
 
 size_t QueryEndpoints::running() const {

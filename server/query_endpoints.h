@@ -57,8 +57,11 @@ class QueryEndpoints {
   void InsertsStream(const std::shared_ptr<HttpExchange>& ex);  // POST /inserts-stream
   HttpReply ClusterStatus() const;
 
-  // Stops every running push query (server shutdown: before the query runtime goes).
+  // Stops every running push query.
   void StopAll();
+  // Server shutdown, before the HTTP server and the query runtime go: StopAll, then waits for
+  // the worker pool (a pull query in progress completes); later requests are not served.
+  void Shutdown();
   size_t running() const;
 
   struct ActiveQuery;

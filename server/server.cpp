@@ -268,8 +268,10 @@ int RunServer(const ServerConfig& config) {
 
   int sig = (*http)->WaitForSignal();
   spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  // Push queries end (and pending query starts finish) while the HTTP side still runs: their
+  // responses are written through it, and nothing may post to it once it is gone.
+  queries.Shutdown();
   http->reset();         // no more requests
-  queries.StopAll();     // push queries end before the runtime they run on
   runtime->reset();      // stops the queries, committing what they processed
   command_log.reset();   // flushes its producer
   return 0;

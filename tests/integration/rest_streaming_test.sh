@@ -157,4 +157,13 @@ curl -s "$URL/clusterStatus" >"$WORK/body"
 check "GET /clusterStatus: this host alive" \
   json_check 'b["clusterStatus"]["127.0.0.1:'"$HTTP_PORT"'"]["hostAlive"] is True'
 check "sluiced still answers /info" curl -sf -o /dev/null "$URL/info"
+
+# ---- shutdown with push queries running: clean exit, their responses end ------------------
+curl -sN -X POST "$URL/query-stream" -d '{"sql":"SELECT * FROM S EMIT CHANGES;"}' >"$WORK/last_h1" 2>&1 &
+LAST1=$!; PIDS+=("$LAST1")
+"${H2[@]}" -N -X POST "$URL/query-stream" -d '{"sql":"SELECT * FROM S EMIT CHANGES;"}' >"$WORK/last_h2" 2>&1 &
+LAST2=$!; PIDS+=("$LAST2")
+wait_lines "$WORK/last_h1" 1 20 && wait_lines "$WORK/last_h2" 1 20 || fail "push queries before shutdown"
+check "SIGTERM with two push queries running: clean exit" stop_sluiced
+check "... and both responses ended" bash -c "$(declare -f wait_for); wait_for 10 bash -c '! kill -0 $LAST1 2>/dev/null && ! kill -0 $LAST2 2>/dev/null'"
 finish
