@@ -48,10 +48,13 @@ SourcePos TargetPosition(const InsertInto& stmt) {
   return pos;
 }
 
-// INSERT VALUES and test inputs have no source row: expressions see no columns.
+// INSERT VALUES and test inputs have no source row: expressions see no columns. A qualified
+// reference names a source that is not there, as ksqlDB's parser reports it.
 class EmptyScope : public ColumnScope {
  public:
   Result<ColumnBinding> Resolve(const std::string& q, const std::string& name) const override {
+    if (!q.empty())
+      return Status::InvalidArgument("Failed to prepare statement: '" + q + "' is not a valid stream/table name or alias.");
     return Status::InvalidArgument("column '" + name + "' cannot be resolved.");
   }
 };
@@ -380,9 +383,12 @@ Status Engine::InsertValuesStatement(const InsertValues& stmt) {
     if (c.ns == ColumnNamespace::kValue) slot[c.name] = {false, values++};
   }
   if (columns.size() != stmt.values.size())
-    return Status::InvalidArgument("Expected a value for each column. Expected Columns: [" +
-                                   std::to_string(columns.size()) + "]. Got " +
-                                   std::to_string(stmt.values.size()) + " values.");
+    return Status::InvalidArgument("Failed to prepare statement: Expected number columns and values to match: " +
+                                   std::to_string(columns.size()) + ", " + std::to_string(stmt.values.size()));
+  // ROWPARTITION and ROWOFFSET are where Kafka put a record: nothing a writer chooses.
+  for (const auto& c : columns)
+    if (AsciiUpper(c) == "ROWPARTITION" || AsciiUpper(c) == "ROWOFFSET")
+      return Status::InvalidArgument("Inserting into column `" + AsciiUpper(c) + "` is not allowed.");
   KafkaRecord rec;
   rec.topic = target->topic;
   if (runner_) rec.partition = -1;  // Kafka's default partitioner (murmur2 of the key), as ksqlDB

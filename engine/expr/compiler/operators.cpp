@@ -84,6 +84,12 @@ Result<Node> Compiler::ArithBinary(const ArithmeticBinaryExpr& e) {
   SLUICE_ASSIGN(l, Compile(*e.left));
   SLUICE_ASSIGN(r, Compile(*e.right));
   ArithOp op = ToArithOp(e.op);
+  // A NULL literal has no type to do arithmetic in: ksqlDB rejects `1 + null` (and
+  // `null * null`) when it types the expression, naming the expression.
+  if (!l.type || !r.type)
+    return Status::TypeError("Error processing expression: " + FormatExpression(e) + ". Arithmetic on types " +
+                             (l.type ? l.type->ToString() : "null") + " and " +
+                             (r.type ? r.type->ToString() : "null") + " are not supported.");
   auto t = ArithmeticResultType(op, l.type, r.type);
   if (!t.ok()) return t.status();
   Node n;
