@@ -65,7 +65,7 @@ std::string SourceDescription(const json& d) {
   out += Field("Name", Str(d, "name"));
   if (!extended) {
     out += FieldsTable(d.value("fields", json::array()));
-    out += "For runtime statistics and query details run: DESCRIBE EXTENDED <Stream,Table>;\n";
+    out += "For runtime statistics and query details run: DESCRIBE <Stream,Table> EXTENDED;\n";
     return out;
   }
   out += Field("Type", Str(d, "type"));

@@ -37,7 +37,7 @@ statement
     | DESCRIBE TABLES EXTENDED?                                               #describeTables
     | DESCRIBE FUNCTION identifier                                            #describeFunction
     | DESCRIBE CONNECTOR identifier                                           #describeConnector
-    | DESCRIBE EXTENDED? sourceName                                           #showColumns
+    | DESCRIBE EXTENDED? sourceName EXTENDED?                                 #showColumns
     | PRINT (identifier | STRING) printClause                                 #printTopic
     | TERMINATE ALL                                                           #terminateAll
     | TERMINATE identifier                                                    #terminateQuery

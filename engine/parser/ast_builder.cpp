@@ -103,7 +103,7 @@ StatementPtr AstBuilder::BuildStatement(P::StatementContext* ctx) {
   } else if (auto* c = dynamic_cast<P::ShowColumnsContext*>(ctx)) {
     auto s = Make<DescribeSource>(ctx);
     s->name = Identifier(c->sourceName()->identifier());
-    s->extended = c->EXTENDED() != nullptr;
+    s->extended = !c->EXTENDED().empty();  // `DESCRIBE s EXTENDED` (ksqlDB) or `DESCRIBE EXTENDED s`
     result = s;
   } else if (auto* c = dynamic_cast<P::PrintTopicContext*>(ctx)) {
     auto s = Make<PrintTopic>(ctx);

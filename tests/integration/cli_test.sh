@@ -102,7 +102,7 @@ check "... multi-line statements included" grep -qF "WITH (kafka_topic='clicks'"
 status=0; out=$("$CLI" "$URL" -e "LIST STREAMS; LIST TABLES;" 2>&1) || status=$?
 check "-e runs the statements and exits 0" test "$status" -eq 0
 check "... printing their tables" sh -c "printf '%s' \"\$1\" | grep -q '^ PER_USER '" _ "$out"
-printf 'SHOW TOPICS;\nDESCRIBE\n  EXTENDED clicks;\n' >"$WORK/script.sql"
+printf 'SHOW TOPICS;\nDESCRIBE clicks\n  EXTENDED;\n' >"$WORK/script.sql"
 status=0; out=$("$CLI" "$URL" -f "$WORK/script.sql" 2>&1) || status=$?
 check "-f runs a file" test "$status" -eq 0
 check "... SHOW TOPICS as a table" sh -c "printf '%s' \"\$1\" | grep -q '^ clicks *| 1 *| 1'" _ "$out"

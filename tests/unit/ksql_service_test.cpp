@@ -95,7 +95,8 @@ TEST_CASE("DESCRIBE answers a sourceDescription with fields, queries, topic and 
   CHECK(d["writeQueries"].empty());
   for (const char* key : {"statistics", "errorStats", "timestamp"}) CHECK(d[key].is_string());
 
-  json t = s.One("DESCRIBE EXTENDED T;")["sourceDescription"];
+  CHECK(s.One("DESCRIBE EXTENDED T;")["sourceDescription"]["extended"] == true);  // the older word order
+  json t = s.One("DESCRIBE T EXTENDED;")["sourceDescription"];                  // ksqlDB's
   CHECK(t["extended"] == true);
   CHECK(t["partitions"] == 2);
   CHECK(t["replication"] == 1);
