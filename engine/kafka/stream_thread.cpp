@@ -624,7 +624,9 @@ void StreamThread::DropTask(size_t sub, int partition) {
   if (it == tasks_.end()) return;
   for (auto& [store, t] : it->second->changelog_deliveries)
     if (t->pending() > 0) t->Wait(kDeliveryTimeout).ok();
-  const bool keep = closing_ && !own_state_;
+  // A failed query's stores may hold updates past their checkpoint that its changelog lacks
+  // (the failing batch): dropped too, so a restart restores exactly what the changelog says.
+  const bool keep = closing_ && !own_state_ && !ctx_->failed;
   if (!keep) {
     for (const auto& store : ctx_->topology.subtopologies[sub].stores) state()->DropPartition(store.name, partition);
     if (!ctx_->topology.subtopologies[sub].stores.empty())
