@@ -175,16 +175,16 @@ bool StatementBuffer::empty() const { return Core(pending_).empty(); }
 
 // ---- Shell ------------------------------------------------------------------------------
 
-Shell::Shell(RestClient client) : client_(std::move(client)) {}
+Shell::Shell(RestClient client) : client_(std::move(client)), out_(&std::cout), err_(&std::cerr) {}
 
 void Shell::Print(const std::string& text) {
-  std::cout << text << std::flush;
+  *out_ << text << std::flush;
   if (spool_) *spool_ << text << std::flush;
 }
 
 void Shell::PrintError(const std::string& text) {
-  std::cout << std::flush;
-  std::cerr << text << (text.empty() || text.back() == '\n' ? "" : "\n") << std::flush;
+  *out_ << std::flush;
+  *err_ << text << (text.empty() || text.back() == '\n' ? "" : "\n") << std::flush;
   if (spool_) *spool_ << text << (text.empty() || text.back() == '\n' ? "" : "\n") << std::flush;
 }
 

@@ -4,6 +4,7 @@
 // file) and runs each statement against the server: SELECT/PRINT on POST /query with rows
 // printed as they arrive, everything else on POST /ksql, as ksqlDB's CLI does.
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <optional>
 #include <string>
@@ -54,6 +55,11 @@ class Shell {
   bool TryCommand(const std::string& line);
   bool exit_requested() const { return exit_requested_; }
   void set_format(OutputFormat format) { format_ = format; }
+  // Where results and errors go (stdout/stderr unless told; tests capture them).
+  void set_output(std::ostream& out, std::ostream& err) {
+    out_ = &out;
+    err_ = &err;
+  }
   // RUN SCRIPT / -f: the file's statements in order, stopping at the first failure.
   bool RunScript(const std::string& path);
 
@@ -74,6 +80,8 @@ class Shell {
   std::map<std::string, std::string> properties_;  // SET: sent as streamsProperties
   std::map<std::string, std::string> variables_;   // DEFINE: sent as sessionVariables
   OutputFormat format_ = OutputFormat::kTabular;
+  std::ostream* out_;
+  std::ostream* err_;
   std::optional<std::ofstream> spool_;
   std::string spool_path_;
   bool exit_requested_ = false;

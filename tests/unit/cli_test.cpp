@@ -2,6 +2,8 @@
 // tables, type and schema text.
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 #include "cli/render.h"
 #include "cli/rest_client.h"
 #include "cli/shell.h"
@@ -105,7 +107,11 @@ TEST_CASE("SET/DEFINE stay in the CLI and a server that is down is a clear error
   std::string error;
   // Port 1 on loopback: nothing listens there.
   Shell shell{RestClient(*ParseServerUrl("http://127.0.0.1:1", &error))};
+  std::ostringstream out, err;
+  shell.set_output(out, err);
   CHECK(shell.Execute("SET 'auto.offset.reset' = 'earliest';"));
+  CHECK(out.str() == "Successfully changed local property 'auto.offset.reset' to 'earliest'. "
+                     "Use the UNSET command to revert your change.\n");
   CHECK(shell.Execute("DEFINE region = 'it''s';"));
   CHECK(shell.properties().at("auto.offset.reset") == "earliest");
   CHECK(shell.variables().at("region") == "it's");
@@ -113,6 +119,11 @@ TEST_CASE("SET/DEFINE stay in the CLI and a server that is down is a clear error
   CHECK(shell.properties().empty());
   CHECK(shell.Execute("UNDEFINE region;"));
   CHECK(shell.variables().empty());
+  CHECK_FALSE(shell.Execute("UNSET 'never.set';"));
+  CHECK(err.str() == "Property 'never.set' is not set.\n");
   CHECK_FALSE(shell.Execute("LIST STREAMS;"));
+  CHECK(err.str().find("Could not reach the server at http://127.0.0.1:1: Connection refused") != std::string::npos);
+  CHECK(shell.Execute("output JSON"));
+  CHECK(out.str().find("Output format: JSON\n") != std::string::npos);
   CHECK_FALSE(shell.CheckServer(nullptr).empty());
 }
