@@ -86,8 +86,11 @@ check "nghttp pull /query-stream: 8 lines (header + 7 rows), each in its own DAT
 import re,sys
 t=open(sys.argv[1]).read()
 frames=[int(n) for n in re.findall(r"recv DATA frame <length=(\d+),", t)]
+ends=re.findall(r"recv DATA frame <length=\d+, flags=0x01,", t)
 lines=[l for l in t.splitlines() if l.startswith("{\"queryId\"") or l.startswith("[")and not l.startswith("[ ")]
-sys.exit(0 if len([f for f in frames if f>0])==8 and len(lines)==8 and frames[-1]==0 else 1)' "$WORK/nghttp_pull"
+ok=len([f for f in frames if f>0])==8 and len(lines)==8 and len(ends)==1
+if not ok: print("frames", frames, "lines", lines)
+sys.exit(0 if ok else 1)' "$WORK/nghttp_pull"
 "${H2[@]}" -H 'Accept: application/json' -X POST "$URL/query-stream" -d @"$WORK/pull.json" >"$WORK/body"
 check "pull /query-stream with Accept: application/json is one JSON array" \
   json_check 'b[0]["columnNames"]==["ID","NAME","V"] and sorted(r[0] for r in b[1:])==[1,2,3,4,5,6,7]'
