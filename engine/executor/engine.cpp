@@ -206,6 +206,10 @@ Status Engine::CreateAsSelectStatement(const CreateAsSelect& stmt) {
                                  (stmt.source_kind == SourceKind::kStream ? "stream" : "table") + " '" +
                                  stmt.name + "': A " + kind + " with the same name already exists");
   }
+  // A persistent query runs for ever: LIMIT belongs to transient queries.
+  if (stmt.query && stmt.query->limit)
+    return Status::InvalidArgument(std::string(stmt.source_kind == SourceKind::kStream ? "CREATE STREAM" : "CREATE TABLE") +
+                                   " AS SELECT statements don't support LIMIT clause.");
   SinkRequest req;
   req.name = stmt.name;
   req.kind = stmt.source_kind;

@@ -10,6 +10,7 @@
 namespace sluice {
 
 Status AstBuilder::BuildError::ToStatus() const {
+  if (unpositioned_prepare_error) return Status::SyntaxError("Failed to prepare statement: " + message);
   if (!positioned_prepare_error)
     return Status::SyntaxError("line " + std::to_string(pos.line) + ":" +
                                std::to_string(pos.column) + ": " + message);
@@ -356,7 +357,12 @@ std::shared_ptr<Query> AstBuilder::BuildQuery(P::QueryContext* ctx) {
   if (ctx->having) q->having = BuildBoolean(ctx->having);
   if (auto* m = ctx->resultMaterialization())
     q->emit = m->FINAL() ? EmitKind::kFinal : EmitKind::kChanges;
-  if (ctx->limitClause()) q->limit = Integer(ctx->limitClause()->number());
+  if (ctx->limitClause()) {
+    auto lit = BuildNumber(ctx->limitClause()->number());
+    if (!lit->value.IsInt() && !lit->value.IsBigint())
+      throw BuildError{Pos(ctx->limitClause()), "Value must be integer for command: LIMIT", false, true};
+    q->limit = lit->value.ToInt64();
+  }
   return q;
 }
 

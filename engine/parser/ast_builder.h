@@ -23,6 +23,9 @@ class AstBuilder {
     // ksqlDB raises this one as a positioned ParsingException while preparing the statement:
     // its message reads "Failed to prepare statement: line L:C: ..." (see ToStatus).
     bool positioned_prepare_error = false;
+    // ... or as a plain KsqlException while preparing it: "Failed to prepare statement: ..."
+    // with no position (e.g. LIMIT 2.5).
+    bool unpositioned_prepare_error = false;
 
     Status ToStatus() const;
   };
