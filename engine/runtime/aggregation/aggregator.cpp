@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstring>
+
 #include "engine/runtime/state/row_codec.h"
 
 namespace sluice {
@@ -17,6 +19,7 @@ Aggregator::Aggregator(const AggregationPlan& plan, AggregatorStores stores, int
     offset += call.args.size();
   }
   acc_types_.push_back(SqlType::Bigint());
+  for (const auto& g : plan_.group_by) key_types_.push_back(g.type);
 }
 
 bool Aggregator::Decode(std::string_view bytes, Row* accs, int64_t* timestamp) const {
@@ -86,89 +89,90 @@ void Aggregator::Apply(const GroupedChange& change, std::vector<std::string>* lo
   ApplyTimeWindows(change, log);
 }
 
-// The cached state of a group (or of one window of it), read from the store on a miss.
-Aggregator::CachedGroup* Aggregator::Lookup(const GroupedChange& change, std::optional<TimeWindow> window) {
+const std::string& Aggregator::CacheKey(const GroupedChange& change, std::optional<TimeWindow> window) {
   cache_key_ = change.key_bytes;
   if (window) cache_key_.append(reinterpret_cast<const char*>(&window->start), sizeof window->start);
-  auto [it, inserted] = cache_.try_emplace(cache_key_);
-  CachedGroup& g = it->second;
-  if (!inserted) return &g;
-  g.key = change.key;
-  g.key_bytes = change.key_bytes;
-  g.window = window;
-  const auto stored = window ? stores_.windows->Get(partition_, change.key_bytes, window->start)
-                             : stores_.groups->Get(partition_, change.key_bytes);
-  g.in_store = stored && Decode(*stored, &g.committed_accs, &g.committed_timestamp);
-  g.accs = g.in_store ? g.committed_accs : Initial();
-  g.timestamp = g.committed_timestamp;
-  g.bytes = sizeof(CachedGroup) + 2 * cache_key_.size() + 2 * sizeof(Value) * (g.key.size() + plan_.calls.size());
-  cache_bytes_ += g.bytes;
-  return &g;
+  return cache_key_;
 }
 
-void Aggregator::Update(CachedGroup* g, const GroupedChange& change) {
-  Fold(change, &g->accs);
-  g->timestamp = g->in_store || g->dirty ? std::max(g->timestamp, change.timestamp) : change.timestamp;
-  if (!g->dirty) {
-    g->dirty = true;
-    dirty_.push_back(cache_key_);
+std::optional<std::string> Aggregator::Read(const std::string& key_bytes, std::optional<TimeWindow> window) {
+  return window ? stores_.windows->Get(partition_, key_bytes, window->start) : stores_.groups->Get(partition_, key_bytes);
+}
+
+void Aggregator::Write(const std::string& key_bytes, std::optional<TimeWindow> window, std::string_view value,
+                       int64_t ts) {
+  if (window) stores_.windows->Put(partition_, key_bytes, window->start, value, ts);
+  else stores_.groups->Put(partition_, key_bytes, value, ts);
+}
+
+// No cache: the group is read, folded, written and reported now, with the record for context.
+void Aggregator::UpdateNow(const GroupedChange& change, std::optional<TimeWindow> window) {
+  const auto stored = Read(change.key_bytes, window);
+  int64_t old_ts = 0;
+  const bool in_store = stored && Decode(*stored, &old_accs_, &old_ts);
+  if (!in_store && !change.add) return;  // nothing to subtract from
+  accs_ = in_store ? old_accs_ : Initial();
+  Fold(change, &accs_);
+  const int64_t ts = in_store ? std::max(old_ts, change.timestamp) : change.timestamp;
+  Write(change.key_bytes, window, Encode(accs_, ts), ts);
+  Emit(change.key, change.key_bytes, change.in, window, &accs_, in_store ? &old_accs_ : nullptr, ts);
+}
+
+void Aggregator::Update(const GroupedChange& change, std::optional<TimeWindow> window) {
+  if (cache_max_bytes_ == 0) return UpdateNow(change, window);
+  const std::string& cache_key = CacheKey(change, window);
+  uint32_t handle = cache_.Find(cache_key);
+  if (handle == GroupCache::kNone) {
+    const auto stored = Read(change.key_bytes, window);
+    int64_t unused = 0;
+    const bool in_store = stored && Decode(*stored, &accs_, &unused);
+    if (!in_store && !change.add) return;  // nothing to subtract from: not cached either
+    key_row_bytes_.clear();
+    EncodeRow(change.key, &key_row_bytes_);
+    handle = cache_.Insert(cache_key, key_row_bytes_, in_store ? std::optional<std::string_view>(*stored) : std::nullopt);
   }
-  if (cache_max_bytes_ == 0) {
-    // No cache: every update is written and reported now, with the record for context.
-    dirty_.pop_back();
-    CommitGroup(g, change.in);
-    Evict(cache_key_);
-    return;
-  }
-  if (cache_bytes_ > cache_max_bytes_) Flush();
+  const GroupCache::Entry e = cache_.Get(handle);
+  if (!e.in_store && !e.current && !change.add) return;  // a cached absent group: nothing to subtract
+  int64_t ts = 0;
+  const std::string_view now = e.current ? *e.current : e.committed;
+  const bool exists = (e.current || e.in_store) && Decode(now, &accs_, &ts);
+  if (!exists) accs_ = Initial();
+  Fold(change, &accs_);
+  ts = exists ? std::max(ts, change.timestamp) : change.timestamp;
+  cache_.SetCurrent(handle, Encode(accs_, ts));
+  if (cache_.bytes() > cache_max_bytes_) Flush();
 }
 
-// Writes a dirty group to its store and reports its new results (old: as last committed).
-void Aggregator::CommitGroup(CachedGroup* g, const KafkaRecord* in) {
-  FlushGroup(g);
-  Emit(g->key, g->key_bytes, in, g->window, &g->accs, g->in_store ? &g->committed_accs : nullptr, g->timestamp);
-  g->committed_accs = g->accs;
-  g->committed_timestamp = g->timestamp;
-  g->in_store = true;
-  g->dirty = false;
-}
-
-void Aggregator::Evict(const std::string& cache_key) {
-  auto it = cache_.find(cache_key);
-  if (it == cache_.end()) return;
-  cache_bytes_ -= it->second.bytes;
-  cache_.erase(it);
-}
-
-// Writes one group to its store.
-void Aggregator::FlushGroup(CachedGroup* g) {
-  const std::string& bytes = Encode(g->accs, g->timestamp);
-  if (g->window) stores_.windows->Put(partition_, g->key_bytes, g->window->start, bytes, g->timestamp);
-  else stores_.groups->Put(partition_, g->key_bytes, bytes, g->timestamp);
-}
-
+// Writes every dirty group to its store and reports it (old results: as last committed), in
+// first-update order; then, over budget, drops the least recently used groups.
 void Aggregator::Flush() {
-  for (const std::string& k : dirty_) {
-    auto it = cache_.find(k);
-    if (it != cache_.end() && it->second.dirty) CommitGroup(&it->second, nullptr);
+  const size_t window_suffix = plan_.window ? sizeof(int64_t) : 0;
+  for (size_t i = 0; i < cache_.dirty_count(); ++i) {
+    const uint32_t handle = cache_.dirty_handle(i);
+    const GroupCache::Entry e = cache_.Get(handle);
+    int64_t ts = 0, old_ts = 0;
+    if (!Decode(*e.current, &accs_, &ts)) {  // cannot happen: we encoded it
+      cache_.MarkCommitted(handle);
+      continue;
+    }
+    const bool had = e.in_store && Decode(e.committed, &old_accs_, &old_ts);
+    flush_key_bytes_.assign(e.key.substr(0, e.key.size() - window_suffix));
+    std::optional<TimeWindow> window;
+    if (window_suffix) {
+      int64_t start = 0;
+      std::memcpy(&start, e.key.data() + flush_key_bytes_.size(), sizeof start);
+      window = TimeWindow{start, start + plan_.window->size_ms};
+    }
+    if (!DecodeRow(e.key_row, key_types_, &key_row_).ok()) key_row_.clear();
+    Write(flush_key_bytes_, window, *e.current, ts);
+    Emit(key_row_, flush_key_bytes_, nullptr, window, &accs_, had ? &old_accs_ : nullptr, ts);
+    cache_.MarkCommitted(handle);
   }
-  dirty_.clear();
-  // Over budget: drop clean groups (all are clean now) until a quarter of the budget is free,
-  // so that the groups updated most keep being served from memory.
-  for (auto it = cache_.begin(); cache_bytes_ > cache_max_bytes_ / 4 * 3 && it != cache_.end();) {
-    cache_bytes_ -= it->second.bytes;
-    it = cache_.erase(it);
-  }
+  cache_.ClearDirty();
+  cache_.EvictTo(cache_.bytes() > cache_max_bytes_ ? cache_max_bytes_ / 4 * 3 : SIZE_MAX);
 }
 
-void Aggregator::ApplyUnwindowed(const GroupedChange& change) {
-  CachedGroup* g = Lookup(change, std::nullopt);
-  if (!g->in_store && !g->dirty && !change.add) {  // nothing to subtract from
-    Evict(cache_key_);
-    return;
-  }
-  Update(g, change);
-}
+void Aggregator::ApplyUnwindowed(const GroupedChange& change) { Update(change, std::nullopt); }
 
 // Tumbling and hopping windows: every window [start, start + size) that contains the record,
 // unless it closed (its end + grace is at or before stream time).
@@ -189,7 +193,7 @@ void Aggregator::ApplyTimeWindows(const GroupedChange& change, std::vector<std::
                      std::to_string(change.in->partition) + ", offset " + std::to_string(change.in->offset));
       continue;
     }
-    Update(Lookup(change, window), change);
+    Update(change, window);
   }
   ExpireOldWindows();
 }

@@ -9,17 +9,20 @@
 // timestamp (the largest record timestamp folded in: the output record's timestamp).
 //
 // Record cache (ksql.streams.cache.max.bytes.buffering, Kafka Streams' record cache): groups
-// (and windows) are kept decoded in a hash map in front of the store. With a budget of 0 every
-// update is written to the store and reported at once; with a budget, updates to a group are
-// folded in memory and written and reported once per commit (Flush), in the order groups were
-// first updated, with the value before the first update as the old result — as Kafka Streams
-// coalesces them. Over budget, everything dirty is flushed and the cache emptied.
+// (and windows) are kept in a GroupCache (group_cache.h: compact, encoded as in the store, the
+// memory the budget counts) in front of the store. With a budget of 0 every update is written
+// to the store and reported at once; with a budget, updates to a group are folded in the cache
+// and written and reported once per commit (Flush), in the order groups were first updated,
+// with the value before the first update as the old result — as Kafka Streams coalesces them.
+// Over budget, everything dirty is flushed and the least recently used groups are dropped
+// (in a batch, down to 3/4 of the budget); the others stay cached, clean, for the next reads.
 #include <functional>
 #include <memory>
 #include <unordered_map>
 #include <utility>
 
 #include "engine/planner/query_plan.h"
+#include "engine/runtime/aggregation/group_cache.h"
 #include "engine/runtime/aggregation/grouped_change.h"
 #include "engine/runtime/state/state_store.h"
 
@@ -46,29 +49,22 @@ class Aggregator {
   Status TakeFailure() { return std::exchange(failure_, Status::OK()); }
 
  private:
-  struct CachedGroup {
-    Row key;
-    std::string key_bytes;
-    std::optional<TimeWindow> window;
-    Row accs, committed_accs;  // now, and as last written to the store
-    int64_t timestamp = 0, committed_timestamp = 0;
-    bool in_store = false;     // committed_accs exist (the group existed at the last flush)
-    bool dirty = false;
-    size_t bytes = 0;
-  };
-  CachedGroup* Lookup(const GroupedChange& change, std::optional<TimeWindow> window);
-  void Update(CachedGroup* group, const GroupedChange& change);
-  void FlushGroup(CachedGroup* group);
-  void CommitGroup(CachedGroup* group, const KafkaRecord* in);
-  void Evict(const std::string& cache_key);
+  // The cache key of a group (or of one window of it): its key bytes (+ the window start).
+  const std::string& CacheKey(const GroupedChange& change, std::optional<TimeWindow> window);
+  // Folds `change` into its group (or window): cached, or read from the store on a miss.
+  void Update(const GroupedChange& change, std::optional<TimeWindow> window);
+  // Budget 0: read, fold, write and report at once.
+  void UpdateNow(const GroupedChange& change, std::optional<TimeWindow> window);
   void ApplyUnwindowed(const GroupedChange& change);
   void ApplyTimeWindows(const GroupedChange& change, std::vector<std::string>* log);
   void ApplySession(const GroupedChange& change, std::vector<std::string>* log);
   void ExpireOldWindows();
+  void Write(const std::string& key_bytes, std::optional<TimeWindow> window, std::string_view value, int64_t ts);
 
   // Accumulators <-> stored bytes.
   bool Decode(std::string_view bytes, Row* accs, int64_t* timestamp) const;
   const std::string& Encode(const Row& accs, int64_t timestamp);
+  std::optional<std::string> Read(const std::string& key_bytes, std::optional<TimeWindow> window);
   Row Initial() const;
   void Fold(const GroupedChange& change, Row* accs);
   Row Results(const Row& accs) const;
@@ -88,10 +84,11 @@ class Aggregator {
   std::string scratch_;
   Row encode_row_;
   size_t cache_max_bytes_;
-  size_t cache_bytes_ = 0;
-  std::unordered_map<std::string, CachedGroup> cache_;  // by key bytes (+ window start)
-  std::vector<std::string> dirty_;                       // cache keys, in first-update order
-  std::string cache_key_;
+  GroupCache cache_;
+  std::vector<TypePtr> key_types_;  // the group key values (GroupCache's key rows)
+  // Reused per record and per flushed group: no allocation once warm.
+  std::string cache_key_, key_row_bytes_, flush_key_bytes_;
+  Row accs_, old_accs_, key_row_;
 };
 
 }  // namespace sluice
