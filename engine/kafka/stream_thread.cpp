@@ -214,7 +214,17 @@ void StreamThread::CollectOutputs(TaskSlot& slot, size_t first, int input_partit
 }
 
 Status StreamThread::ProcessRecords(const RecordBatch& batch) {
-  for (size_t i = 0; i < batch.size(); ++i) {
+  // A push query's client sees the order its records are processed in. Kafka Streams' thread
+  // works through a poll task by task, in task (partition) order: so do push queries, records
+  // of lower partitions first within a poll (each partition's own order unchanged).
+  order_.clear();
+  if (ctx_->local_output && batch.size() > 1) {
+    for (size_t i = 0; i < batch.size(); ++i) order_.push_back(i);
+    std::stable_sort(order_.begin(), order_.end(),
+                     [&](size_t a, size_t b) { return batch[a].partition() < batch[b].partition(); });
+  }
+  for (size_t n = 0; n < batch.size(); ++n) {
+    const size_t i = order_.empty() ? n : order_[n];
     const RecordView v = batch[i];
     scratch_.topic.assign(v.topic());
     scratch_.partition = v.partition();

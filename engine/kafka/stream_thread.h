@@ -141,6 +141,7 @@ class StreamThread {
   // The current batch's outputs (OutputRecords view their bytes until Produce returns).
   TaskOutput out_;
   KafkaRecord scratch_;
+  std::vector<size_t> order_;  // a push query's processing order within a poll (by partition)
   struct PendingChangelog {
     KafkaRecord record;
     DeliveryTracker* tracker = nullptr;  // its store partition's, in the TaskSlot
