@@ -246,6 +246,15 @@ void MemoryRun(const Args& a) {
               ProcStatusKb("VmHWM:") >> 10, rss_before >> 10, ProcStatusKb("VmRSS:") >> 10);
   std::printf("  rocksdb: block cache %zu MB, memtables %zu MB, table readers %zu MB\n",
               m.block_cache >> 20, m.memtables >> 20, m.table_readers >> 20);
+  // The check: what the process grew by at its peak, against everything configured to bound
+  // it: RocksDB's block cache + write buffers, the record cache, and the writes pending between
+  // two checkpoints (commit_every keys, counted at 2x their bytes for the hash map around them).
+  const size_t grown = (ProcStatusKb("VmHWM:") - std::min(ProcStatusKb("VmHWM:"), rss_before)) << 10;
+  const size_t pending = commit_every * 2 * (15 + value.size() + 64);
+  const size_t allowed = backend->MemoryBound() + (size_t{10} << 20) + pending;
+  std::printf("  peak growth %zu MB vs configured bounds %zu MB (RocksDB %zu + record cache 10 + pending writes %zu): %s\n",
+              grown >> 20, allowed >> 20, backend->MemoryBound() >> 20, pending >> 20,
+              grown <= allowed ? "within" : "OVER");
 }
 
 }  // namespace

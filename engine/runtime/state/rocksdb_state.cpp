@@ -527,6 +527,12 @@ rdb::ColumnFamilyOptions StoreCfOptions(const RocksStateOptions& o, std::shared_
   t.pin_l0_filter_and_index_blocks_in_cache = true;
   t.filter_policy.reset(rdb::NewBloomFilterPolicy(10));
   t.format_version = 5;
+  // Memory RocksDB holds outside the blocks is charged to the same cache too, so that the bound
+  // covers it: building a bloom filter keeps a hash per key of the file being written (a
+  // compaction's output), and each open table file has its reader and metadata.
+  for (auto role : {rdb::CacheEntryRole::kFilterConstruction, rdb::CacheEntryRole::kBlockBasedTableReader,
+                    rdb::CacheEntryRole::kFileMetadata})
+    t.cache_usage_options.options_overrides.insert({role, {rdb::CacheEntryRoleOptions::Decision::kEnabled}});
   cf.table_factory.reset(rdb::NewBlockBasedTableFactory(t));
   cf.write_buffer_size = std::clamp<size_t>(o.write_buffer_bytes / 4, size_t{1} << 20, size_t{16} << 20);
   cf.max_write_buffer_number = 3;
