@@ -1,4 +1,5 @@
 #include "engine/executor/engine.h"
+#include "engine/planner/sink_partition.h"
 
 #include <spdlog/spdlog.h>
 
@@ -577,7 +578,8 @@ Status Engine::RunTask(PersistentQuery& q, size_t sub, const KafkaRecord& record
   }
   for (auto& rec : out.records) {
     if (rec.partition < 0)
-      rec.partition = rec.key ? KafkaPartitionForKey(*rec.key, PartitionsOf(rec.topic)) : record.partition;
+      rec.partition = rec.key ? SinkPartitionForKey(*q.plan, rec.topic, *rec.key, PartitionsOf(rec.topic))
+                              : record.partition;
     SLUICE_RETURN_IF_ERROR(ProduceAt(std::move(rec), depth + 1));
   }
   return Status::OK();

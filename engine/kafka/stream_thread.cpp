@@ -6,6 +6,7 @@
 
 #include "engine/common/murmur2.h"
 #include "engine/runtime/task_factory.h"
+#include "engine/planner/sink_partition.h"
 
 namespace sluice {
 
@@ -187,7 +188,8 @@ void StreamThread::Log(const std::string& entry, const KafkaRecord& in) {
 }
 
 // Records a task emitted with partition < 0 go where Kafka's Java producer would put them:
-// murmur2 of the key over the topic's partitions; a null key stays on the input's partition.
+// murmur2 of the key over the topic's partitions (of the key without its window for a
+// windowed sink, as Kafka Streams); a null key stays on the input's partition.
 void StreamThread::CollectOutputs(TaskSlot& slot, size_t first, int input_partition) {
   for (size_t i = first; i < out_.records.size(); ++i) {
     KafkaRecord& r = out_.records[i];
@@ -195,7 +197,7 @@ void StreamThread::CollectOutputs(TaskSlot& slot, size_t first, int input_partit
     auto it = ctx_->partitions.find(r.topic);
     const int n = it == ctx_->partitions.end() ? 0 : it->second;
     if (n <= 0) continue;  // unknown count: librdkafka's murmur2_random partitioner decides
-    r.partition = r.key ? KafkaPartitionForKey(*r.key, n) : std::min(input_partition, n - 1);
+    r.partition = r.key ? SinkPartitionForKey(*ctx_->plan, r.topic, *r.key, n) : std::min(input_partition, n - 1);
   }
   for (auto& c : slot.task->TakeChangelog()) {
     auto it = ctx_->changelog_of_store.find(c.store);
