@@ -22,6 +22,8 @@
 
 namespace sluice {
 
+class PushDelivery;  // engine/executor/push/push_rows.h
+
 struct PersistentQuery {
   std::string id;  // CSAS_<SINK>_<n>, CTAS_<SINK>_<n>, INSERTQUERY_<n>
   std::string statement;
@@ -104,6 +106,12 @@ class Engine {
   Result<std::unique_ptr<RunningQuery>> StartPushQuery(const QueryStatement& stmt,
                                                        const std::map<std::string, std::string>& properties,
                                                        std::shared_ptr<QueryRowSink> sink);
+  // A scalable push query (push_query.cpp): its task on the sink records of `writers`.
+  Result<std::unique_ptr<TransientRun>> SubscribeScalable(std::shared_ptr<const QueryPlan> plan,
+                                                          const TopologySpec& topology,
+                                                          const std::vector<std::string>& writers,
+                                                          std::shared_ptr<PushDelivery> delivery,
+                                                          const std::function<void()>& on_active);
 
   std::map<std::string, std::string> properties_;
   std::unique_ptr<StateBackend> state_;

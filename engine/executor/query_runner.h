@@ -98,6 +98,14 @@ class QueryRunner {
                                                                std::shared_ptr<TransientOutput> output) {
     return Status::NotSupported("This query runner does not run push queries (" + topology.query_id + ")");
   }
+  // A scalable push query (ksqlDB's push v2): `on_record` hears every record the running
+  // persistent query `query_id` writes to its sink from now on, on the stream thread that
+  // wrote it, until it returns false or the returned handle is destroyed (which waits for a
+  // call in flight). No consumer, no group, no internal topic. NotFound: no such query running.
+  virtual Result<std::unique_ptr<TransientRun>> SubscribeToSink(const std::string& query_id,
+                                                                std::function<bool(const KafkaRecord&)> on_record) {
+    return Status::NotSupported("This query runner has no scalable push queries (" + query_id + ")");
+  }
   // RUNNING, PAUSED, or ERROR with the reason the query stopped (a fatal Kafka error, a bad
   // timestamp with ksql.timestamp.throw.on.invalid, ...); kNotRunning for an unknown id.
   // Thread-safe (REST threads ask while stream threads run).

@@ -305,6 +305,34 @@ void KafkaQueryRunner::StopThreads(RunningQuery& q) {
 
 // TERMINATE: the query's threads stop, then what ksqlDB removes goes: its internal topics
 // (repartition, changelogs; Sluice's offsets topic), its consumer group and its stores.
+namespace {
+
+// A scalable push query's place among a persistent query's sink subscribers; destroying it
+// unsubscribes (after a delivery in flight). The context outlives a stopped query here.
+class SinkSubscription : public TransientRun {
+ public:
+  SinkSubscription(std::shared_ptr<QueryContext> ctx, uint64_t id) : ctx_(std::move(ctx)), id_(id) {}
+  ~SinkSubscription() override { ctx_->subscribers.Remove(id_); }
+  int AssignedPartitions() const override { return ctx_->assigned_partitions.load(); }
+
+ private:
+  std::shared_ptr<QueryContext> ctx_;
+  uint64_t id_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<TransientRun>> KafkaQueryRunner::SubscribeToSink(
+    const std::string& query_id, std::function<bool(const KafkaRecord&)> on_record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = queries_.find(query_id);
+  if (it == queries_.end() || it->second->stopped || it->second->ctx->sink_topic.empty())
+    return Status::NotFound("query " + query_id + " is not running");
+  std::shared_ptr<QueryContext> ctx = it->second->ctx;
+  const uint64_t id = ctx->subscribers.Add(std::move(on_record));
+  return std::unique_ptr<TransientRun>(std::make_unique<SinkSubscription>(std::move(ctx), id));
+}
+
 Status KafkaQueryRunner::Stop(const std::string& query_id) {
   std::unique_ptr<RunningQuery> q;
   {

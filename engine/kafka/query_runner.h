@@ -95,6 +95,9 @@ class KafkaQueryRunner : public QueryRunner {
                                                        const TopologySpec& topology,
                                                        const std::map<std::string, std::string>& properties,
                                                        std::shared_ptr<TransientOutput> output) override;
+  // Scalable push queries (transient_runner.cpp): a subscriber of the query's sink records.
+  Result<std::unique_ptr<TransientRun>> SubscribeToSink(const std::string& query_id,
+                                                        std::function<bool(const KafkaRecord&)> on_record) override;
   // The consumer group of a transient query, as ksqlDB names it.
   std::string TransientGroupId(const std::string& query_id) const;
   // Push queries running now.

@@ -268,6 +268,7 @@ Status StreamThread::ProcessRecords(const RecordBatch& batch) {
 // partition (each tracked on its own so that its last offset is known at commit).
 Status StreamThread::ProduceOutputs() {
   if (ctx_->local_output) DeliverLocalOutputs();
+  if (!ctx_->subscribers.empty() && !out_.records.empty()) ctx_->subscribers.Deliver(out_.records, ctx_->sink_topic);
   if (out_.records.empty() && changelog_out_.empty()) return Status::OK();
   if (own_producer_ && !in_transaction_) {
     SLUICE_RETURN_IF_ERROR(own_producer_->BeginTransaction());
@@ -313,6 +314,34 @@ Status StreamThread::ProduceOutputs() {
   }
   changelog_out_.clear();
   return Status::OK();
+}
+
+uint64_t SinkSubscribers::Add(Fn fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t id = next_++;
+  subs_.emplace(id, std::move(fn));
+  count_.store(static_cast<int>(subs_.size()), std::memory_order_relaxed);
+  return id;
+}
+
+void SinkSubscribers::Remove(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  subs_.erase(id);
+  count_.store(static_cast<int>(subs_.size()), std::memory_order_relaxed);
+}
+
+// Under the lock: the query's threads deliver one at a time, and Remove cannot return while a
+// subscriber is being called (its handle then frees what the callback uses).
+void SinkSubscribers::Deliver(const std::vector<KafkaRecord>& records, const std::string& topic) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const KafkaRecord& r : records) {
+    if (r.topic != topic) continue;
+    for (auto it = subs_.begin(); it != subs_.end();) {
+      if (it->second(r)) ++it;
+      else it = subs_.erase(it);
+    }
+  }
+  count_.store(static_cast<int>(subs_.size()), std::memory_order_relaxed);
 }
 
 // A push query's result records leave here, in order; the rest stay for the producer. Once the

@@ -38,6 +38,26 @@ struct RunnerCounters {
   std::atomic<int64_t> processed{0}, produced{0}, restored{0}, processing_log{0}, commits{0};
 };
 
+// Scalable push queries subscribed to a persistent query's sink records. The stream threads
+// check `count` (relaxed) per batch: with no subscriber the hot path pays one atomic load.
+class SinkSubscribers {
+ public:
+  using Fn = std::function<bool(const KafkaRecord&)>;
+  bool empty() const { return count_.load(std::memory_order_relaxed) == 0; }
+  uint64_t Add(Fn fn);
+  // Waits for a delivery in flight: once it returns, the subscriber is never called again.
+  void Remove(uint64_t id);
+  // The records of `records` written to `topic`, to every subscriber; one that returns false
+  // is removed.
+  void Deliver(const std::vector<KafkaRecord>& records, const std::string& topic);
+
+ private:
+  std::atomic<int> count_{0};
+  std::mutex mu_;
+  uint64_t next_ = 0;
+  std::map<uint64_t, Fn> subs_;
+};
+
 // What the threads of one query share; immutable after start except the atomics and `error`.
 struct QueryContext {
   std::string query_id;
@@ -67,6 +87,9 @@ struct QueryContext {
   std::string local_topic;
   std::function<bool(const KafkaRecord&)> local_output;
   std::function<void(const Status&)> on_failure;
+
+  // Scalable push queries reading this query's sink records (`sink_topic`).
+  SinkSubscribers subscribers;
 
   std::atomic<bool> paused{false};
   std::atomic<bool> failed{false};
