@@ -54,7 +54,9 @@ start_broker() {
 # waits until GET /info answers on $HTTP_PORT.
 start_sluiced() {
   local log=$1; shift
-  env "$@" KSQL_LISTENERS="http://127.0.0.1:$HTTP_PORT" "$BIN/sluiced" >"$log" 2>&1 &
+  # Its own state dir unless the caller gives one: the default (/tmp/kafka-streams/<service id>)
+  # is locked by whichever sluiced opened it first, and ctest runs several of these at once.
+  env KSQL_KSQL_STREAMS_STATE_DIR="$WORK/state" "$@" KSQL_LISTENERS="http://127.0.0.1:$HTTP_PORT" "$BIN/sluiced" >"$log" 2>&1 &
   SLUICED_PID=$!
   PIDS+=("$SLUICED_PID")
   wait_for 30 curl -sf "http://127.0.0.1:$HTTP_PORT/info" || { cat "$log"; return 1; }
