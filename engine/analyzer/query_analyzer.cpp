@@ -410,7 +410,7 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
     value_kind = FormatKind::kJson;
   }
   for (FormatKind k : {key_kind, value_kind})
-    if (k == FormatKind::kAvro || k == FormatKind::kProtobuf || k == FormatKind::kJsonSr)
+    if (k == FormatKind::kAvro || k == FormatKind::kProtobuf || k == FormatKind::kProtobufNoSr || k == FormatKind::kJsonSr)
       return Status::NotSupported(std::string("Format ") + FormatName(k) + " is not supported yet");
   std::optional<char> value_delim = props.value_delimiter;
   if (!value_delim && !props.value_format) value_delim = source.value_format.delimiter;

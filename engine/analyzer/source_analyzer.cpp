@@ -184,7 +184,7 @@ Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaSt
         "one or set a default via the 'ksql.persistence.default.format.value' config.");
   auto key_kind = props->key_format ? props->key_format : config.default_key_format;
   for (FormatKind k : {*value_kind, *key_kind})
-    if (k == FormatKind::kAvro || k == FormatKind::kProtobuf || k == FormatKind::kJsonSr)
+    if (k == FormatKind::kAvro || k == FormatKind::kProtobuf || k == FormatKind::kProtobufNoSr || k == FormatKind::kJsonSr)
       return Status::NotSupported(std::string("Format ") + FormatName(k) + " is not supported yet");
 
   // A delimiter is a property of the DELIMITED format only; ksqlDB's formats reject the

@@ -16,6 +16,8 @@ struct AnalysisConfig {
   std::optional<FormatKind> default_value_format;  // ksql.persistence.default.format.value
   bool wrap_single_values = true;                  // ksql.persistence.wrap.single.values
   AggregateConfig aggregates;                      // ksql.functions.collect_{list,set}.limit
+  // Where AVRO/PROTOBUF/JSON_SR sources and sinks keep their schemas (set by the Engine).
+  std::shared_ptr<SchemaRegistry> schema_registry;
   static AnalysisConfig FromProperties(const std::map<std::string, std::string>& props);
 };
 

@@ -1,4 +1,6 @@
 #include "engine/executor/engine.h"
+
+#include "engine/schema_registry/schema_registry.h"
 #include "engine/planner/sink_partition.h"
 
 #include <spdlog/spdlog.h>
@@ -64,7 +66,13 @@ class EmptyScope : public ColumnScope {
 Engine::Engine(std::map<std::string, std::string> properties)
     : properties_(std::move(properties)),
       state_(MakeMemoryStateBackend()),
-      config_(AnalysisConfig::FromProperties(properties_)) {}
+      config_(AnalysisConfig::FromProperties(properties_)) {
+  config_.schema_registry = std::make_shared<InMemorySchemaRegistry>();
+}
+
+void Engine::SetSchemaRegistry(std::shared_ptr<SchemaRegistry> registry) {
+  config_.schema_registry = std::move(registry);
+}
 
 Status Engine::Execute(const std::string& sql) {
   for (const RawStatement& raw : SplitStatements(sql)) {

@@ -53,6 +53,12 @@ class Engine {
   // The runner (null without one): QueryStatus(id) says RUNNING/PAUSED/ERROR and why.
   QueryRunner* query_runner() const { return runner_; }
 
+  // The Schema Registry of the AVRO/PROTOBUF/JSON_SR formats: an in-memory one from the
+  // constructor (the test driver's, sluiced's embedded registry); the server replaces it with
+  // an HTTP client when ksql.schema.registry.url is set, before executing anything.
+  void SetSchemaRegistry(std::shared_ptr<SchemaRegistry> registry);
+  const std::shared_ptr<SchemaRegistry>& schema_registry() const { return config_.schema_registry; }
+
   Status Execute(const std::string& sql);
   // The id of the persistent query the last executed statement started (CSAS_<SINK>_<n>,
   // CTAS_<SINK>_<n>, INSERTQUERY_<n>), if it started one.

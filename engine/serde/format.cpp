@@ -17,7 +17,7 @@ constexpr NamedFormat kFormats[] = {
     {"JSON", FormatKind::kJson},         {"KAFKA", FormatKind::kKafka},
     {"DELIMITED", FormatKind::kDelimited}, {"NONE", FormatKind::kNone},
     {"AVRO", FormatKind::kAvro},         {"PROTOBUF", FormatKind::kProtobuf},
-    {"PROTOBUF_NOSR", FormatKind::kProtobuf}, {"JSON_SR", FormatKind::kJsonSr},
+    {"PROTOBUF_NOSR", FormatKind::kProtobufNoSr}, {"JSON_SR", FormatKind::kJsonSr},
 };
 
 bool ContainsMap(const SqlType& t) {
@@ -58,11 +58,11 @@ Status CheckNeeded(const std::vector<Column>& columns, const std::vector<bool>& 
                                  " entries for " + std::to_string(columns.size()) + " columns");
 }
 
-Status NotSupportedYet(FormatKind kind) {
-  return Status::NotSupported(std::string("The '") + FormatName(kind) +
-                              "' format is not supported yet");
-}
 }  // namespace
+
+bool UsesSchemaRegistry(FormatKind kind) {
+  return kind == FormatKind::kAvro || kind == FormatKind::kProtobuf || kind == FormatKind::kJsonSr;
+}
 
 Result<FormatKind> ParseFormatName(const std::string& name) {
   for (const auto& f : kFormats)
@@ -80,6 +80,7 @@ const char* FormatName(FormatKind kind) {
     case FormatKind::kNone: return "NONE";
     case FormatKind::kAvro: return "AVRO";
     case FormatKind::kProtobuf: return "PROTOBUF";
+    case FormatKind::kProtobufNoSr: return "PROTOBUF_NOSR";
     case FormatKind::kJsonSr: return "JSON_SR";
   }
   return "?";
@@ -151,9 +152,15 @@ Result<std::unique_ptr<RowDeserializer>> MakeDeserializer(const FormatOptions& o
       return serde::MakeKafkaDeserializer(std::move(columns));
     case FormatKind::kNone:
       return serde::MakeNoneDeserializer();
-    default:
-      return NotSupportedYet(opts.kind);
+    case FormatKind::kAvro:
+      return serde::MakeAvroDeserializer(opts, std::move(columns), std::move(needed));
+    case FormatKind::kProtobuf:
+    case FormatKind::kProtobufNoSr:
+      return serde::MakeProtobufDeserializer(opts, std::move(columns), std::move(needed));
+    case FormatKind::kJsonSr:
+      return serde::MakeJsonSrDeserializer(opts, std::move(columns), std::move(needed));
   }
+  return Status::InvalidArgument("unknown format");
 }
 
 Result<std::unique_ptr<RowSerializer>> MakeSerializer(const FormatOptions& opts,
@@ -170,8 +177,28 @@ Result<std::unique_ptr<RowSerializer>> MakeSerializer(const FormatOptions& opts,
       return serde::MakeKafkaSerializer(std::move(columns));
     case FormatKind::kNone:
       return serde::MakeNoneSerializer();
+    case FormatKind::kAvro:
+      return serde::MakeAvroSerializer(opts, std::move(columns));
+    case FormatKind::kProtobuf:
+    case FormatKind::kProtobufNoSr:
+      return serde::MakeProtobufSerializer(opts, std::move(columns));
+    case FormatKind::kJsonSr:
+      return serde::MakeJsonSrSerializer(opts, std::move(columns));
+  }
+  return Status::InvalidArgument("unknown format");
+}
+
+Result<std::vector<Column>> ColumnsFromSchema(FormatKind kind, const std::string& schema_text,
+                                              const std::string& full_name, bool is_key) {
+  switch (kind) {
+    case FormatKind::kAvro: return serde::AvroColumnsFromSchema(schema_text, is_key);
+    case FormatKind::kProtobuf:
+    case FormatKind::kProtobufNoSr:
+      return serde::ProtobufColumnsFromSchema(schema_text, full_name, is_key);
+    case FormatKind::kJsonSr: return serde::JsonSchemaColumnsFromSchema(schema_text, is_key);
     default:
-      return NotSupportedYet(opts.kind);
+      return Status::InvalidArgument(std::string("The '") + FormatName(kind) +
+                                     "' format does not support schema inference");
   }
 }
 

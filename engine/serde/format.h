@@ -4,6 +4,7 @@
 // record, so implementations keep their scratch buffers between calls (no per-record
 // allocation beyond the values themselves). See engine/serde/README.md.
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,16 +22,37 @@ struct Column {
   TypePtr type;
 };
 
-enum class FormatKind { kKafka, kJson, kDelimited, kNone, kAvro, kProtobuf, kJsonSr };
+enum class FormatKind { kKafka, kJson, kDelimited, kNone, kAvro, kProtobuf, kProtobufNoSr, kJsonSr };
+
+class SchemaRegistry;  // engine/schema_registry/schema_registry.h
+
+// PROTOBUF / PROTOBUF_NOSR: how a nullable column is written in the schema ksqlDB derives
+// (KEY_/VALUE_PROTOBUF_NULLABLE_REPRESENTATION): plain proto3 fields (NULL reads back as the
+// type's default), `optional` fields, or google.protobuf wrapper messages.
+enum class ProtobufNullable { kDefault, kOptional, kWrapper };
+
+// Whether the format keeps its schemas in a Schema Registry (AVRO, PROTOBUF, JSON_SR).
+bool UsesSchemaRegistry(FormatKind kind);
 
 struct FormatOptions {
   FormatKind kind = FormatKind::kJson;
   char delimiter = ',';           // DELIMITED only; callers map 'TAB'/'SPACE' to '\t'/' '
   bool wrap_single_value = true;  // JSON with exactly one column: false = bare value
+
+  // Schema-registry formats (AVRO, PROTOBUF, JSON_SR; PROTOBUF_NOSR derives its schema from
+  // the columns and needs none of these). A serializer registers the schema ksqlDB derives
+  // from the columns under `subject` (or uses `schema_id` when the statement gave one) and
+  // writes Confluent's wire header; a deserializer reads the writer's schema id from each
+  // payload and looks it up (cached) in `registry`.
+  std::shared_ptr<SchemaRegistry> registry;
+  std::string subject;            // "<topic>-key" or "<topic>-value"
+  std::optional<int> schema_id;   // KEY_SCHEMA_ID / VALUE_SCHEMA_ID
+  std::string schema_full_name;   // KEY_SCHEMA_FULL_NAME / VALUE_SCHEMA_FULL_NAME
+  bool is_key = false;
+  ProtobufNullable protobuf_nullable = ProtobufNullable::kDefault;
 };
 
-// "JSON", "kafka", ... case-insensitive. AVRO, PROTOBUF (and PROTOBUF_NOSR), JSON_SR parse,
-// but MakeDeserializer/MakeSerializer answer NotSupported for them.
+// "JSON", "kafka", ... case-insensitive.
 Result<FormatKind> ParseFormatName(const std::string& name);
 // The upper-case name ksqlDB prints: "KAFKA", "JSON", ...
 const char* FormatName(FormatKind kind);
@@ -82,5 +104,11 @@ Status ValidateColumns(const FormatOptions& opts, const std::vector<Column>& col
 // the test runners and the REST layer. JsonToValue errors are SerdeError.
 Result<Value> JsonToValue(const nlohmann::json& j, const TypePtr& type);
 nlohmann::json ValueToJson(const Value& v, const TypePtr& type);
+
+// CREATE STREAM/TABLE without columns: the columns ksqlDB infers from a registered schema
+// (AVRO record fields, the PROTOBUF message named by `full_name` or the first one, JSON Schema
+// properties), in the schema's order. `is_key` with a non-record schema gives one column ROWKEY.
+Result<std::vector<Column>> ColumnsFromSchema(FormatKind kind, const std::string& schema_text,
+                                              const std::string& full_name, bool is_key);
 
 }  // namespace sluice

@@ -19,4 +19,28 @@ std::unique_ptr<RowSerializer> MakeKafkaSerializer(std::vector<Column> columns);
 std::unique_ptr<RowDeserializer> MakeNoneDeserializer();
 std::unique_ptr<RowSerializer> MakeNoneSerializer();
 
+// Schema-registry formats: each lives in its own file (avro_*.cpp, protobuf_*.cpp,
+// json_sr_*.cpp) and reads the registry, subject and schema id from `opts`.
+Result<std::unique_ptr<RowDeserializer>> MakeAvroDeserializer(const FormatOptions& opts,
+                                                              std::vector<Column> columns,
+                                                              std::vector<bool> needed);
+Result<std::unique_ptr<RowSerializer>> MakeAvroSerializer(const FormatOptions& opts,
+                                                          std::vector<Column> columns);
+Result<std::vector<Column>> AvroColumnsFromSchema(const std::string& schema_text, bool is_key);
+// PROTOBUF and PROTOBUF_NOSR (opts.kind tells which).
+Result<std::unique_ptr<RowDeserializer>> MakeProtobufDeserializer(const FormatOptions& opts,
+                                                                  std::vector<Column> columns,
+                                                                  std::vector<bool> needed);
+Result<std::unique_ptr<RowSerializer>> MakeProtobufSerializer(const FormatOptions& opts,
+                                                              std::vector<Column> columns);
+Result<std::vector<Column>> ProtobufColumnsFromSchema(const std::string& proto_text,
+                                                      const std::string& full_name, bool is_key);
+Result<std::unique_ptr<RowDeserializer>> MakeJsonSrDeserializer(const FormatOptions& opts,
+                                                                std::vector<Column> columns,
+                                                                std::vector<bool> needed);
+Result<std::unique_ptr<RowSerializer>> MakeJsonSrSerializer(const FormatOptions& opts,
+                                                            std::vector<Column> columns);
+Result<std::vector<Column>> JsonSchemaColumnsFromSchema(const std::string& schema_text,
+                                                        bool is_key);
+
 }  // namespace sluice::serde

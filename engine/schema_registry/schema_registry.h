@@ -1,0 +1,107 @@
+#pragma once
+// Confluent Schema Registry, as the engine sees it: register a schema under a subject and get
+// its id; look a schema up by id (readers: the id is in every payload's wire header) or by
+// subject (CREATE without columns, sinks checking what is there). Implementations: the
+// in-memory registry below (sluiced's embedded registry, the test driver, sluice-qtt) and an
+// HTTP client of a real registry (`ksql.schema.registry.url`). All are thread-safe: stream
+// threads of every query share one instance. See engine/schema_registry/README.md.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/common/status.h"
+
+namespace sluice {
+
+// The registry's schemaType: AVRO (the default when a request names none), PROTOBUF, JSON.
+enum class SchemaType { kAvro, kProtobuf, kJson };
+const char* SchemaTypeName(SchemaType type);  // "AVRO", "PROTOBUF", "JSON"
+Result<SchemaType> ParseSchemaType(const std::string& name);
+
+// A schema that another imports (Protobuf `import "x.proto"`, Avro named types): the import's
+// name and where the registry keeps it.
+struct SchemaReference {
+  std::string name;     // as the referencing schema names it, e.g. "event.proto"
+  std::string subject;  // where it is registered
+  int version = 1;
+  bool operator==(const SchemaReference&) const = default;
+};
+
+struct RegisteredSchema {
+  int id = 0;
+  int version = 0;      // within `subject` (0 when looked up by id alone)
+  std::string subject;  // empty when looked up by id alone
+  SchemaType type = SchemaType::kAvro;
+  std::string text;     // Avro JSON, .proto text, or JSON Schema, as registered
+  std::vector<SchemaReference> references;
+};
+
+class SchemaRegistry {
+ public:
+  virtual ~SchemaRegistry() = default;
+  // Registers `text` under `subject` (a new version unless the same text is already there)
+  // and returns its id. The same text under another subject keeps its id, as Confluent's does.
+  virtual Result<int> Register(const std::string& subject, SchemaType type,
+                               const std::string& text) = 0;
+  // The same with references, and optionally at a given id (Confluent's IMPORT mode; the test
+  // corpora's keySchemaId/valueSchemaId). An id already holding another schema is an error.
+  // Registries that support neither answer NotSupported when asked for them.
+  virtual Result<int> RegisterWith(const std::string& subject, SchemaType type,
+                                   const std::string& text,
+                                   const std::vector<SchemaReference>& references,
+                                   std::optional<int> id) {
+    if (!references.empty() || id)
+      return Status::NotSupported("schema references and given ids are not supported here");
+    return Register(subject, type, text);
+  }
+  // NotFound "Schema <id> not found" when no schema has this id.
+  virtual Result<RegisteredSchema> ById(int id) = 0;
+  // NotFound "Subject '<subject>' not found." when the subject has no versions.
+  virtual Result<RegisteredSchema> Latest(const std::string& subject) = 0;
+  virtual Result<RegisteredSchema> Version(const std::string& subject, int version) = 0;
+  virtual Result<std::vector<std::string>> Subjects() = 0;
+  virtual Result<std::vector<int>> Versions(const std::string& subject) = 0;
+  // Deletes every version of `subject`; returns the deleted versions (DROP ... DELETE TOPIC).
+  virtual Result<std::vector<int>> DeleteSubject(const std::string& subject) = 0;
+};
+
+// In memory, in this process: sluiced's embedded registry and the test runners' registry.
+class InMemorySchemaRegistry final : public SchemaRegistry {
+ public:
+  Result<int> Register(const std::string& subject, SchemaType type,
+                       const std::string& text) override;
+  Result<int> RegisterWith(const std::string& subject, SchemaType type, const std::string& text,
+                           const std::vector<SchemaReference>& references,
+                           std::optional<int> id) override;
+  Result<RegisteredSchema> ById(int id) override;
+  Result<RegisteredSchema> Latest(const std::string& subject) override;
+  Result<RegisteredSchema> Version(const std::string& subject, int version) override;
+  Result<std::vector<std::string>> Subjects() override;
+  Result<std::vector<int>> Versions(const std::string& subject) override;
+  Result<std::vector<int>> DeleteSubject(const std::string& subject) override;
+
+ private:
+  struct Stored {
+    SchemaType type;
+    std::string text;
+    std::vector<SchemaReference> references;
+    bool operator==(const Stored&) const = default;
+  };
+  RegisteredSchema Describe(int id) const;  // mu_ held
+  std::mutex mu_;
+  std::map<int, Stored> by_id_;                                // id -> schema
+  int next_id_ = 1;                                            // above every id given so far
+  std::map<std::string, std::vector<int>> subject_versions_;   // subject -> ids by version - 1
+};
+
+// Confluent's wire format: magic byte 0, then the schema id as 4 big-endian bytes, then the
+// payload (for PROTOBUF, message indexes come first: that is the format's business).
+constexpr size_t kConfluentHeaderSize = 5;
+void AppendConfluentHeader(int schema_id, std::string* out);
+// The schema id of a payload, or a SerdeError naming what is wrong (too short, magic byte).
+Result<int> ReadConfluentHeader(std::string_view payload);
+
+}  // namespace sluice
