@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/schema_registry/schema_registry.h"
 #include "engine/serde/format.h"
 
 using namespace sluice;
@@ -150,6 +151,24 @@ std::vector<std::string> Encode(const FormatOptions& opts, const std::vector<Col
   }
   return out;
 }
+
+// PROTOBUF (Confluent's wire header, schema in an in-memory registry) and PROTOBUF_NOSR, over
+// the same rows as the JSON pool.
+void BenchProtobuf(const std::vector<Column>& cols, const std::vector<std::string>& json,
+                   const std::vector<bool>& two, size_t n, const Baselines& b) {
+  FormatOptions pb;
+  pb.kind = FormatKind::kProtobuf;
+  pb.registry = std::make_shared<InMemorySchemaRegistry>();
+  pb.subject = "bench-value";
+  std::vector<std::string> payloads = Encode(pb, cols, json);
+  size_t total = 0;
+  for (const std::string& p : payloads) total += p.size();
+  std::printf("PROTOBUF payloads: avg %zu bytes\n", total / payloads.size());
+  BenchFormat("PROTOBUF", pb, cols, payloads, two, n, b);
+  FormatOptions nosr;
+  nosr.kind = FormatKind::kProtobufNoSr;
+  BenchFormat("PROTOBUF_NOSR", nosr, cols, Encode(nosr, cols, json), two, n, b);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,6 +187,7 @@ int main(int argc, char** argv) {
   std::vector<bool> two(cols.size(), false);
   two[0] = two[2] = true;  // ID, AMOUNT
   BenchFormat("JSON", FormatOptions{}, cols, json, two, n, b);
+  BenchProtobuf(cols, json, two, n, b);
 
   std::vector<Column> flat = cols;
   flat.erase(flat.begin() + 4);  // DELIMITED carries no ARRAY: drop FLAGS
