@@ -8,6 +8,7 @@
 #include "engine/common/ascii.h"
 #include "engine/analyzer/expression_rewriter.h"
 #include "engine/analyzer/rowtime_literals.h"
+#include "engine/analyzer/registry_schemas.h"
 #include "engine/analyzer/with_properties.h"
 
 namespace sluice {
@@ -409,9 +410,7 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
     key_kind = has_key ? FormatKind::kJson : FormatKind::kNone;
     value_kind = FormatKind::kJson;
   }
-  for (FormatKind k : {key_kind, value_kind})
-    if (k == FormatKind::kAvro || k == FormatKind::kProtobuf || k == FormatKind::kProtobufNoSr || k == FormatKind::kJsonSr)
-      return Status::NotSupported(std::string("Format ") + FormatName(k) + " is not supported yet");
+  SLUICE_RETURN_IF_ERROR(CheckSchemaProperties(props, key_kind, value_kind));
   std::optional<char> value_delim = props.value_delimiter;
   if (!value_delim && !props.value_format) value_delim = source.value_format.delimiter;
   std::optional<char> key_delim = props.key_delimiter;
@@ -422,8 +421,20 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
   sink->value_format = MakeFormatOptions(value_kind, value_delim,
                                          props.wrap_single_value.value_or(config.wrap_single_values));
   sink->key_format = MakeFormatOptions(key_kind, key_delim, false);
+  AttachSchemaOptions(&sink->key_format, sink->topic, true, props, config);
+  AttachSchemaOptions(&sink->value_format, sink->topic, false, props, config);
   SLUICE_RETURN_IF_ERROR(ValidateColumns(sink->key_format, sink->KeyColumns(), true));
   SLUICE_RETURN_IF_ERROR(ValidateColumns(sink->value_format, sink->ValueColumns(), false));
+  // KEY_/VALUE_SCHEMA_ID: the sink writes with that registered schema, which must hold the
+  // query's columns (ksqlDB's DefaultSchemaInjector for C*AS).
+  for (const FormatOptions* f : {&sink->key_format, &sink->value_format}) {
+    if (!f->schema_id) continue;
+    auto registered = ReadTopicSchema(sink->topic, f->is_key, f->kind, f->schema_id,
+                                      f->schema_full_name, config);
+    if (!registered.ok()) return registered.status();
+    SLUICE_RETURN_IF_ERROR(CheckSinkColumnsAgainstSchema(
+        f->is_key ? sink->KeyColumns() : sink->ValueColumns(), *registered, f->is_key));
+  }
   if (props.timestamp) {
     sink->timestamp_column = *props.timestamp;
     sink->timestamp_format = props.timestamp_format.value_or("");

@@ -1,7 +1,9 @@
 #include "engine/analyzer/source_analyzer.h"
 
+#include <algorithm>
 #include <set>
 
+#include "engine/analyzer/registry_schemas.h"
 #include "engine/analyzer/with_properties.h"
 #include "engine/common/ascii.h"
 #include "engine/expr/expression_compiler.h"
@@ -64,6 +66,11 @@ Status CheckWrapping(FormatKind kind, std::optional<bool> wrap_single_value) {
       (kind == FormatKind::kDelimited || kind == FormatKind::kKafka || kind == FormatKind::kNone))
     return Status::InvalidArgument(std::string("Format '") + FormatName(kind) +
                                    "' does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
+  // Protobuf values are always messages: a single value cannot be written bare.
+  if (wrap_single_value && !*wrap_single_value &&
+      (kind == FormatKind::kProtobuf || kind == FormatKind::kProtobufNoSr))
+    return Status::InvalidArgument(std::string("Format '") + FormatName(kind) +
+                                   "' does not support 'WRAP_SINGLE_VALUE' set to 'false'.");
   return Status::OK();
 }
 
@@ -80,7 +87,6 @@ namespace {
 
 Status CheckKeyConstraints(const CreateSource& stmt) {
   const bool table = stmt.source_kind == SourceKind::kTable;
-  bool has_key = false;
   for (const auto& e : stmt.elements) {
     if (e.constraint == TableElement::Constraint::kKey && table)
       return Status::InvalidArgument("Column `" + e.name +
@@ -92,11 +98,52 @@ Status CheckKeyConstraints(const CreateSource& stmt) {
                                      "` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\n"
                                      "Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
                                      "Streams have KEYs, which have no uniqueness or NON NULL constraints.");
-    has_key |= e.constraint == TableElement::Constraint::kKey ||
-               e.constraint == TableElement::Constraint::kPrimaryKey;
   }
-  if (table && !has_key && !stmt.elements.empty())
-    return Status::InvalidArgument("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.");
+  return Status::OK();
+}
+
+// After inference (a table's key may come from the registry).
+Status CheckTableHasKey(const CreateSource& stmt, const std::vector<SourceColumn>& columns) {
+  if (stmt.source_kind != SourceKind::kTable || columns.empty()) return Status::OK();
+  for (const auto& c : columns)
+    if (c.ns == ColumnNamespace::kKey) return Status::OK();
+  return Status::InvalidArgument("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.");
+}
+
+// ksqlDB's DefaultSchemaInjector: key and value columns the statement leaves out come from the
+// topic's registered schemas when the format infers them (or a *_SCHEMA_ID names one).
+Status AddInferredColumns(const WithProperties& props, FormatKind key_kind, FormatKind value_kind,
+                          const AnalysisConfig& config, std::vector<SourceColumn>* columns) {
+  bool has_key = false, has_value = false;
+  for (const auto& c : *columns) {
+    has_key |= c.ns == ColumnNamespace::kKey;
+    has_value |= c.ns == ColumnNamespace::kValue;
+  }
+  auto infer_key = ShouldInferColumns(props.key_schema_id, has_key, key_kind, true);
+  if (!infer_key.ok()) return infer_key.status();
+  auto infer_value = ShouldInferColumns(props.value_schema_id, has_value, value_kind, false);
+  if (!infer_value.ok()) return infer_value.status();
+  const std::string& topic = *props.kafka_topic;
+  if (*infer_key) {
+    auto key = ReadTopicSchema(topic, true, key_kind, props.key_schema_id,
+                               props.key_schema_full_name.value_or(""), config);
+    if (!key.ok()) return key.status();
+    std::vector<SourceColumn> inferred;
+    for (auto& c : key->columns) inferred.push_back({c.name, c.type, ColumnNamespace::kKey, ""});
+    columns->insert(columns->begin(), inferred.begin(), inferred.end());
+  }
+  if (*infer_value) {
+    const std::string full_name =
+        props.value_schema_full_name.value_or(props.value_avro_schema_full_name.value_or(""));
+    auto value = ReadTopicSchema(topic, false, value_kind, props.value_schema_id, full_name, config);
+    if (!value.ok()) return value.status();
+    auto first_other = std::find_if(columns->begin(), columns->end(), [](const SourceColumn& c) {
+      return c.ns != ColumnNamespace::kKey;
+    });
+    std::vector<SourceColumn> inferred;
+    for (auto& c : value->columns) inferred.push_back({c.name, c.type, ColumnNamespace::kValue, ""});
+    columns->insert(first_other, inferred.begin(), inferred.end());
+  }
   return Status::OK();
 }
 
@@ -183,9 +230,6 @@ Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaSt
         "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either provide "
         "one or set a default via the 'ksql.persistence.default.format.value' config.");
   auto key_kind = props->key_format ? props->key_format : config.default_key_format;
-  for (FormatKind k : {*value_kind, *key_kind})
-    if (k == FormatKind::kAvro || k == FormatKind::kProtobuf || k == FormatKind::kProtobufNoSr || k == FormatKind::kJsonSr)
-      return Status::NotSupported(std::string("Format ") + FormatName(k) + " is not supported yet");
 
   // A delimiter is a property of the DELIMITED format only; ksqlDB's formats reject the
   // properties they do not know before the schema is looked at.
@@ -196,8 +240,12 @@ Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaSt
     return Status::InvalidArgument(std::string(FormatName(*key_kind)) +
                                    " does not support the following configs: [delimiter]");
 
+  SLUICE_RETURN_IF_ERROR(CheckSchemaProperties(*props, *key_kind, *value_kind));
+
   auto columns = BuildColumns(stmt, metastore);
   if (!columns.ok()) return columns.status();
+  SLUICE_RETURN_IF_ERROR(AddInferredColumns(*props, *key_kind, *value_kind, config, &*columns));
+  SLUICE_RETURN_IF_ERROR(CheckTableHasKey(stmt, *columns));
   if (columns->empty())
     return Status::InvalidArgument("The statement does not define any columns.");
   source->columns = std::move(*columns);
@@ -210,6 +258,8 @@ Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaSt
   const bool wrap = props->wrap_single_value.value_or(config.wrap_single_values);
   source->value_format = MakeFormatOptions(*value_kind, props->value_delimiter, wrap);
   source->key_format = MakeFormatOptions(*key_kind, props->key_delimiter, false);
+  AttachSchemaOptions(&source->key_format, source->topic, true, *props, config);
+  AttachSchemaOptions(&source->value_format, source->topic, false, *props, config);
   SLUICE_RETURN_IF_ERROR(ValidateColumns(source->key_format, key_columns, true));
   SLUICE_RETURN_IF_ERROR(ValidateColumns(source->value_format, value_columns, false));
 

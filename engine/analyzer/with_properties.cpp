@@ -114,11 +114,21 @@ Result<WithProperties> ParseWithProperties(const Properties& props) {
       else if (v.IsString() && (AsciiUpper(v.AsString()) == "TRUE" || AsciiUpper(v.AsString()) == "FALSE"))
         w.wrap_single_value = AsciiUpper(v.AsString()) == "TRUE";
       else return Status::InvalidArgument("Invalid value for property WRAP_SINGLE_VALUE: expected a boolean");
-    } else if (n == "KEY_SCHEMA_ID" || n == "VALUE_SCHEMA_ID" || n == "KEY_SCHEMA_FULL_NAME" ||
-               n == "VALUE_SCHEMA_FULL_NAME" || n == "VALUE_AVRO_SCHEMA_FULL_NAME" ||
-               n == "KEY_PROTOBUF_NULLABLE_REPRESENTATION" ||
-               n == "VALUE_PROTOBUF_NULLABLE_REPRESENTATION") {
-      return Status::NotSupported("Property " + n + " needs a schema registry format, which Sluice does not have yet");
+    } else if (n == "KEY_SCHEMA_ID" || n == "VALUE_SCHEMA_ID") {
+      auto id = AsInt(p);
+      if (!id.ok()) return id.status();
+      (n == "KEY_SCHEMA_ID" ? w.key_schema_id : w.value_schema_id) = static_cast<int>(*id);
+    } else if (n == "KEY_SCHEMA_FULL_NAME") SLUICE_TAKE(AsString(p), key_schema_full_name)
+    else if (n == "VALUE_SCHEMA_FULL_NAME") SLUICE_TAKE(AsString(p), value_schema_full_name)
+    else if (n == "VALUE_AVRO_SCHEMA_FULL_NAME") SLUICE_TAKE(AsString(p), value_avro_schema_full_name)
+    else if (n == "KEY_PROTOBUF_NULLABLE_REPRESENTATION" || n == "VALUE_PROTOBUF_NULLABLE_REPRESENTATION") {
+      auto r = AsString(p);
+      if (!r.ok()) return r.status();
+      const std::string rep = AsciiUpper(*r);
+      if (rep != "OPTIONAL" && rep != "WRAPPER")
+        return Status::InvalidArgument("Invalid value " + *r + " for property " + n +
+                                       ": String must be one of: OPTIONAL, WRAPPER");
+      (n[0] == 'K' ? w.key_nullable_representation : w.value_nullable_representation) = rep;
     } else if (n == "RETENTION_MS" || n == "CLEANUP_POLICY" || n == "SOURCE_CONNECTOR") {
       // accepted; topic configuration for a real cluster
     } else {

@@ -18,5 +18,8 @@ std::vector<DataSourcePtr> TestDriver::SourcesForTopic(const std::string& topic)
   return engine_->metastore().SourcesForTopic(topic);
 }
 const std::vector<std::string>& TestDriver::ProcessingLog() const { return engine_->processing_log(); }
+const std::shared_ptr<SchemaRegistry>& TestDriver::schema_registry() const {
+  return engine_->schema_registry();
+}
 
 }  // namespace sluice

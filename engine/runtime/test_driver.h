@@ -33,7 +33,8 @@ struct KafkaRecord {
   std::vector<RecordHeader> headers;
 };
 
-class Engine;  // the analyzer/planner/runtime behind the driver
+class Engine;          // the analyzer/planner/runtime behind the driver
+class SchemaRegistry;  // engine/schema_registry/schema_registry.h
 
 class TestDriver {
  public:
@@ -63,6 +64,10 @@ class TestDriver {
   // Records that could not be processed (bad bytes, failed expressions), as ksqlDB's
   // processing log would have them.
   const std::vector<std::string>& ProcessingLog() const;
+
+  // The in-process Schema Registry of the AVRO/PROTOBUF/JSON_SR formats (a test registers a
+  // topic's schemas here before its statements read them).
+  const std::shared_ptr<SchemaRegistry>& schema_registry() const;
 
  private:
   std::unique_ptr<Engine> engine_;

@@ -143,6 +143,7 @@ class KafkaTarget : public CaseTarget {
   }
   // The Kafka runtime logs processing errors (spdlog) rather than keeping them.
   std::vector<std::string> ProcessingLog() const override { return engine_->processing_log(); }
+  std::shared_ptr<SchemaRegistry> Registry() override { return engine_->schema_registry(); }
 
   Status QueryError() override {
     const auto deadline = Clock::now() + std::chrono::seconds(options_.error_wait_seconds);

@@ -24,6 +24,7 @@
 
 #include "engine/common/ascii.h"
 #include "engine/runtime/test_driver.h"
+#include "engine/schema_registry/schema_registry.h"
 
 namespace sluice::qtt {
 
@@ -90,49 +91,76 @@ std::string Printable(const std::string& bytes) {
 // ---------------------------------------------------------------------------------------------
 // Static skip checks
 
-const std::set<std::string> kUnsupportedFormats = {"AVRO", "PROTOBUF", "PROTOBUF_NOSR",
-                                                   "JSON_SR"};
-
-
-
 std::string StaticSkipReason(const TestCase& c) {
   const json& spec = c.spec;
   if (spec.contains("enabled") && spec["enabled"].is_boolean() && !spec["enabled"].get<bool>())
     return "disabled in the corpus";
-  if (kUnsupportedFormats.count(AsciiUpper(c.format))) return "format " + AsciiUpper(c.format);
-  static const std::regex kFormatProp(
-      R"((KEY_FORMAT|VALUE_FORMAT|FORMAT)\s*=\s*'(AVRO|PROTOBUF|PROTOBUF_NOSR|JSON_SR)')",
-      std::regex::icase);
-  for (const auto& s : c.statements) {
-    std::smatch m;
-    if (std::regex_search(s, m, kFormatProp)) return "format " + AsciiUpper(m[2].str());
-    // With a format that has no schema registry, *_SCHEMA_ID is a mistake the engine must
-    // reject: such expected-error cases run.
-    if (AsciiUpper(s).find("_SCHEMA_ID") != std::string::npos && !c.expects_error)
-      return "schema registry (*_SCHEMA_ID)";
-  }
-  if (spec.contains("properties") && spec["properties"].is_object())
-    for (const auto& [k, v] : spec["properties"].items())
-      if (v.is_string() && kUnsupportedFormats.count(AsciiUpper(v.get<std::string>())))
-        return "format " + AsciiUpper(v.get<std::string>()) + " (property " + k + ")";
-  if (spec.contains("topics") && spec["topics"].is_array())
-    for (const auto& t : spec["topics"]) {
-      // Registered schemas and topic formats are only read by statements in a schema-registry
-      // format (those were skipped above) and by the records of a case; a case that only expects
-      // its statements to be rejected does not depend on them.
-      if (!c.expects_error)
-        for (const char* k : {"keySchema", "valueSchema", "schema", "keySchemaId", "valueSchemaId",
-                              "valueSchemaReferences"})
-          if (t.contains(k)) return "schema registry (topic schemas)";
-      for (const char* k : {"keyFormat", "valueFormat", "format"})
-        if (!c.expects_error && t.contains(k) && t[k].is_string() &&
-            kUnsupportedFormats.count(AsciiUpper(t[k].get<std::string>())))
-          return "format " + AsciiUpper(t[k].get<std::string>());
-    }
   return "";
 }
 
+// ---------------------------------------------------------------------------------------------
+// Registered schemas: a case's `topics[]` may give the schemas of a topic's keys and values
+// (keySchema/valueSchema with keyFormat/valueFormat, optional keySchemaId/valueSchemaId and
+// valueSchemaReferences); they are registered under ksqlDB's subjects before the statements.
 
+SchemaType RegistryTypeOfFormat(const std::string& format) {
+  const std::string f = AsciiUpper(format);
+  if (f == "PROTOBUF" || f == "PROTOBUF_NOSR") return SchemaType::kProtobuf;
+  if (f == "JSON_SR" || f == "JSON") return SchemaType::kJson;
+  return SchemaType::kAvro;  // the registry's default type
+}
+
+// The schema's text: .proto text as written, Avro and JSON Schema as JSON (an Avro primitive
+// "int" is the JSON string "\"int\"").
+std::string SchemaText(const json& schema, SchemaType type) {
+  if (type == SchemaType::kProtobuf && schema.is_string()) return schema.get<std::string>();
+  return Dump(schema);
+}
+
+Status RegisterOneSchema(SchemaRegistry& registry, const std::string& subject, SchemaType type,
+                         const json& schema, const json& references, std::optional<int> id) {
+  std::vector<SchemaReference> refs;
+  if (references.is_array())
+    for (const auto& r : references) {
+      const std::string name = r.value("name", "");
+      const SchemaType ref_type = RegistryTypeOfFormat(r.value("format", ""));
+      auto ref_id = registry.Register(name, ref_type, SchemaText(r.value("schema", json()), ref_type));
+      if (!ref_id.ok()) return ref_id.status();
+      auto versions = registry.Versions(name);
+      if (!versions.ok()) return versions.status();
+      refs.push_back({name, name, versions->empty() ? 1 : versions->back()});
+    }
+  auto registered = registry.RegisterWith(subject, type, SchemaText(schema, type), refs, id);
+  return registered.ok() ? Status::OK() : registered.status();
+}
+
+Status RegisterTopicSchemas(CaseTarget& target, const json& spec) {
+  if (!spec.contains("topics") || !spec["topics"].is_array()) return Status::OK();
+  std::shared_ptr<SchemaRegistry> registry;
+  for (const auto& t : spec["topics"]) {
+    const std::string topic = t.value("name", "");
+    const std::string shared_format = t.value("format", "");
+    for (const bool is_key : {true, false}) {
+      const std::string side = is_key ? "key" : "value";
+      const char* schema_field = is_key ? "keySchema" : (t.contains("valueSchema") ? "valueSchema" : "schema");
+      if (topic.empty() || !t.contains(schema_field) || t[schema_field].is_null()) continue;
+      if (!registry) registry = target.Registry();
+      if (!registry) return Status::NotSupported("this target has no schema registry");
+      const SchemaType type = RegistryTypeOfFormat(t.value(side + "Format", shared_format));
+      std::optional<int> id;
+      if (t.contains(side + "SchemaId") && t[side + "SchemaId"].is_number_integer())
+        id = t[side + "SchemaId"].get<int>();
+      const json refs = t.contains(side + "SchemaReferences") ? t[side + "SchemaReferences"] : json();
+      Status st = RegisterOneSchema(*registry, topic + "-" + side, type, t[schema_field], refs, id);
+      if (!st.ok()) {
+        const std::string what = "topic " + topic + " " + side + " schema: " + st.message();
+        return st.code() == Status::Code::kNotSupported ? Status::NotSupported(what)
+                                                        : Status::InvalidArgument(what);
+      }
+    }
+  }
+  return Status::OK();
+}
 
 // ---------------------------------------------------------------------------------------------
 // JSON comparison: numbers by value (1 == 1.0, 1.10 == 1.1), everything else exactly.
@@ -219,6 +247,51 @@ std::string RawBytes(const ojson& j) {
   return j.is_string() && !IsExactNumber(j) ? j.get<std::string>() : ExactDump(j);
 }
 
+// Schema-registry formats carry one bare value for a single key column (ksqlDB's unwrapped
+// keys) or an unwrapped single value; a record of the columns otherwise.
+bool BareSingleValue(const FormatOptions& fmt, const std::vector<Column>& columns) {
+  return columns.size() == 1 && (fmt.is_key || !fmt.wrap_single_value);
+}
+
+// A case's key/value JSON -> the row of `columns`: a record's fields match column names
+// exactly or else case-insensitively; missing ones are NULL.
+Result<Row> JsonToRow(const json& j, const FormatOptions& fmt, const std::vector<Column>& columns) {
+  Row row;
+  if (BareSingleValue(fmt, columns)) {
+    auto v = JsonToValue(j, columns[0].type);
+    if (!v.ok()) return v.status();
+    row.push_back(std::move(*v));
+    return row;
+  }
+  if (!j.is_object()) return Status::SerdeError("expected a JSON object for the record");
+  for (const auto& c : columns) {
+    const json* field = nullptr;
+    if (j.contains(c.name)) field = &j[c.name];
+    for (auto it = j.begin(); !field && it != j.end(); ++it)
+      if (AsciiUpper(it.key()) == AsciiUpper(c.name)) field = &*it;
+    if (!field || field->is_null()) {
+      row.push_back(Value());
+      continue;
+    }
+    auto v = JsonToValue(*field, c.type);
+    if (!v.ok()) return v.status();
+    row.push_back(std::move(*v));
+  }
+  return row;
+}
+
+Result<std::optional<std::string>> EncodeThroughSerializer(const json& j, const FormatOptions& fmt,
+                                                           const std::vector<Column>& columns) {
+  auto row = JsonToRow(j, fmt, columns);
+  if (!row.ok()) return row.status();
+  auto ser = MakeSerializer(fmt, columns);
+  if (!ser.ok()) return ser.status();
+  if ((*ser)->IsNullPayload(*row)) return std::optional<std::string>();
+  std::string out;
+  SLUICE_RETURN_IF_ERROR((*ser)->Serialize(*row, &out));
+  return std::optional<std::string>(std::move(out));
+}
+
 // A record's key or value JSON -> payload bytes, per the format of `columns`.
 // `j` is exact (key order and number text as written in the test).
 Result<std::optional<std::string>> EncodePayload(const ojson& j, const FormatOptions& fmt,
@@ -242,9 +315,30 @@ Result<std::optional<std::string>> EncodePayload(const ojson& j, const FormatOpt
       SLUICE_RETURN_IF_ERROR((*ser)->Serialize(row, &out));
       return std::optional<std::string>(std::move(out));
     }
-    default:
-      return Status::NotSupported(std::string("format ") + FormatName(fmt.kind));
+    case FormatKind::kAvro:
+    case FormatKind::kProtobuf:
+    case FormatKind::kProtobufNoSr:
+    case FormatKind::kJsonSr:
+      return EncodeThroughSerializer(ExactToJson(j), fmt, columns);
   }
+  return Status::NotSupported(std::string("format ") + FormatName(fmt.kind));
+}
+
+// A schema-registry payload -> the JSON a case's expectations are written in (a bare value,
+// or a record by column name), or a marked text saying why it does not decode.
+json DecodeThroughDeserializer(const std::string& bytes, const FormatOptions& fmt,
+                               const std::vector<Column>& columns) {
+  auto des = MakeDeserializer(fmt, columns);
+  if (!des.ok()) return json("<" + des.status().message() + ">");
+  Row row;
+  Status st = (*des)->Deserialize(bytes, &row);
+  if (!st.ok()) return json("<undecodable: " + st.message() + ": " + Printable(bytes) + ">");
+  if (IsNullRecord(row, columns.size())) return nullptr;
+  if (BareSingleValue(fmt, columns)) return ValueToJson(row[0], columns[0].type);
+  json out = json::object();
+  for (size_t i = 0; i < columns.size() && i < row.size(); ++i)
+    out[columns[i].name] = ValueToJson(row[i], columns[i].type);
+  return out;
 }
 
 // A payload -> JSON for comparison, per the format of `columns` (nullopt -> null).
@@ -271,6 +365,11 @@ json DecodePayload(const std::optional<std::string>& bytes, const FormatOptions*
       if (IsNullRecord(row, columns.size())) return nullptr;
       return ValueToJson(row[0], columns[0].type);
     }
+    case FormatKind::kAvro:
+    case FormatKind::kProtobuf:
+    case FormatKind::kProtobufNoSr:
+    case FormatKind::kJsonSr:
+      return DecodeThroughDeserializer(b, *fmt, columns);
     default:
       return json(Printable(b));
   }
@@ -427,8 +526,10 @@ json ThroughSchema(const json& record, const std::vector<Column>& columns) {
 }
 
 bool ValueEqual(const json& expected, const json& actual, const DataSource* sink) {
-  if (sink && sink->value_format.kind == FormatKind::kJson && expected.is_object() &&
-      actual.is_object()) {
+  const bool record_format = sink && (sink->value_format.kind == FormatKind::kJson ||
+                                      UsesSchemaRegistry(sink->value_format.kind) ||
+                                      sink->value_format.kind == FormatKind::kProtobufNoSr);
+  if (record_format && expected.is_object() && actual.is_object()) {
     const auto columns = sink->ValueColumns();
     if (columns.size() > 1 || sink->value_format.wrap_single_value)
       return JsonEqual(ThroughSchema(expected, columns), ThroughSchema(actual, columns));
@@ -594,6 +695,7 @@ class DriverTarget : public CaseTarget {
     return driver_.SourcesForTopic(topic);
   }
   std::vector<std::string> ProcessingLog() const override { return driver_.ProcessingLog(); }
+  std::shared_ptr<SchemaRegistry> Registry() override { return driver_.schema_registry(); }
 
  private:
   TestDriver driver_;
@@ -658,6 +760,10 @@ CaseResult RunCaseUnguarded(const TestCase& c, const TargetFactory& make) {
   if (spec.contains("topics") && spec["topics"].is_array())
     for (const auto& t : spec["topics"])
       if (t.contains("name")) driver.CreateTopic(t["name"].get<std::string>(), t.value("partitions", 1));
+  if (Status st = RegisterTopicSchemas(driver, spec); !st.ok()) {
+    if (st.code() == Status::Code::kNotSupported) return Skip(OneLine(st.message()));
+    return Fail("registering the topics' schemas: " + OneLine(st.message()));
+  }
 
   const ExpectedError expected_error = ExpectedError::FromSpec(spec);
   // An error where the case expects one: PASS only when it is the expected one.

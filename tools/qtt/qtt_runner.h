@@ -15,6 +15,10 @@
 #include "engine/runtime/test_driver.h"
 #include "tools/qtt/qtt_corpus.h"
 
+namespace sluice {
+class SchemaRegistry;  // engine/schema_registry/schema_registry.h
+}
+
 namespace sluice::qtt {
 
 enum class Outcome { kPass, kFail, kSkip };
@@ -32,8 +36,8 @@ struct CaseResult {
 // "<file>::<name>", the id used in the output and in expected-passes lists.
 inline std::string CaseId(const TestCase& c) { return c.file + "::" + c.name; }
 
-// Why a case cannot run here at all (AVRO/PROTOBUF/JSON_SR, schema registry, disabled in the
-// corpus), or "" when it can. Checked before any engine work.
+// Why a case cannot run here at all (disabled in the corpus), or "" when it can. Checked
+// before any engine work.
 std::string StaticSkipReason(const TestCase& c);
 
 // Where a case runs: the TestDriver (RunCase) or real Kafka (kafka_case_runner.h). The case
@@ -53,6 +57,9 @@ class CaseTarget {
   // After the inputs of a case that expects an error while processing them, and none came
   // from Produce: the error a query stopped with since (an asynchronous runtime), or OK.
   virtual Status QueryError() { return Status::OK(); }
+  // The Schema Registry the target's statements and formats use, where the case's
+  // `topics[].keySchema/valueSchema` are registered first (nullptr: the target has none).
+  virtual std::shared_ptr<SchemaRegistry> Registry() { return nullptr; }
 };
 
 // Makes the target for one case (its properties already read from the spec).

@@ -1,0 +1,187 @@
+#include "engine/analyzer/registry_schemas.h"
+
+#include <tuple>
+
+#include "engine/common/ascii.h"
+#include "engine/schema_registry/schema_registry.h"
+
+namespace sluice {
+
+namespace {
+
+// The registry's schemaType a format reads and writes.
+SchemaType RegistryTypeOf(FormatKind kind) {
+  switch (kind) {
+    case FormatKind::kProtobuf: return SchemaType::kProtobuf;
+    case FormatKind::kJsonSr: return SchemaType::kJson;
+    default: return SchemaType::kAvro;
+  }
+}
+
+std::string Trim(const std::string& s) {
+  const size_t begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return "";
+  return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
+}
+
+const char* Side(bool is_key) { return is_key ? "key" : "value"; }
+
+// ksqlDB's name of a format's registry type, as its errors print it.
+const char* FormatOfRegistryType(SchemaType type) {
+  switch (type) {
+    case SchemaType::kProtobuf: return "PROTOBUF";
+    case SchemaType::kJson: return "JSON";
+    case SchemaType::kAvro: return "AVRO";
+  }
+  return "AVRO";
+}
+
+Status NotFoundInRegistry(const std::string& topic, bool is_key) {
+  const std::string subject = SchemaSubject(topic, is_key);
+  return Status::InvalidArgument(
+      std::string("Schema for message ") + (is_key ? "keys" : "values") + " on topic '" + topic +
+      "' does not exist in the Schema Registry.\nSubject: " + subject +
+      "\n\nPossible causes include:\n- The topic itself does not exist\n\t-> Use SHOW TOPICS; to "
+      "check\n- Messages on the topic are not serialized using a format Schema Registry "
+      "supports\n\t-> Use PRINT '" + topic + "' FROM BEGINNING; to verify\n- Messages on the "
+      "topic have not been serialized using a Confluent Schema Registry supported serializer\n- "
+      "The schema is registered on a different instance of the Schema Registry\n\t-> Use the "
+      "REST API to list available subjects");
+}
+
+std::string RenderColumns(const std::vector<Column>& columns, bool is_key) {
+  std::string out = "[";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i) out += ", ";
+    out += "`" + columns[i].name + "` " + (columns[i].type ? columns[i].type->ToString() : "?") +
+           (is_key ? " KEY" : "");
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+std::string SchemaSubject(const std::string& topic, bool is_key) {
+  return topic + (is_key ? "-key" : "-value");
+}
+
+void AttachSchemaOptions(FormatOptions* format, const std::string& topic, bool is_key,
+                         const WithProperties& props, const AnalysisConfig& config) {
+  format->is_key = is_key;
+  const auto& nullable = is_key ? props.key_nullable_representation : props.value_nullable_representation;
+  if (nullable)
+    format->protobuf_nullable = *nullable == "WRAPPER" ? ProtobufNullable::kWrapper : ProtobufNullable::kOptional;
+  if (!UsesSchemaRegistry(format->kind)) return;
+  format->registry = config.schema_registry;
+  format->subject = SchemaSubject(topic, is_key);
+  format->schema_id = is_key ? props.key_schema_id : props.value_schema_id;
+  if (is_key && props.key_schema_full_name) format->schema_full_name = *props.key_schema_full_name;
+  if (!is_key) {
+    if (props.value_schema_full_name) format->schema_full_name = *props.value_schema_full_name;
+    else if (props.value_avro_schema_full_name) format->schema_full_name = Trim(*props.value_avro_schema_full_name);
+  }
+}
+
+Status CheckSchemaProperties(const WithProperties& props, FormatKind key_kind,
+                             FormatKind value_kind) {
+  // A full name names a message of a registered schema (or the record ksqlDB writes): only
+  // the registry formats have one; AVRO's own property is for AVRO values only.
+  auto full_name_error = [](FormatKind kind) {
+    return Status::InvalidArgument(std::string(FormatName(kind)) +
+                                   " does not support the following configs: [fullSchemaName]");
+  };
+  auto has_full_name = [](FormatKind kind) {
+    return kind == FormatKind::kAvro || kind == FormatKind::kProtobuf ||
+           kind == FormatKind::kProtobufNoSr || kind == FormatKind::kJsonSr;
+  };
+  if (props.value_avro_schema_full_name) {
+    if (value_kind != FormatKind::kAvro) return full_name_error(value_kind);
+    if (Trim(*props.value_avro_schema_full_name).empty())
+      return Status::InvalidArgument("fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}");
+  }
+  for (const auto& [name, kind] : {std::pair{&props.key_schema_full_name, key_kind},
+                                   std::pair{&props.value_schema_full_name, value_kind}}) {
+    if (!*name) continue;
+    if (!has_full_name(kind)) return full_name_error(kind);
+    if (Trim(**name).empty())
+      return Status::InvalidArgument("fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}");
+  }
+  for (const auto& [id, kind, is_key] : {std::tuple{props.key_schema_id, key_kind, true},
+                                         std::tuple{props.value_schema_id, value_kind, false}})
+    if (id && !UsesSchemaRegistry(kind))
+      return Status::InvalidArgument(std::string(is_key ? "KEY_FORMAT" : "VALUE_FORMAT") +
+                                     " should support schema inference when " +
+                                     (is_key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID") +
+                                     " is provided. Current format is " + FormatName(kind) + ".");
+  return Status::OK();
+}
+
+Result<bool> ShouldInferColumns(std::optional<int> schema_id, bool has_columns, FormatKind kind,
+                                bool is_key) {
+  if (!schema_id) return !has_columns && UsesSchemaRegistry(kind);
+  if (has_columns)
+    return Status::InvalidArgument(std::string("Table elements and ") +
+                                   (is_key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID") +
+                                   " cannot both exist for create statement.");
+  return true;
+}
+
+Result<InferredSchema> ReadTopicSchema(const std::string& topic, bool is_key, FormatKind kind,
+                                       std::optional<int> schema_id,
+                                       const std::string& full_name,
+                                       const AnalysisConfig& config) {
+  if (!config.schema_registry)
+    return Status::InvalidArgument(std::string("Cannot create topic '") + topic + "' with format " +
+                                   FormatName(kind) +
+                                   " without configuring 'ksql.schema.registry.url'");
+  const std::string subject = SchemaSubject(topic, is_key);
+  Result<RegisteredSchema> schema = schema_id ? config.schema_registry->ById(*schema_id)
+                                              : config.schema_registry->Latest(subject);
+  if (!schema.ok()) {
+    if (schema.status().code() == Status::Code::kNotFound) return NotFoundInRegistry(topic, is_key);
+    return Status::InvalidArgument(std::string("Schema registry fetch for topic ") + Side(is_key) +
+                                   " request failed. Topic: " + topic + ": " + schema.status().message());
+  }
+  const SchemaType expected = RegistryTypeOf(kind);
+  if (schema->type != expected) {
+    const char* actual = FormatOfRegistryType(schema->type);
+    return Status::InvalidArgument(std::string(is_key ? "Key" : "Value") +
+                                   " schema is not in the expected format. You may want to set " +
+                                   (is_key ? "KEY_FORMAT" : "VALUE_FORMAT") + " to '" + actual +
+                                   "'.\ntopic: " + topic + "\nexpected format: " +
+                                   FormatOfRegistryType(expected) + "\nactual format: " + actual);
+  }
+  auto columns = ColumnsFromSchema(kind, schema->text, full_name, is_key);
+  if (!columns.ok()) {
+    if (columns.status().code() == Status::Code::kNotSupported) return columns.status();
+    return Status::InvalidArgument(std::string("Unable to verify if the ") + Side(is_key) +
+                                   " schema for topic " + topic + " is compatible with ksqlDB.\nReason: " +
+                                   columns.status().message() +
+                                   "\n\nPlease see https://github.com/confluentinc/ksql/issues/ to see if "
+                                   "this particular reason is already known.\nIf not, please log a new "
+                                   "issue, including this full error message.\nSchema:" + schema->text);
+  }
+  if (is_key && columns->size() > 1)
+    return Status::InvalidArgument("The key schema for topic " + topic +
+                                   " contains multiple columns, which is not supported by ksqlDB at "
+                                   "this time.\nSchema:" + schema->text);
+  return InferredSchema{std::move(*columns), schema->id};
+}
+
+Status CheckSinkColumnsAgainstSchema(const std::vector<Column>& sink_columns,
+                                     const InferredSchema& registered, bool is_key) {
+  std::vector<Column> differing;
+  for (size_t i = 0; i < sink_columns.size(); ++i) {
+    const bool same = i < registered.columns.size() &&
+                      registered.columns[i].name == sink_columns[i].name &&
+                      TypeEquals(registered.columns[i].type, sink_columns[i].type);
+    if (!same) differing.push_back(sink_columns[i]);
+  }
+  if (differing.empty()) return Status::OK();
+  return Status::InvalidArgument(std::string("The following ") + Side(is_key) +
+                                 " columns are changed, missing or reordered: " +
+                                 RenderColumns(differing, is_key) + ". Schema from schema registry is " +
+                                 RenderColumns(registered.columns, is_key));
+}
+
+}  // namespace sluice

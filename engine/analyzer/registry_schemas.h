@@ -1,0 +1,54 @@
+#pragma once
+// The Schema Registry side of CREATE STREAM/TABLE [AS SELECT] with AVRO, PROTOBUF and JSON_SR:
+// which subject and schema a source's or sink's formats use, the checks of the *_SCHEMA_ID /
+// *_SCHEMA_FULL_NAME properties, and the columns ksqlDB infers from a registered schema when a
+// statement leaves them out (its DefaultSchemaInjector and SchemaRegistryTopicSchemaSupplier).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/analyzer/source_analyzer.h"
+#include "engine/analyzer/with_properties.h"
+
+namespace sluice {
+
+// ksqlDB's TopicNameStrategy: "<topic>-key" / "<topic>-value".
+std::string SchemaSubject(const std::string& topic, bool is_key);
+
+// Fills the registry, subject, side, schema id / full name and Protobuf nullability of a
+// format from the statement's WITH properties (nothing changes for formats without a
+// registry, beyond the side).
+void AttachSchemaOptions(FormatOptions* format, const std::string& topic, bool is_key,
+                         const WithProperties& props, const AnalysisConfig& config);
+
+// The property checks that need the formats: *_SCHEMA_ID only with a format that infers
+// schemas, full names only with formats that have them (ksqlDB's messages).
+Status CheckSchemaProperties(const WithProperties& props, FormatKind key_kind,
+                             FormatKind value_kind);
+
+// A registered schema read for one side of a topic: its columns and id.
+struct InferredSchema {
+  std::vector<Column> columns;
+  int id = 0;
+};
+
+// Reads the schema of `topic`'s key or value (by `schema_id`, else the subject's latest) and
+// translates it into columns, with ksqlDB's errors (no such subject or id, another format's
+// schema, types ksqlDB cannot read, a multi-column key).
+Result<InferredSchema> ReadTopicSchema(const std::string& topic, bool is_key, FormatKind kind,
+                                       std::optional<int> schema_id,
+                                       const std::string& full_name,
+                                       const AnalysisConfig& config);
+
+// CREATE STREAM/TABLE: whether the key (value) columns come from the registry, i.e. the
+// statement gives none and the format infers them, or it gives a schema id (then it must
+// give no such columns, and the format must infer).
+Result<bool> ShouldInferColumns(std::optional<int> schema_id, bool has_columns,
+                                FormatKind kind, bool is_key);
+
+// CREATE ... AS SELECT with KEY_/VALUE_SCHEMA_ID: the registered schema must hold the
+// query's columns, in order, with their types.
+Status CheckSinkColumnsAgainstSchema(const std::vector<Column>& sink_columns,
+                                     const InferredSchema& registered, bool is_key);
+
+}  // namespace sluice
