@@ -107,6 +107,9 @@ Status FormatSupports(const FormatOptions& opts, const std::vector<Column>& colu
           return Status::TypeError(UnsupportedType(opts.kind, c.type->kind).message() +
                                    ", column: `" + c.name + "`");
       return Status::OK();
+    case FormatKind::kProtobuf:
+    case FormatKind::kProtobufNoSr:
+      return serde::ProtobufSupports(columns);
     default:
       return Status::OK();
   }
@@ -189,12 +192,13 @@ Result<std::unique_ptr<RowSerializer>> MakeSerializer(const FormatOptions& opts,
 }
 
 Result<std::vector<Column>> ColumnsFromSchema(FormatKind kind, const std::string& schema_text,
-                                              const std::string& full_name, bool is_key) {
+                                              const std::string& full_name, bool is_key,
+                                              SchemaRegistry* registry) {
   switch (kind) {
     case FormatKind::kAvro: return serde::AvroColumnsFromSchema(schema_text, is_key);
     case FormatKind::kProtobuf:
     case FormatKind::kProtobufNoSr:
-      return serde::ProtobufColumnsFromSchema(schema_text, full_name, is_key);
+      return serde::ProtobufColumnsFromSchema(schema_text, full_name, is_key, registry);
     case FormatKind::kJsonSr: return serde::JsonSchemaColumnsFromSchema(schema_text, is_key);
     default:
       return Status::InvalidArgument(std::string("The '") + FormatName(kind) +

@@ -108,7 +108,10 @@ nlohmann::json ValueToJson(const Value& v, const TypePtr& type);
 // CREATE STREAM/TABLE without columns: the columns ksqlDB infers from a registered schema
 // (AVRO record fields, the PROTOBUF message named by `full_name` or the first one, JSON Schema
 // properties), in the schema's order. `is_key` with a non-record schema gives one column ROWKEY.
+// `registry` (optional) resolves a PROTOBUF schema's imports other than the well-known ones
+// (schema references, registered under the subject named like the import).
 Result<std::vector<Column>> ColumnsFromSchema(FormatKind kind, const std::string& schema_text,
-                                              const std::string& full_name, bool is_key);
+                                              const std::string& full_name, bool is_key,
+                                              SchemaRegistry* registry = nullptr);
 
 }  // namespace sluice

@@ -246,9 +246,12 @@ Result<std::unique_ptr<RowSerializer>> MakeProtobufSerializer(const FormatOption
       std::move(writer.value())));
 }
 
+Status ProtobufSupports(const std::vector<Column>& columns) { return pb::CheckColumns(columns); }
+
 Result<std::vector<Column>> ProtobufColumnsFromSchema(const std::string& proto_text,
-                                                      const std::string& full_name, bool) {
-  auto schema = ProtoSchema::Parse(proto_text, nullptr);
+                                                      const std::string& full_name, bool,
+                                                      SchemaRegistry* registry) {
+  auto schema = ProtoSchema::Parse(proto_text, registry);
   if (!schema.ok()) return schema.status();
   auto message = (*schema)->FindMessage(full_name);
   if (!message.ok()) return message.status();

@@ -33,8 +33,11 @@ Result<std::unique_ptr<RowDeserializer>> MakeProtobufDeserializer(const FormatOp
                                                                   std::vector<bool> needed);
 Result<std::unique_ptr<RowSerializer>> MakeProtobufSerializer(const FormatOptions& opts,
                                                               std::vector<Column> columns);
+// Why PROTOBUF cannot carry `columns` (a MAP whose key is not STRING), or OK.
+Status ProtobufSupports(const std::vector<Column>& columns);
 Result<std::vector<Column>> ProtobufColumnsFromSchema(const std::string& proto_text,
-                                                      const std::string& full_name, bool is_key);
+                                                      const std::string& full_name, bool is_key,
+                                                      SchemaRegistry* registry);
 Result<std::unique_ptr<RowDeserializer>> MakeJsonSrDeserializer(const FormatOptions& opts,
                                                                 std::vector<Column> columns,
                                                                 std::vector<bool> needed);

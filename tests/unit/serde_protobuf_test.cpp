@@ -418,3 +418,37 @@ TEST_CASE("protobuf malformed bytes are SerdeErrors", "[serde][protobuf]") {
     CHECK((st.ok() || st.code() == Status::Code::kSerdeError));
   }
 }
+
+TEST_CASE("protobuf resolves imports of other registered schemas", "[serde][protobuf]") {
+  auto registry = std::make_shared<InMemorySchemaRegistry>();
+  REQUIRE(registry->Register("event.proto", SchemaType::kProtobuf,
+                             "syntax = \"proto3\";\nmessage Event {\n int64 timestamp = 1;\n}").ok());
+  const std::string text =
+      "syntax = \"proto3\";\nimport \"event.proto\";\nmessage Logistics {\n Event event = 1;\n}";
+  CHECK_FALSE(ColumnsFromSchema(FormatKind::kProtobuf, text, "", false).ok());
+  auto cols = ColumnsFromSchema(FormatKind::kProtobuf, text, "", false, registry.get());
+  INFO(cols.status().ToString());
+  REQUIRE(cols.ok());
+  REQUIRE(cols->size() == 1);
+  CHECK((*cols)[0].name == "event");
+  CHECK((*cols)[0].type->ToString() == "STRUCT<timestamp BIGINT>");
+  auto id = registry->Register("input-value", SchemaType::kProtobuf, text);
+  REQUIRE(id.ok());
+  std::string bytes;
+  AppendConfluentHeader(*id, &bytes);
+  bytes += std::string("\x00\x0a\x02\x08\x01", 5);  // index [0]; event = {timestamp: 1}
+  Row row;
+  REQUIRE(Deser(PbOpts(registry), *cols)->Deserialize(bytes, &row).ok());
+  CHECK(row[0] == Value::Struct((*cols)[0].type, {Value(int64_t{1})}));
+}
+
+TEST_CASE("protobuf map keys must be STRING at CREATE time", "[serde][protobuf]") {
+  const std::vector<Column> cols = {{"FOO", SqlType::Map(SqlType::Integer(), SqlType::Double())}};
+  for (FormatKind kind : {FormatKind::kProtobuf, FormatKind::kProtobufNoSr}) {
+    Status st = ValidateColumns(Opts(kind), cols, false);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.message().find("PROTOBUF format only supports MAP types with STRING keys") != std::string::npos);
+  }
+  CHECK(ValidateColumns(Opts(FormatKind::kProtobuf),
+                        {{"FOO", SqlType::Map(SqlType::String(), SqlType::Double())}}, false).ok());
+}
