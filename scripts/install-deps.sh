@@ -10,6 +10,7 @@ PACKAGES=(
   libre2-dev libhowardhinnant-date-dev tzdata
   libnghttp2-dev libreadline-dev kcat curl nghttp2-client python3 tmux
   libprotobuf-dev
+  libavro-dev
 )
 # node + npm for tests/integration/node_client_test.sh (it installs the npm package ksqldb-client
 # into build/): Debian's packages unless an install that provides npm (NodeSource) is there.

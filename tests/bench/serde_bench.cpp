@@ -16,6 +16,10 @@
 #include "engine/schema_registry/schema_registry.h"
 #include "engine/serde/format.h"
 
+#ifdef SLUICE_HAVE_AVRO_C
+#include <avro.h>  // Debian's libavro-dev: the AVRO baseline (Avro C's generic reader)
+#endif
+
 using namespace sluice;
 
 namespace {
@@ -169,6 +173,49 @@ void BenchProtobuf(const std::vector<Column>& cols, const std::vector<std::strin
   nosr.kind = FormatKind::kProtobufNoSr;
   BenchFormat("PROTOBUF_NOSR", nosr, cols, Encode(nosr, cols, json), two, n, b);
 }
+
+// AVRO (Confluent's wire header, the schema ksqlDB derives, in an in-memory registry) over the
+// same rows as the JSON pool, and Avro C's generic reader decoding the same payloads (all
+// columns) when libavro-dev is there.
+void BenchAvro(const std::vector<Column>& cols, const std::vector<std::string>& json,
+               const std::vector<bool>& two, size_t n, const Baselines& b) {
+  FormatOptions avro;
+  avro.kind = FormatKind::kAvro;
+  avro.registry = std::make_shared<InMemorySchemaRegistry>();
+  avro.subject = "bench-value";
+  std::vector<std::string> payloads = Encode(avro, cols, json);
+  size_t total = 0;
+  for (const std::string& p : payloads) total += p.size();
+  std::printf("AVRO payloads: avg %zu bytes\n", total / payloads.size());
+  BenchFormat("AVRO", avro, cols, payloads, two, n, b);
+#ifdef SLUICE_HAVE_AVRO_C
+  const std::string text = avro.registry->Latest("bench-value")->text;
+  avro_schema_t schema;
+  if (avro_schema_from_json_length(text.data(), text.size(), &schema) != 0) {
+    std::fprintf(stderr, "Avro C: %s\n", avro_strerror());
+    return;
+  }
+  avro_value_iface_t* iface = avro_generic_class_from_schema(schema);
+  avro_value_t value;
+  avro_generic_value_new(iface, &value);
+  avro_reader_t reader = avro_reader_memory(nullptr, 0);
+  size_t errors = 0;
+  Report("baseline Avro C generic read (all)", n, Time(n, [&](size_t i) {
+           const std::string& p = payloads[i % kPoolSize];
+           avro_reader_memory_set_source(reader, p.data() + kConfluentHeaderSize,
+                                         static_cast<int64_t>(p.size() - kConfluentHeaderSize));
+           errors += avro_value_read(reader, &value) != 0;
+           return p.size();
+         }), b.memcpy_base, b.dom_base);
+  if (errors) std::fprintf(stderr, "Avro C: %zu errors\n", errors);
+  avro_reader_free(reader);
+  avro_value_decref(&value);
+  avro_value_iface_decref(iface);
+  avro_schema_decref(schema);
+#else
+  std::printf("(no Avro C baseline: built without libavro-dev)\n");
+#endif
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -187,6 +234,7 @@ int main(int argc, char** argv) {
   std::vector<bool> two(cols.size(), false);
   two[0] = two[2] = true;  // ID, AMOUNT
   BenchFormat("JSON", FormatOptions{}, cols, json, two, n, b);
+  BenchAvro(cols, json, two, n, b);
   BenchProtobuf(cols, json, two, n, b);
 
   std::vector<Column> flat = cols;
