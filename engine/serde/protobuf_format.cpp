@@ -101,7 +101,7 @@ class ProtobufDeserializer final : public RowDeserializer {
     auto registered = registry_->ById(id);
     if (!registered.ok())
       return SerdeFailure("Error retrieving Protobuf schema for id " + std::to_string(id), registered.status());
-    auto schema = ProtoSchema::Parse(registered->text, registry_.get());
+    auto schema = ProtoSchema::Parse(registered->text, registry_.get(), registered->references);
     if (!schema.ok()) return schema.status();
     schemas_.emplace(id, *schema);
     return *schema;
@@ -194,7 +194,7 @@ Result<std::unique_ptr<RowSerializer>> SerializerForSchemaId(const FormatOptions
                                                              const std::vector<Column>& columns) {
   auto registered = opts.registry->ById(*opts.schema_id);
   if (!registered.ok()) return registered.status();
-  auto schema = ProtoSchema::Parse(registered->text, opts.registry.get());
+  auto schema = ProtoSchema::Parse(registered->text, opts.registry.get(), registered->references);
   if (!schema.ok()) return schema.status();
   auto message = (*schema)->FindMessage(opts.schema_full_name);
   if (!message.ok()) return message.status();

@@ -162,8 +162,28 @@ void FindByName(const gpb::Descriptor* d, const std::string& name,
 
 }  // namespace
 
-Result<std::shared_ptr<const ProtoSchema>> ProtoSchema::Parse(const std::string& text,
-                                                              SchemaRegistry* registry) {
+namespace {
+// The text of a referenced schema, with the references it makes in turn added to `refs`.
+Result<std::string> FetchImport(const std::string& name, SchemaRegistry* registry,
+                                std::map<std::string, SchemaReference>* refs) {
+  if (!registry)
+    return Status::SerdeError("Invalid Protobuf schema: cannot resolve import \"" + name + "\"");
+  auto it = refs->find(name);
+  auto fetched = it != refs->end() ? registry->Version(it->second.subject, it->second.version)
+                                   : registry->Latest(name);
+  if (!fetched.ok())
+    return Status::SerdeError("Invalid Protobuf schema: cannot resolve import \"" + name +
+                              "\": " + fetched.status().message());
+  for (const SchemaReference& r : fetched->references) refs->emplace(r.name, r);
+  return fetched->text;
+}
+}  // namespace
+
+Result<std::shared_ptr<const ProtoSchema>> ProtoSchema::Parse(
+    const std::string& text, SchemaRegistry* registry,
+    const std::vector<SchemaReference>& references) {
+  std::map<std::string, SchemaReference> refs;
+  for (const SchemaReference& r : references) refs.emplace(r.name, r);
   std::shared_ptr<ProtoSchema> schema(new ProtoSchema());
   auto user = ParseText(kUserFileName, text);
   if (!user.ok()) return user.status();
@@ -186,13 +206,9 @@ Result<std::shared_ptr<const ProtoSchema>> ProtoSchema::Parse(const std::string&
         if (!parsed.ok()) return parsed.status();
         pending.push_back(std::move(parsed.value()));
       } else {
-        if (!registry)
-          return Status::SerdeError("Invalid Protobuf schema: cannot resolve import \"" + dep + "\"");
-        auto ref = registry->Latest(dep);
-        if (!ref.ok())
-          return Status::SerdeError("Invalid Protobuf schema: cannot resolve import \"" + dep +
-                                    "\": " + ref.status().message());
-        auto parsed = ParseText(dep, ref->text);
+        auto imported = FetchImport(dep, registry, &refs);
+        if (!imported.ok()) return imported.status();
+        auto parsed = ParseText(dep, *imported);
         if (!parsed.ok()) return parsed.status();
         pending.push_back(std::move(parsed.value()));
       }

@@ -13,9 +13,7 @@
 #include "engine/common/status.h"
 #include "engine/serde/format.h"
 
-namespace sluice {
-class SchemaRegistry;
-}
+#include "engine/schema_registry/schema_registry.h"
 
 namespace sluice::serde::pb {
 
@@ -28,10 +26,12 @@ namespace gpb = google::protobuf;
 // import (Confluent's default reference subject). Immutable once built: shared by threads.
 class ProtoSchema {
  public:
-  // `registry` may be null (then only well-known imports resolve). Errors are SerdeError
-  // carrying libprotobuf's message with line:column.
-  static Result<std::shared_ptr<const ProtoSchema>> Parse(const std::string& text,
-                                                          SchemaRegistry* registry);
+  // `registry` may be null (then only well-known imports resolve). An import named by one of
+  // `references` is that subject's version; any other is the latest schema of the subject
+  // named like the import. Errors are SerdeError carrying libprotobuf's message with line:column.
+  static Result<std::shared_ptr<const ProtoSchema>> Parse(
+      const std::string& text, SchemaRegistry* registry,
+      const std::vector<SchemaReference>& references = {});
 
   const gpb::FileDescriptor* file() const { return file_; }
   // The message `name` (full name, or its last component when that is unique), or the first

@@ -440,6 +440,22 @@ TEST_CASE("protobuf resolves imports of other registered schemas", "[serde][prot
   Row row;
   REQUIRE(Deser(PbOpts(registry), *cols)->Deserialize(bytes, &row).ok());
   CHECK(row[0] == Value::Struct((*cols)[0].type, {Value(int64_t{1})}));
+
+  // A reference may name another subject: the reader follows the schema's references.
+  REQUIRE(registry->Register("events-v2", SchemaType::kProtobuf,
+                             "syntax = \"proto3\";\nmessage Event {\n string timestamp = 1;\n}").ok());
+  const std::string text2 = text + "\n// v2";
+  auto id2 = registry->RegisterWith("input2-value", SchemaType::kProtobuf, text2,
+                                    {{"event.proto", "events-v2", 1}}, std::nullopt);
+  REQUIRE(id2.ok());
+  const std::vector<Column> as_text = {{"event", SqlType::Struct({{"timestamp", SqlType::String()}})}};
+  bytes.clear();
+  AppendConfluentHeader(*id2, &bytes);
+  bytes += std::string("\x00\x0a\x03\x0a\x01x", 6);  // event = {timestamp: "x"}
+  Status st = Deser(PbOpts(registry), as_text)->Deserialize(bytes, &row);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  CHECK(row[0] == Value::Struct(as_text[0].type, {Value("x")}));
 }
 
 TEST_CASE("protobuf map keys must be STRING at CREATE time", "[serde][protobuf]") {
