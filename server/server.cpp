@@ -69,16 +69,20 @@ Result<std::unique_ptr<KafkaQueryRunner>> StartQueryRuntime(const ServerConfig& 
   KafkaProperties consumer = config.KafkaClientProperties("consumer");
   KafkaProperties producer = config.KafkaClientProperties("producer");
   consumer["bootstrap.servers"] = producer["bootstrap.servers"] = kafka.client_props["bootstrap.servers"];
-  if (kafka.broker) {
-    // The embedded broker's group coordinator ignores LeaveGroup and refuses commits while a
-    // group rebalances: a short session timeout keeps a restarted or rebalanced query from
-    // stalling for librdkafka's default 45 s.
+  // librdkafka's mock cluster: in-process, or another process's (sluice-broker, a second
+  // sluiced scaling out over this one's embedded broker), recognised by its cluster id.
+  const bool mock_cluster = kafka.broker || kafka.cluster_id.rfind("mockCluster", 0) == 0;
+  if (mock_cluster) {
+    // The mock's group coordinator ignores LeaveGroup, refuses commits while a group
+    // rebalances, and waits session.timeout.ms - 1 s for members to rejoin when one joins a
+    // stable group: a short session timeout keeps a restarted, scaled-out or rebalanced
+    // query from stalling for ~45 s (librdkafka's default timeout).
     consumer.try_emplace("session.timeout.ms", "6000");
     consumer.try_emplace("heartbeat.interval.ms", "1000");
   }
   auto options = KafkaRunnerOptions::FromProperties(config.AllProperties(), consumer, producer);
   if (!options.ok()) return options.status();
-  if (kafka.broker && !config.IsSet("ksql.streams.num.stream.threads")) {
+  if (mock_cluster && !config.IsSet("ksql.streams.num.stream.threads")) {
     // One stream thread per query on the embedded broker unless configured: every extra group
     // member is another round of rebalancing there, and the quick start gains nothing from it.
     options->num_stream_threads = 1;
