@@ -2,6 +2,8 @@
 
 #include <tuple>
 
+#include <spdlog/spdlog.h>
+
 #include "engine/common/ascii.h"
 #include "engine/schema_registry/schema_registry.h"
 
@@ -129,7 +131,7 @@ Result<bool> ShouldInferColumns(std::optional<int> schema_id, bool has_columns, 
 Result<InferredSchema> ReadTopicSchema(const std::string& topic, bool is_key, FormatKind kind,
                                        std::optional<int> schema_id,
                                        const std::string& full_name,
-                                       const AnalysisConfig& config) {
+                                       const AnalysisConfig& config, bool unwrapped) {
   if (!config.schema_registry)
     return Status::InvalidArgument(std::string("Cannot create topic '") + topic + "' with format " +
                                    FormatName(kind) +
@@ -151,7 +153,7 @@ Result<InferredSchema> ReadTopicSchema(const std::string& topic, bool is_key, Fo
                                    "'.\ntopic: " + topic + "\nexpected format: " +
                                    FormatOfRegistryType(expected) + "\nactual format: " + actual);
   }
-  auto columns = ColumnsFromSchema(kind, schema->text, full_name, is_key);
+  auto columns = ColumnsFromSchema(kind, schema->text, full_name, is_key, config.schema_registry.get());
   if (!columns.ok()) {
     if (columns.status().code() == Status::Code::kNotSupported) return columns.status();
     return Status::InvalidArgument(std::string("Unable to verify if the ") + Side(is_key) +
@@ -161,6 +163,12 @@ Result<InferredSchema> ReadTopicSchema(const std::string& topic, bool is_key, Fo
                                    "this particular reason is already known.\nIf not, please log a new "
                                    "issue, including this full error message.\nSchema:" + schema->text);
   }
+  if (!is_key && unwrapped && !(columns->size() == 1 && (*columns)[0].name == "ROWVAL")) {
+    // A record read whole: one STRUCT column of its fields.
+    std::vector<StructField> fields;
+    for (auto& c : *columns) fields.push_back({c.name, c.type});
+    *columns = {Column{"ROWVAL", SqlType::Struct(std::move(fields))}};
+  }
   if (is_key && columns->size() > 1)
     return Status::InvalidArgument("The key schema for topic " + topic +
                                    " contains multiple columns, which is not supported by ksqlDB at "
@@ -168,13 +176,38 @@ Result<InferredSchema> ReadTopicSchema(const std::string& topic, bool is_key, Fo
   return InferredSchema{std::move(*columns), schema->id};
 }
 
+namespace {
+
+bool SameNameIgnoringCase(const std::string& a, const std::string& b) {
+  return AsciiUpper(a) == AsciiUpper(b);
+}
+
+bool SameTypeIgnoringNameCase(const TypePtr& a, const TypePtr& b) {
+  if (!a || !b || a->kind != b->kind) return a == b;
+  switch (a->kind) {
+    case TypeKind::kArray: return SameTypeIgnoringNameCase(a->element, b->element);
+    case TypeKind::kMap:
+      return SameTypeIgnoringNameCase(a->key, b->key) && SameTypeIgnoringNameCase(a->value, b->value);
+    case TypeKind::kStruct:
+      if (a->fields.size() != b->fields.size()) return false;
+      for (size_t i = 0; i < a->fields.size(); ++i)
+        if (!SameNameIgnoringCase(a->fields[i].name, b->fields[i].name) ||
+            !SameTypeIgnoringNameCase(a->fields[i].type, b->fields[i].type))
+          return false;
+      return true;
+    default: return TypeEquals(a, b);
+  }
+}
+
+}  // namespace
+
 Status CheckSinkColumnsAgainstSchema(const std::vector<Column>& sink_columns,
                                      const InferredSchema& registered, bool is_key) {
   std::vector<Column> differing;
   for (size_t i = 0; i < sink_columns.size(); ++i) {
     const bool same = i < registered.columns.size() &&
-                      registered.columns[i].name == sink_columns[i].name &&
-                      TypeEquals(registered.columns[i].type, sink_columns[i].type);
+                      SameNameIgnoringCase(registered.columns[i].name, sink_columns[i].name) &&
+                      SameTypeIgnoringNameCase(registered.columns[i].type, sink_columns[i].type);
     if (!same) differing.push_back(sink_columns[i]);
   }
   if (differing.empty()) return Status::OK();
@@ -182,6 +215,41 @@ Status CheckSinkColumnsAgainstSchema(const std::vector<Column>& sink_columns,
                                  " columns are changed, missing or reordered: " +
                                  RenderColumns(differing, is_key) + ". Schema from schema registry is " +
                                  RenderColumns(registered.columns, is_key));
+}
+
+namespace {
+
+bool SubjectHasSchema(SchemaRegistry& registry, const std::string& subject) {
+  return registry.Latest(subject).ok();
+}
+
+Status RegisterSide(const FormatOptions& format, const std::vector<Column>& columns,
+                    bool even_if_subject_exists) {
+  if (!UsesSchemaRegistry(format.kind) || format.schema_id || !format.registry) return Status::OK();
+  if (!even_if_subject_exists && SubjectHasSchema(*format.registry, format.subject)) return Status::OK();
+  auto serializer = MakeSerializer(format, columns);
+  if (!serializer.ok()) return serializer.status();
+  if (SubjectHasSchema(*format.registry, format.subject)) return Status::OK();
+  // A format may register on its first record: write one all-NULL record to nowhere.
+  std::string scratch;
+  return (*serializer)->Serialize(Row(columns.size()), &scratch);
+}
+
+}  // namespace
+
+Status RegisterSourceSchemas(const DataSource& source, bool even_if_subject_exists) {
+  SLUICE_RETURN_IF_ERROR(RegisterSide(source.key_format, source.KeyColumns(), even_if_subject_exists));
+  return RegisterSide(source.value_format, source.ValueColumns(), even_if_subject_exists);
+}
+
+void DeleteSourceSubjects(const DataSource& source) {
+  for (const FormatOptions* f : {&source.key_format, &source.value_format}) {
+    if (!UsesSchemaRegistry(f->kind) || !f->registry || f->subject.empty()) continue;
+    auto deleted = f->registry->DeleteSubject(f->subject);
+    if (!deleted.ok() && deleted.status().code() != Status::Code::kNotFound)
+      spdlog::warn("DROP {} DELETE TOPIC: deleting subject {}: {}", source.name, f->subject,
+                   deleted.status().message());
+  }
 }
 
 }  // namespace sluice

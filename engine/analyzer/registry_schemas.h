@@ -34,11 +34,12 @@ struct InferredSchema {
 
 // Reads the schema of `topic`'s key or value (by `schema_id`, else the subject's latest) and
 // translates it into columns, with ksqlDB's errors (no such subject or id, another format's
-// schema, types ksqlDB cannot read, a multi-column key).
+// schema, types ksqlDB cannot read, a multi-column key). `unwrapped` (WRAP_SINGLE_VALUE=false):
+// the whole value schema is one column, ROWVAL.
 Result<InferredSchema> ReadTopicSchema(const std::string& topic, bool is_key, FormatKind kind,
                                        std::optional<int> schema_id,
                                        const std::string& full_name,
-                                       const AnalysisConfig& config);
+                                       const AnalysisConfig& config, bool unwrapped = false);
 
 // CREATE STREAM/TABLE: whether the key (value) columns come from the registry, i.e. the
 // statement gives none and the format infers them, or it gives a schema id (then it must
@@ -47,8 +48,18 @@ Result<bool> ShouldInferColumns(std::optional<int> schema_id, bool has_columns,
                                 FormatKind kind, bool is_key);
 
 // CREATE ... AS SELECT with KEY_/VALUE_SCHEMA_ID: the registered schema must hold the
-// query's columns, in order, with their types.
+// query's columns, in order, with their types (names compared case-insensitively: the codecs
+// upper-case the names they infer, ksqlDB's keep the schema's spelling).
 Status CheckSinkColumnsAgainstSchema(const std::vector<Column>& sink_columns,
                                      const InferredSchema& registered, bool is_key);
+
+// ksqlDB's SchemaRegisterInjector: the schemas a source's formats derive from its columns are
+// registered under its subjects when the statement runs (a C*AS always, a CREATE STREAM/TABLE
+// only where the subject has none yet), so that a schema the format cannot express, or one the
+// registry refuses, fails the statement rather than its first record.
+Status RegisterSourceSchemas(const DataSource& source, bool even_if_subject_exists);
+
+// DROP ... DELETE TOPIC: the topic's subjects go with it (a subject that is not there is fine).
+void DeleteSourceSubjects(const DataSource& source);
 
 }  // namespace sluice

@@ -135,7 +135,9 @@ Status AddInferredColumns(const WithProperties& props, FormatKind key_kind, Form
   if (*infer_value) {
     const std::string full_name =
         props.value_schema_full_name.value_or(props.value_avro_schema_full_name.value_or(""));
-    auto value = ReadTopicSchema(topic, false, value_kind, props.value_schema_id, full_name, config);
+    const bool unwrapped = props.wrap_single_value && !*props.wrap_single_value;
+    auto value = ReadTopicSchema(topic, false, value_kind, props.value_schema_id, full_name, config,
+                                 unwrapped);
     if (!value.ok()) return value.status();
     auto first_other = std::find_if(columns->begin(), columns->end(), [](const SourceColumn& c) {
       return c.ns != ColumnNamespace::kKey;

@@ -1,5 +1,6 @@
 #include "engine/executor/engine.h"
 
+#include "engine/analyzer/registry_schemas.h"
 #include "engine/schema_registry/schema_registry.h"
 #include "engine/planner/sink_partition.h"
 
@@ -191,6 +192,7 @@ Status Engine::CreateSourceStatement(const CreateSource& stmt) {
   auto source = AnalyzeCreateSource(stmt, metastore_, config_);
   if (!source.ok()) return source.status();
   if (auto existing = metastore_.FindSource(stmt.name); existing && stmt.if_not_exists) return Status::OK();
+  SLUICE_RETURN_IF_ERROR(RegisterSourceSchemas(**source, /*even_if_subject_exists=*/false));
   // Over a topic that exists already (made by a producer, kcat, an admin), the source has the
   // topic's partitions, not the default: its sinks and repartition topics are made with as
   // many, so that every record keeps its partition.
@@ -232,6 +234,7 @@ Status Engine::CreateAsSelectStatement(const CreateAsSelect& stmt) {
   auto query = PrepareQuery(prefix + stmt.name + "_" + std::to_string(next_query_number_++), stmt.text,
                             std::move(*plan));
   if (!query.ok()) return query.status();
+  SLUICE_RETURN_IF_ERROR(RegisterSourceSchemas(*query->plan->sink, /*even_if_subject_exists=*/true));
   // Atomic from here: a step that fails undoes the ones before it, so a failed statement
   // leaves no sink topic, metastore entry or half-started query behind.
   DataSourcePtr sink = query->plan->sink;
@@ -517,6 +520,7 @@ Status Engine::DropSourceStatement(const DropSource& stmt) {
   if (stmt.delete_topic && source->is_source_table)
     return Status::InvalidArgument("Cannot delete topic for read-only source: " + stmt.name);
   if (stmt.delete_topic) {
+    DeleteSourceSubjects(*source);
     topics_.erase(source->topic);
     if (runner_) SLUICE_RETURN_IF_ERROR(runner_->DeleteTopic(source->topic));
   }

@@ -33,14 +33,6 @@ Result<int> InMemorySchemaRegistry::RegisterWith(const std::string& subject, Sch
                                                  std::optional<int> given_id) {
   std::lock_guard lock(mu_);
   const Stored schema{type, text, references};
-  for (const auto& ref : references) {
-    auto it = subject_versions_.find(ref.subject);
-    if (it == subject_versions_.end() || ref.version < 1 ||
-        ref.version > static_cast<int>(it->second.size()))
-      return Status::NotFound("Invalid schema: reference '" + ref.name + "' to subject '" +
-                              ref.subject + "' version " + std::to_string(ref.version) +
-                              " not found");
-  }
   if (given_id) {
     if (*given_id < 1) return Status::InvalidArgument("Invalid schema id " + std::to_string(*given_id));
     auto it = by_id_.find(*given_id);

@@ -48,7 +48,9 @@ class SchemaRegistry {
                                const std::string& text) = 0;
   // The same with references, and optionally at a given id (Confluent's IMPORT mode; the test
   // corpora's keySchemaId/valueSchemaId). An id already holding another schema is an error.
-  // Registries that support neither answer NotSupported when asked for them.
+  // Registries that support neither answer NotSupported when asked for them. The in-memory
+  // registry keeps references as given (a test may register them after the schema); the
+  // embedded REST API checks them before it calls this.
   virtual Result<int> RegisterWith(const std::string& subject, SchemaType type,
                                    const std::string& text,
                                    const std::vector<SchemaReference>& references,

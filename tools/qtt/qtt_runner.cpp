@@ -117,26 +117,25 @@ std::string SchemaText(const json& schema, SchemaType type) {
   return Dump(schema);
 }
 
-Status RegisterOneSchema(SchemaRegistry& registry, const std::string& subject, SchemaType type,
-                         const json& schema, const json& references, std::optional<int> id) {
+// A topic's schema, listing what it imports as references to subjects named like the imports.
+Result<int> RegisterOneSchema(SchemaRegistry& registry, const std::string& subject, SchemaType type,
+                              const json& schema, const json& references, std::optional<int> id) {
   std::vector<SchemaReference> refs;
   if (references.is_array())
     for (const auto& r : references) {
       const std::string name = r.value("name", "");
-      const SchemaType ref_type = RegistryTypeOfFormat(r.value("format", ""));
-      auto ref_id = registry.Register(name, ref_type, SchemaText(r.value("schema", json()), ref_type));
-      if (!ref_id.ok()) return ref_id.status();
-      auto versions = registry.Versions(name);
-      if (!versions.ok()) return versions.status();
-      refs.push_back({name, name, versions->empty() ? 1 : versions->back()});
+      auto existing = registry.Versions(name);
+      refs.push_back({name, name, existing.ok() && !existing->empty() ? existing->back() : 1});
     }
-  auto registered = registry.RegisterWith(subject, type, SchemaText(schema, type), refs, id);
-  return registered.ok() ? Status::OK() : registered.status();
+  return registry.RegisterWith(subject, type, SchemaText(schema, type), refs, id);
 }
 
+// The topics' own schemas come first, then what they reference: a topic's schema gets the
+// id the case expects (`value_schema_id=1` for the first schema of a case, references or not).
 Status RegisterTopicSchemas(CaseTarget& target, const json& spec) {
   if (!spec.contains("topics") || !spec["topics"].is_array()) return Status::OK();
   std::shared_ptr<SchemaRegistry> registry;
+  std::vector<json> references;
   for (const auto& t : spec["topics"]) {
     const std::string topic = t.value("name", "");
     const std::string shared_format = t.value("format", "");
@@ -151,13 +150,22 @@ Status RegisterTopicSchemas(CaseTarget& target, const json& spec) {
       if (t.contains(side + "SchemaId") && t[side + "SchemaId"].is_number_integer())
         id = t[side + "SchemaId"].get<int>();
       const json refs = t.contains(side + "SchemaReferences") ? t[side + "SchemaReferences"] : json();
-      Status st = RegisterOneSchema(*registry, topic + "-" + side, type, t[schema_field], refs, id);
+      if (refs.is_array()) references.insert(references.end(), refs.begin(), refs.end());
+      const std::string subject = topic + "-" + side;
+      auto registered = RegisterOneSchema(*registry, subject, type, t[schema_field], refs, id);
+      if (registered.ok()) target.case_schema_ids[subject] = *registered;
+      const Status st = registered.ok() ? Status::OK() : registered.status();
       if (!st.ok()) {
         const std::string what = "topic " + topic + " " + side + " schema: " + st.message();
         return st.code() == Status::Code::kNotSupported ? Status::NotSupported(what)
                                                         : Status::InvalidArgument(what);
       }
     }
+  }
+  for (const auto& r : references) {
+    const SchemaType type = RegistryTypeOfFormat(r.value("format", ""));
+    auto id = registry->Register(r.value("name", ""), type, SchemaText(r.value("schema", json()), type));
+    if (!id.ok()) return Status::InvalidArgument("reference " + r.value("name", "") + ": " + id.status().message());
   }
   return Status::OK();
 }
@@ -249,7 +257,9 @@ std::string RawBytes(const ojson& j) {
 
 // Schema-registry formats carry one bare value for a single key column (ksqlDB's unwrapped
 // keys) or an unwrapped single value; a record of the columns otherwise.
+// PROTOBUF always writes a message, keys included.
 bool BareSingleValue(const FormatOptions& fmt, const std::vector<Column>& columns) {
+  if (fmt.kind == FormatKind::kProtobuf || fmt.kind == FormatKind::kProtobufNoSr) return false;
   return columns.size() == 1 && (fmt.is_key || !fmt.wrap_single_value);
 }
 
@@ -384,6 +394,29 @@ const DataSource* PickSource(const CaseTarget& driver, const std::string& topic,
   return keep->front().get();
 }
 
+// A source side's format for writing a case's input: with the schema the case registered for
+// the topic, if it did.
+FormatOptions InputFormat(const CaseTarget& driver, const FormatOptions& format) {
+  FormatOptions f = format;
+  auto it = driver.case_schema_ids.find(f.subject);
+  if (UsesSchemaRegistry(f.kind) && !f.subject.empty() && it != driver.case_schema_ids.end())
+    f.schema_id = it->second;
+  return f;
+}
+
+// EncodePayload with the case's registered schema, else (the schema does not fit the
+// source's columns) with the source's own format.
+Result<std::optional<std::string>> EncodeInputPayload(const CaseTarget& driver, const ojson& j,
+                                                      const FormatOptions& format,
+                                                      const std::vector<Column>& columns) {
+  const FormatOptions with_case_schema = InputFormat(driver, format);
+  if (with_case_schema.schema_id != format.schema_id) {
+    auto encoded = EncodePayload(j, with_case_schema, columns);
+    if (encoded.ok()) return encoded;
+  }
+  return EncodePayload(j, format, columns);
+}
+
 Result<KafkaRecord> EncodeInput(const CaseTarget& driver, const ojson& exact) {
   const json in = ExactToJson(exact);
   KafkaRecord rec;
@@ -407,7 +440,7 @@ Result<KafkaRecord> EncodeInput(const CaseTarget& driver, const ojson& exact) {
     } else if (key_cols.empty()) {
       rec.key = RawBytes(key);
     } else {
-      auto k = EncodePayload(key, src->key_format, key_cols);
+      auto k = EncodeInputPayload(driver, key, src->key_format, key_cols);
       if (!k.ok()) {
         if (k.status().code() == Status::Code::kNotSupported) return k.status();
         rec.key = RawBytes(key);  // bad data on purpose, most likely: let the engine see it
@@ -427,7 +460,7 @@ Result<KafkaRecord> EncodeInput(const CaseTarget& driver, const ojson& exact) {
       }
       rec.key = std::move(bytes);
     }
-    auto v = EncodePayload(value, src->value_format, src->ValueColumns());
+    auto v = EncodeInputPayload(driver, value, src->value_format, src->ValueColumns());
     if (!v.ok()) {
       if (v.status().code() == Status::Code::kNotSupported) return v.status();
       rec.value = RawBytes(value);

@@ -60,6 +60,11 @@ class CaseTarget {
   // The Schema Registry the target's statements and formats use, where the case's
   // `topics[].keySchema/valueSchema` are registered first (nullptr: the target has none).
   virtual std::shared_ptr<SchemaRegistry> Registry() { return nullptr; }
+
+  // Subject -> id of the schema the case registered for it: inputs to such a topic are
+  // written with that schema (as ksqlDB's framework writes them), not one derived from the
+  // source's columns.
+  std::map<std::string, int> case_schema_ids;
 };
 
 // Makes the target for one case (its properties already read from the spec).
