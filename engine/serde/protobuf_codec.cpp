@@ -600,8 +600,16 @@ Status MessageReader::Read(std::string_view bytes, Value* out) const {
       if (f.repeated_index < 0) continue;
       std::vector<Value>& items = repeated_[f.repeated_index];
       if (items.empty()) continue;
-      if (f.shape == Shape::kMap) out[f.slot] = FinishMap(items);
-      else out[f.slot] = Value::Array(std::move(items));
+      if (f.shape == Shape::kMap) {
+        out[f.slot] = FinishMap(items);
+      } else {
+        // Moved into an exactly sized array: the accumulator keeps its capacity for the next
+        // record instead of regrowing from empty.
+        ArrayValue array;
+        array.reserve(items.size());
+        for (Value& item : items) array.push_back(std::move(item));
+        out[f.slot] = Value::Array(std::move(array));
+      }
     }
   }
   return Status::OK();
