@@ -7,8 +7,10 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <openssl/err.h>
 
 namespace sluice::cli {
 
@@ -25,6 +27,24 @@ volatile std::sig_atomic_t g_interrupted = 0;
 
 constexpr const char* kMediaType = "application/vnd.ksql.v1+json";
 
+std::string Base64(const std::string& in) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += kAlphabet[(acc >> bits) & 63];
+    }
+  }
+  if (bits > 0) out += kAlphabet[(acc << (6 - bits)) & 63];
+  while (out.size() % 4) out += '=';
+  return out;
+}
+
 // Clears the active descriptor on every way out of a request.
 struct ActiveSocket {
   explicit ActiveSocket(int fd) { g_active_fd.store(fd); }
@@ -40,8 +60,8 @@ std::optional<ServerUrl> ParseServerUrl(const std::string& text, std::string* er
     url.scheme = rest.substr(0, p);
     rest = rest.substr(p + 3);
   }
-  if (url.scheme != "http") {
-    *error = "Unsupported scheme '" + url.scheme + "' in " + text + ": the CLI speaks http:// only";
+  if (url.scheme != "http" && url.scheme != "https") {
+    *error = "Unsupported scheme '" + url.scheme + "' in " + text + ": use http:// or https://";
     return std::nullopt;
   }
   if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
@@ -94,11 +114,45 @@ RestResponse RestClient::Request(const std::string& method, const std::string& t
     return out;
   }
   ActiveSocket active(socket.native_handle());
+  if (url_.scheme != "https") return Exchange(socket, method, target, body, on_data);
 
+  // https: the server's certificate must chain to a trusted CA and name the host we asked for.
+  net::ssl::context tls(net::ssl::context::tls_client);
+  if (!ca_file_.empty()) tls.load_verify_file(ca_file_, ec);
+  else tls.set_default_verify_paths(ec);
+  if (ec) {
+    out.error = "cannot load the CA certificates" + (ca_file_.empty() ? std::string() : " of --ca-file " + ca_file_) +
+                ": " + ec.message();
+    return out;
+  }
+  tls.set_verify_mode(net::ssl::verify_peer);
+  net::ssl::stream<tcp::socket> stream(std::move(socket), tls);
+  stream.set_verify_callback(net::ssl::host_name_verification(url_.host));
+  SSL_set_tlsext_host_name(stream.native_handle(), url_.host.c_str());  // SNI
+  stream.handshake(net::ssl::stream_base::client, ec);
+  if (ec) {
+    out.interrupted = Interrupted();
+    out.error = "TLS handshake with " + url_.host + ":" + url_.port + " failed: " + ec.message();
+    if (ec.category() == net::error::get_ssl_category() &&
+        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED)
+      out.error += ca_file_.empty() ? " (a self-signed or private CA certificate needs --ca-file FILE)"
+                                    : " (the server's certificate is not signed by --ca-file " + ca_file_ +
+                                          " or does not name " + url_.host + ")";
+    return out;
+  }
+  return Exchange(stream, method, target, body, on_data);
+}
+
+template <class Stream>
+RestResponse RestClient::Exchange(Stream& socket, const std::string& method, const std::string& target,
+                                  const std::string& body, const std::function<bool(const std::string&)>* on_data) {
+  RestResponse out;
+  boost::system::error_code ec;
   http::request<http::string_body> req{method == "GET" ? http::verb::get : http::verb::post, target, 11};
   req.set(http::field::host, url_.host + ":" + url_.port);
   req.set(http::field::user_agent, "sluice-cli");
   req.set(http::field::accept, kMediaType);
+  if (!user_.empty()) req.set(http::field::authorization, "Basic " + Base64(user_ + ":" + password_));
   if (method != "GET") {
     req.set(http::field::content_type, kMediaType);
     req.body() = body;
@@ -148,7 +202,7 @@ RestResponse RestClient::Request(const std::string& method, const std::string& t
       break;
     }
   }
-  socket.shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(socket).shutdown(tcp::socket::shutdown_both, ec);
   return out;
 }
 

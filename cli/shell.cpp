@@ -201,6 +201,11 @@ int Shell::TerminalWidth() const {
 std::string Shell::CheckServer(json* info) {
   RestResponse r = client_.Get("/info");
   if (!r.ok) return r.error;
+  if (r.status == 401)
+    return client_.has_credentials() ? "the server refused the user name or password (HTTP 401 Unauthorized)"
+                                     : "the server requires a user name and password (HTTP 401 Unauthorized): "
+                                       "give them with --user and --password";
+  if (r.status == 403) return "the user is not allowed on this server (HTTP 403 Forbidden)";
   if (r.status != 200) return "GET /info answered HTTP " + std::to_string(r.status);
   json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded()) return "GET /info did not answer JSON";

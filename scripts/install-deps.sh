@@ -12,6 +12,9 @@ PACKAGES=(
   libprotobuf-dev
   libavro-dev
 )
+# https listeners, the CLI's https client and CRYPT: passwords (OpenSSL, crypt(3)); openssl
+# makes tests/integration/security_test.sh's certificate.
+PACKAGES+=(libssl-dev libcrypt-dev openssl)
 # node + npm for tests/integration/node_client_test.sh (it installs the npm package ksqldb-client
 # into build/): Debian's packages unless an install that provides npm (NodeSource) is there.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)

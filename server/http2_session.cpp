@@ -1,9 +1,13 @@
 #include "server/http2_session.h"
 
+#include <cctype>
 #include <cstring>
+#include <vector>
 #include <map>
 
 #include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <nghttp2/nghttp2.h>
 #include <spdlog/spdlog.h>
 
@@ -11,15 +15,22 @@ namespace sluice {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
 namespace {
+
+tcp::socket& RawSocket(tcp::socket& s) { return s; }
+tcp::socket& RawSocket(TlsStream& s) { return boost::beast::get_lowest_layer(s).socket(); }
 
 constexpr size_t kMaxBodyBytes = 16 * 1024 * 1024;  // as HTTP/1.1, for routes that buffer the body
 constexpr size_t kMaxWriteBatch = 64 * 1024;
 
-class Http2Session : public std::enable_shared_from_this<Http2Session> {
+// `Transport`: tcp::socket (h2c) or TlsStream (h2 over TLS).
+template <class Transport>
+class Http2Session : public std::enable_shared_from_this<Http2Session<Transport>> {
  public:
-  Http2Session(tcp::socket socket, const HttpRoutes& routes, std::string peer)
+  using std::enable_shared_from_this<Http2Session<Transport>>::shared_from_this;
+  Http2Session(Transport socket, const HttpRoutes& routes, std::string peer)
       : socket_(std::move(socket)), routes_(routes), peer_(std::move(peer)) {}
 
   ~Http2Session() {
@@ -70,6 +81,7 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
     auto& self = Self(ud);
     auto stream = std::make_unique<Stream>();
     stream->request.version = 20;
+    stream->request.tls = std::is_same_v<Transport, TlsStream>;
     stream->request.peer = self.peer_;
     self.streams_[frame->hd.stream_id] = std::move(stream);
     return 0;
@@ -83,7 +95,10 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
     std::string_view n(reinterpret_cast<const char*>(name), namelen);
     std::string v(reinterpret_cast<const char*>(value), valuelen);
     if (n == ":method") s->request.method = v;
-    else if (n == ":path") s->request.path = v.substr(0, v.find('?'));
+    else if (n == ":path") {
+      s->request.path = v.substr(0, v.find('?'));
+      if (v.find('?') != std::string::npos) s->request.query = v.substr(v.find('?') + 1);
+    } else if (n == "authorization") s->request.authorization = v;
     else if (n == "accept") s->request.accept = v;
     else if (n == "content-type") s->request.content_type = v;
     return 0;
@@ -173,10 +188,17 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
                           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), std::strlen(name),
                           value.size(), NGHTTP2_NV_FLAG_NONE};
       };
-      nghttp2_nv headers[] = {nv(":status", status), nv("content-type", head->content_type)};
+      std::vector<nghttp2_nv> headers{nv(":status", status), nv("content-type", head->content_type)};
+      std::vector<std::string> names;  // HTTP/2 header names are lower case
+      names.reserve(head->headers.size());
+      for (const auto& [name, value] : head->headers) {
+        names.push_back(name);
+        for (char& c : names.back()) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        headers.push_back(nv(names.back().c_str(), value));
+      }
       nghttp2_data_provider provider{};
       provider.read_callback = &Http2Session::ReadData;
-      int rv = nghttp2_submit_response(session_, id, headers, 2, &provider);
+      int rv = nghttp2_submit_response(session_, id, headers.data(), headers.size(), &provider);
       if (rv != 0) spdlog::warn("HTTP/2 from {}: stream {}: cannot submit the response: {}", peer_, id, nghttp2_strerror(rv));
     } else {
       nghttp2_session_resume_data(session_, id);
@@ -274,11 +296,11 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
     for (auto& [id, s] : streams)
       if (s->exchange) s->exchange->Finish();
     boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    RawSocket(socket_).shutdown(tcp::socket::shutdown_both, ignored);
+    RawSocket(socket_).close(ignored);
   }
 
-  tcp::socket socket_;
+  Transport socket_;
   const HttpRoutes& routes_;
   std::string peer_;
   nghttp2_session* session_ = nullptr;
@@ -293,7 +315,11 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
 }  // namespace
 
 void StartHttp2Session(tcp::socket socket, std::string initial, const HttpRoutes& routes, std::string peer) {
-  std::make_shared<Http2Session>(std::move(socket), routes, std::move(peer))->Start(std::move(initial));
+  std::make_shared<Http2Session<tcp::socket>>(std::move(socket), routes, std::move(peer))->Start(std::move(initial));
+}
+
+void StartHttp2Session(TlsStream stream, std::string initial, const HttpRoutes& routes, std::string peer) {
+  std::make_shared<Http2Session<TlsStream>>(std::move(stream), routes, std::move(peer))->Start(std::move(initial));
 }
 
 }  // namespace sluice

@@ -8,6 +8,8 @@
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "server/http_server.h"
 
@@ -17,5 +19,8 @@ namespace sluice {
 // already read, starting with the preface. `routes` must outlive the session.
 void StartHttp2Session(boost::asio::ip::tcp::socket socket, std::string initial, const HttpRoutes& routes,
                        std::string peer);
+// HTTP/2 over TLS (an https:// listener; the client chose h2 by ALPN): the handshake is done.
+void StartHttp2Session(boost::beast::ssl_stream<boost::beast::tcp_stream> stream, std::string initial,
+                       const HttpRoutes& routes, std::string peer);
 
 }  // namespace sluice

@@ -22,9 +22,14 @@ void HttpExchange::WakeLocked(std::unique_lock<std::mutex>& lock) {
 }
 
 void HttpExchange::Reply(int status, std::string body, const std::string& content_type) {
+  Reply(status, std::move(body), content_type, {});
+}
+
+void HttpExchange::Reply(int status, std::string body, const std::string& content_type,
+                         std::vector<std::pair<std::string, std::string>> headers) {
   std::unique_lock<std::mutex> lock(mu_);
   if (head_ || finished_) return;
-  head_ = Head{status, content_type, /*one_shot=*/true};
+  head_ = Head{status, content_type, /*one_shot=*/true, std::move(headers)};
   queued_bytes_ += body.size();
   pieces_.push_back(std::move(body));
   ended_ = true;

@@ -21,6 +21,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sluice {
 
@@ -32,6 +34,9 @@ struct HttpRequest {
   int version = 11;  // 10, 11 (HTTP/1.x) or 20 (HTTP/2)
   std::string body;  // the whole body, except for routes that stream it (HttpExchange::OnBody)
   std::string peer;  // "127.0.0.1:53122", for logs
+  std::string query;          // the target's query string, after '?' ("" when none)
+  std::string authorization;  // the Authorization header ("" when absent)
+  bool tls = false;           // arrived over an https:// listener
 };
 
 class HttpExchange {
@@ -48,6 +53,9 @@ class HttpExchange {
 
   // ---- the handler's side (any thread) ----
   void Reply(int status, std::string body, const std::string& content_type);
+  // Reply with extra response headers (WWW-Authenticate on a 401).
+  void Reply(int status, std::string body, const std::string& content_type,
+             std::vector<std::pair<std::string, std::string>> headers);
   void Begin(int status, const std::string& content_type);
   // False when the client is gone or the queue overflowed: stop producing.
   bool Write(std::string piece);
@@ -66,6 +74,7 @@ class HttpExchange {
     int status = 200;
     std::string content_type;
     bool one_shot = false;  // Reply(): the whole body is the one queued piece
+    std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
   };
   // Sets how the connection is woken (posted to its strand) when output is queued.
   void SetWaker(std::function<void()> wake);

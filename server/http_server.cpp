@@ -6,6 +6,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +19,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -29,16 +32,49 @@ std::string Peer(const tcp::socket& socket) {
   return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
+// What differs between cleartext and TLS connections.
+tcp::socket& RawSocket(beast::tcp_stream& s) { return s.socket(); }
+tcp::socket& RawSocket(TlsStream& s) { return beast::get_lowest_layer(s).socket(); }
+void HandOverToHttp2(beast::tcp_stream& s, std::string initial, const HttpRoutes& routes, const std::string& peer) {
+  StartHttp2Session(s.release_socket(), std::move(initial), routes, peer);
+}
+void HandOverToHttp2(TlsStream& s, std::string initial, const HttpRoutes& routes, const std::string& peer) {
+  StartHttp2Session(std::move(s), std::move(initial), routes, peer);
+}
+
 // One HTTP/1.1 connection: read a request, hand it to the router as an exchange, send what the
 // exchange produces (Content-Length for a one-shot reply, chunked for a stream), repeat while
-// keep-alive. A connection that starts with the HTTP/2 preface goes to an nghttp2 session.
-class Session : public std::enable_shared_from_this<Session> {
+// keep-alive. A connection that starts with the HTTP/2 preface goes to an nghttp2 session, a
+// websocket upgrade to a websocket session. `Stream` is beast::tcp_stream or TlsStream (whose
+// TLS handshake comes first; ALPN h2 clients then send the preface like h2c ones).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(tcp::socket socket, const HttpRoutes& routes)
       : peer_(Peer(socket)), stream_(std::move(socket)), routes_(routes) {}
-  void Start() { Sniff(); }
+  Session(tcp::socket socket, asio::ssl::context& tls, const HttpRoutes& routes)
+      : peer_(Peer(socket)), stream_(std::move(socket), tls), routes_(routes) {}
+  void Start() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      Lowest().expires_after(std::chrono::seconds(30));
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) {
+          spdlog::info("TLS from {}: handshake failed: {}", self->peer_, ec.message());
+          self->Close();
+          return;
+        }
+        self->Sniff();
+      });
+    } else {
+      Sniff();
+    }
+  }
 
  private:
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
   // Reads until the bytes are known to be, or not to be, the HTTP/2 preface.
   void Sniff() {
     const size_t have = buffer_.size();
@@ -51,10 +87,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (have >= kHttp2Preface.size()) {
       std::string initial(got);
       buffer_.consume(have);
-      StartHttp2Session(stream_.release_socket(), std::move(initial), routes_, peer_);
+      Lowest().expires_never();
+      HandOverToHttp2(stream_, std::move(initial), routes_, peer_);
       return;
     }
-    stream_.expires_after(std::chrono::seconds(30));
+    Lowest().expires_after(std::chrono::seconds(30));
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t got) {
       if (ec) {
         self->Close();
@@ -68,7 +105,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Read() {
     parser_.emplace();
     parser_->body_limit(kMaxBodyBytes);
-    stream_.expires_after(std::chrono::minutes(5));
+    Lowest().expires_after(std::chrono::minutes(5));
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
@@ -95,6 +132,9 @@ class Session : public std::enable_shared_from_this<Session> {
     request.method = std::string(req.method_string());
     std::string target(req.target());
     request.path = target.substr(0, target.find('?'));
+    if (target.find('?') != std::string::npos) request.query = target.substr(target.find('?') + 1);
+    request.authorization = std::string(req[http::field::authorization]);
+    request.tls = kTls;
     request.accept = std::string(req[http::field::accept]);
     request.content_type = std::string(req[http::field::content_type]);
     request.version = static_cast<int>(req.version());
@@ -102,6 +142,9 @@ class Session : public std::enable_shared_from_this<Session> {
     request.peer = peer_;
     keep_alive_ = req.keep_alive();
     version_ = req.version();
+    if (beast::websocket::is_upgrade(req) && routes_.websocket_path && routes_.websocket_path(request.path)) {
+      if (UpgradeToWebSocket(request)) return;
+    }
     exchange_ = std::make_shared<HttpExchange>(std::move(request));
     // The waker keeps the session alive until the exchange is over (Finish drops it): nothing
     // else may hold it while a handler works on the answer.
@@ -117,8 +160,17 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // A client that hangs up before the answer ends its exchange (and query) at once. No
     // timeout while the answer is pending or streaming: a push query may run for days.
-    stream_.expires_never();
+    Lowest().expires_never();
     Watch();
+  }
+
+  // An authenticated websocket upgrade leaves this session for a websocket one (true); a
+  // denied one is answered here (false: the caller sends the denial as an ordinary reply).
+  bool UpgradeToWebSocket(HttpRequest& request) {
+    if (routes_.authenticate && routes_.authenticate(request)) return false;
+    spdlog::info("websocket {} from {}", request.path, peer_);
+    StartWebSocket(std::move(stream_), parser_->release(), std::move(request), routes_.websocket);
+    return true;
   }
 
   // Sends what the exchange has queued; runs on the connection's strand.
@@ -137,20 +189,16 @@ class Session : public std::enable_shared_from_this<Session> {
         WriteWhole(*head, exchange_->PopPiece().value_or(""));
         return;
       }
-      WriteHead(*head);
-      return;
+      StartStream(*head);
     }
-    if (auto piece = exchange_->PopPiece()) {
-      WritePiece(std::move(*piece));
-      return;
-    }
-    if (exchange_->ended()) WriteLast();
+    WriteQueued();
   }
 
   void WriteWhole(const HttpExchange::Head& head, std::string body) {
     auto res = std::make_shared<http::response<http::string_body>>(http::status(head.status), version_);
     res->set(http::field::server, "sluice");
     res->set(http::field::content_type, head.content_type);
+    for (const auto& [name, value] : head.headers) res->set(name, value);
     res->keep_alive(keep_alive_);
     res->body() = std::move(body);
     res->prepare_payload();
@@ -161,51 +209,62 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  void WriteHead(const HttpExchange::Head& head) {
+  // A streamed answer's head (as Beast serializes it) goes out with the first pieces.
+  void StartStream(const HttpExchange::Head& head) {
     chunked_ = version_ >= 11;
     if (!chunked_) keep_alive_ = false;  // HTTP/1.0: the end of the body is the end of the connection
-    head_res_ = std::make_unique<http::response<http::empty_body>>(http::status(head.status), version_);
-    head_res_->set(http::field::server, "sluice");
-    head_res_->set(http::field::content_type, head.content_type);
-    head_res_->keep_alive(keep_alive_);
-    if (chunked_) head_res_->chunked(true);
-    head_sr_ = std::make_unique<http::response_serializer<http::empty_body>>(*head_res_);
+    http::response<http::empty_body> res(http::status(head.status), version_);
+    res.set(http::field::server, "sluice");
+    res.set(http::field::content_type, head.content_type);
+    res.keep_alive(keep_alive_);
+    if (chunked_) res.chunked(true);
+    http::response_serializer<http::empty_body> sr(res);
+    sr.split(true);
+    beast::error_code ec;
+    while (!sr.is_header_done() && !ec)
+      sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+        for (auto b : beast::buffers_range_ref(buffers)) out_.append(static_cast<const char*>(b.data()), b.size());
+        sr.consume(beast::buffer_bytes(buffers));
+      });
+    Lowest().expires_never();
+  }
+
+  // Everything queued so far in one write: the head (first time), the pieces (each its own
+  // chunk) and, once the handler has ended, the last chunk. A pull query's answer is usually
+  // all queued when this runs: one write instead of one per piece.
+  void WriteQueued() {
+    const bool first = !out_.empty();  // the head is waiting
+    while (auto piece = exchange_->PopPiece()) {
+      if (!chunked_) {
+        out_ += *piece;
+      } else if (!piece->empty()) {  // an empty chunk would end the body
+        char size[20];
+        out_.append(size, static_cast<size_t>(std::snprintf(size, sizeof size, "%zx\r\n", piece->size())));
+        out_ += *piece;
+        out_ += "\r\n";
+      }
+    }
+    const bool last = exchange_->drained();
+    if (last && chunked_) out_ += "0\r\n\r\n";
+    if (out_.empty()) {
+      if (last) asio::post(stream_.get_executor(), [self = shared_from_this()] { self->Done({}); });
+      return;
+    }
     writing_ = true;
-    stream_.expires_never();
-    http::async_write_header(stream_, *head_sr_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this(), first, last](beast::error_code ec, size_t) {
       self->writing_ = false;
+      self->out_.clear();
+      if (last) {
+        self->Done(ec);
+        return;
+      }
       if (ec) {
         self->Abort();
         return;
       }
-      self->Watch();
+      if (first) self->Watch();
       self->Pump();
     });
-  }
-
-  void WritePiece(std::string piece) {
-    out_ = std::move(piece);
-    writing_ = true;
-    auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->writing_ = false;
-      if (ec) {
-        self->Abort();
-        return;
-      }
-      self->Pump();
-    };
-    if (chunked_) asio::async_write(stream_, http::make_chunk(asio::buffer(out_)), done);
-    else asio::async_write(stream_, asio::buffer(out_), done);
-  }
-
-  void WriteLast() {
-    writing_ = true;
-    auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->writing_ = false;
-      self->Done(ec);
-    };
-    if (chunked_) asio::async_write(stream_, http::make_chunk_last(), done);
-    else asio::post(stream_.get_executor(), [done] { done({}, 0); });
   }
 
   // The response was sent (or failed): the exchange is over; next request or close.
@@ -214,8 +273,6 @@ class Session : public std::enable_shared_from_this<Session> {
     exchange_.reset();
     if (exchange) exchange->Finish();
     head_sent_ = false;
-    head_res_.reset();
-    head_sr_.reset();
     if (ec || !keep_alive_ || watch_failed_) {
       Close();
       return;
@@ -223,7 +280,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (watching_) {
       resume_after_watch_ = true;  // the watcher's read completes (cancelled) first, then Read()
       beast::error_code ignored;
-      stream_.socket().cancel(ignored);
+      RawSocket(stream_).cancel(ignored);
       return;
     }
     Read();
@@ -264,8 +321,8 @@ class Session : public std::enable_shared_from_this<Session> {
       exchange->Finish();
     }
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    RawSocket(stream_).shutdown(tcp::socket::shutdown_both, ignored);
+    RawSocket(stream_).close(ignored);
   }
 
   void Close() {
@@ -274,11 +331,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    RawSocket(stream_).shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   std::string peer_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const HttpRoutes& routes_;
@@ -291,14 +348,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool watching_ = false;
   bool watch_failed_ = false;
   bool resume_after_watch_ = false;
-  std::unique_ptr<http::response<http::empty_body>> head_res_;
-  std::unique_ptr<http::response_serializer<http::empty_body>> head_sr_;
-  std::string out_;
+  std::string out_;  // what the next write sends
 };
 
 class Acceptor {
  public:
-  Acceptor(asio::io_context& io, const HttpRoutes& routes) : io_(io), acceptor_(io), routes_(routes) {}
+  // `tls` set: an https:// listener.
+  Acceptor(asio::io_context& io, const HttpRoutes& routes, asio::ssl::context* tls)
+      : io_(io), acceptor_(io), routes_(routes), tls_(tls) {}
 
   Status Open(const tcp::endpoint& endpoint) {
     beast::error_code ec;
@@ -315,7 +372,12 @@ class Acceptor {
   void Accept() {
     acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), routes_)->Start();
+      // Answers go out in several writes (head, rows): without NODELAY, Nagle's algorithm holds
+      // each small write back until the client's delayed ACK (~40 ms per response).
+      beast::error_code no_delay_ec;
+      if (!ec) socket.set_option(tcp::no_delay(true), no_delay_ec);
+      if (!ec && tls_) std::make_shared<Session<TlsStream>>(std::move(socket), *tls_, routes_)->Start();
+      else if (!ec) std::make_shared<Session<beast::tcp_stream>>(std::move(socket), routes_)->Start();
       Accept();
     });
   }
@@ -328,6 +390,7 @@ class Acceptor {
   asio::io_context& io_;
   tcp::acceptor acceptor_;
   const HttpRoutes& routes_;
+  asio::ssl::context* tls_;
 };
 
 }  // namespace
@@ -347,11 +410,14 @@ Result<std::vector<Listener>> ParseListeners(const std::string& value) {
     item.erase(0, item.find_first_not_of(" \t"));
     item.erase(item.find_last_not_of(" \t/") + 1);
     if (item.empty()) continue;
-    if (item.rfind("http://", 0) != 0) return Status::InvalidArgument("listener must be http://host:port: " + item);
-    std::string hostport = item.substr(7);
+    const bool tls = item.rfind("https://", 0) == 0;
+    if (!tls && item.rfind("http://", 0) != 0)
+      return Status::InvalidArgument("listener must be http://host:port or https://host:port: " + item);
+    std::string hostport = item.substr(tls ? 8 : 7);
     auto colon = hostport.rfind(':');
     if (colon == std::string::npos) return Status::InvalidArgument("listener has no port: " + item);
     Listener l;
+    l.tls = tls;
     l.host = hostport.substr(0, colon);
     if (l.host.size() >= 2 && l.host.front() == '[' && l.host.back() == ']') l.host = l.host.substr(1, l.host.size() - 2);
     try {
@@ -368,6 +434,7 @@ Result<std::vector<Listener>> ParseListeners(const std::string& value) {
 struct HttpServer::Impl {
   asio::io_context io;
   HttpRoutes routes;
+  std::shared_ptr<asio::ssl::context> tls;
   std::vector<std::unique_ptr<Acceptor>> acceptors;
   std::vector<std::thread> threads;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -376,17 +443,34 @@ struct HttpServer::Impl {
 HttpServer::HttpServer() : impl_(std::make_unique<Impl>()) {}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::vector<Listener>& listeners, int threads,
-                                                      HttpRoutes routes) {
+                                                      HttpRoutes routes, std::shared_ptr<asio::ssl::context> tls) {
   std::unique_ptr<HttpServer> server(new HttpServer());
   Impl& impl = *server->impl_;
   impl.routes = std::move(routes);
+  impl.tls = std::move(tls);
+  if (impl.routes.authenticate) {
+    // Every request of either protocol passes the check before its handler sees it.
+    impl.routes.handle = [authenticate = impl.routes.authenticate,
+                          handle = std::move(impl.routes.handle)](const std::shared_ptr<HttpExchange>& ex) {
+      if (auto denial = authenticate(ex->request())) {
+        spdlog::info("REST {} {} from {}: {}", ex->request().method, ex->request().path, ex->request().peer,
+                     denial->status);
+        std::vector<std::pair<std::string, std::string>> headers;
+        if (!denial->www_authenticate.empty()) headers.emplace_back("WWW-Authenticate", denial->www_authenticate);
+        ex->Reply(denial->status, denial->body, kKsqlContentType, std::move(headers));
+        return;
+      }
+      handle(ex);
+    };
+  }
   for (const Listener& l : listeners) {
     tcp::resolver resolver(impl.io);
     beast::error_code ec;
     auto results = resolver.resolve(l.host, std::to_string(l.port), tcp::resolver::passive, ec);
     if (ec || results.empty())
       return Status::InvalidArgument("listener host '" + l.host + "' cannot be resolved: " + ec.message());
-    auto acceptor = std::make_unique<Acceptor>(impl.io, impl.routes);
+    if (l.tls && !impl.tls) return Status::InvalidArgument("https listener without a TLS configuration: " + l.host);
+    auto acceptor = std::make_unique<Acceptor>(impl.io, impl.routes, l.tls ? impl.tls.get() : nullptr);
     SLUICE_RETURN_IF_ERROR(acceptor->Open(results.begin()->endpoint()));
     server->ports_.push_back(acceptor->port());
     acceptor->Accept();

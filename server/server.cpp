@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -15,6 +16,8 @@
 #include "server/http_server.h"
 #include "server/ksql_service.h"
 #include "server/query_endpoints.h"
+#include "server/tls_context.h"
+#include "server/websocket_query.h"
 
 namespace sluice {
 
@@ -118,7 +121,7 @@ std::string PercentDecode(const std::string& s) {
 std::string ClientUrl(const Listener& l, int port) {
   std::string host = l.host == "0.0.0.0" || l.host == "::" || l.host.empty() ? "localhost" : l.host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return "http://" + host + ":" + std::to_string(port);
+  return std::string(l.tls ? "https://" : "http://") + host + ":" + std::to_string(port);
 }
 
 }  // namespace
@@ -127,6 +130,21 @@ int RunServer(const ServerConfig& config) {
   auto listeners = ParseListeners(config.Get("listeners"));
   if (!listeners.ok()) {
     spdlog::error("listeners: {}", listeners.status().message());
+    return 1;
+  }
+  // TLS and authentication settings are checked before anything starts (errors name the property).
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (std::any_of(listeners->begin(), listeners->end(), [](const Listener& l) { return l.tls; })) {
+    auto ctx = MakeServerTlsContext(config);
+    if (!ctx.ok()) {
+      spdlog::error("{}", ctx.status().message());
+      return 1;
+    }
+    tls = *ctx;
+  }
+  auto authenticator = BasicAuthenticator::FromConfig(config);
+  if (!authenticator.ok()) {
+    spdlog::error("{}", authenticator.status().message());
     return 1;
   }
   auto kafka = ConnectKafka(config);
@@ -208,7 +226,14 @@ int RunServer(const ServerConfig& config) {
     for (const Command& c : *replayed_commands) statuses.Record(c.id, "SUCCESS", "Executed during start-up");
   }
   QueryEndpoints queries(service);
+  WebSocketQueryEndpoint ws_queries(service);
   HttpRoutes routes;
+  if (const BasicAuthenticator* auth = authenticator->get()) {
+    spdlog::info("REST: HTTP Basic authentication, {} users", auth->users());
+    routes.authenticate = [auth](const HttpRequest& req) { return auth->Check(req.path, req.authorization); };
+  }
+  routes.websocket_path = &WebSocketQueryEndpoint::Serves;
+  routes.websocket = [&ws_queries](const std::shared_ptr<WebSocketConnection>& c) { ws_queries.Handle(c); };
   routes.streams_body = [](const HttpRequest& req) { return req.path == "/inserts-stream" && req.version == 20; };
   routes.handle = [&service, &statuses, &queries](const std::shared_ptr<HttpExchange>& ex) {
     const HttpRequest& req = ex->request();
@@ -258,12 +283,13 @@ int RunServer(const ServerConfig& config) {
   if (config.IsSet("sluice.rest.max.queued.bytes"))
     HttpExchange::SetMaxQueuedBytes(static_cast<size_t>(std::max<int64_t>(4096, config.GetLong("sluice.rest.max.queued.bytes"))));
   const int threads = static_cast<int>(std::clamp<unsigned>(std::thread::hardware_concurrency(), 2, 4));
-  auto http = HttpServer::Start(*listeners, threads, std::move(routes));
+  auto http = HttpServer::Start(*listeners, threads, std::move(routes), tls);
   if (!http.ok()) {
     spdlog::error("{}", http.status().message());
     return 1;
   }
-  queries.SetHost(ClientUrl((*listeners)[0], (*http)->ports()[0]).substr(7));  // "host:port" for /clusterStatus
+  const std::string first_url = ClientUrl((*listeners)[0], (*http)->ports()[0]);
+  queries.SetHost(first_url.substr(first_url.find("://") + 3));  // "host:port" for /clusterStatus
   for (size_t i = 0; i < listeners->size(); ++i)
     spdlog::info("Sluice server listening on {}: point the CLI or curl at {} (e.g. curl {}/info)",
                  config.Get("listeners"), ClientUrl((*listeners)[i], (*http)->ports()[i]),
@@ -275,6 +301,7 @@ int RunServer(const ServerConfig& config) {
   // Push queries end (and pending query starts finish) while the HTTP side still runs: their
   // responses are written through it, and nothing may post to it once it is gone.
   queries.Shutdown();
+  ws_queries.Shutdown();
   http->reset();         // no more requests
   runtime->reset();      // stops the queries, committing what they processed
   command_log.reset();   // flushes its producer

@@ -31,7 +31,7 @@ std::function<std::string(const std::string&)> AtLeast(int64_t min) {
   };
 }
 
-// listeners: comma-separated http://host:port (ksqlDB also takes https; Sluice has no TLS yet).
+// listeners: comma-separated http://host:port or https://host:port.
 std::string ValidateListeners(const std::string& v) {
   std::stringstream ss(v);
   std::string item;
@@ -41,15 +41,23 @@ std::string ValidateListeners(const std::string& v) {
     item.erase(item.find_last_not_of(" \t") + 1);
     if (item.empty()) continue;
     ++count;
-    if (item.rfind("https://", 0) == 0) return "https listeners are not supported yet: " + item;
-    if (item.rfind("http://", 0) != 0) return "listener must look like http://host:port: " + item;
+    const size_t scheme = item.rfind("https://", 0) == 0 ? 8 : item.rfind("http://", 0) == 0 ? 7 : 0;
+    if (scheme == 0) return "listener must look like http://host:port or https://host:port: " + item;
     auto colon = item.rfind(':');
-    std::string port = colon > 6 ? item.substr(colon + 1) : "";
+    std::string port = colon + 1 > scheme ? item.substr(colon + 1) : "";
     while (!port.empty() && port.back() == '/') port.pop_back();
     if (port.empty() || !std::all_of(port.begin(), port.end(), ::isdigit) || std::stol(port) > 65535)
-      return "listener must look like http://host:port: " + item;
+      return "listener must look like http://host:port or https://host:port: " + item;
   }
   return count == 0 ? "at least one listener is needed" : "";
+}
+
+std::string ValidateKeystoreType(const std::string& v) {
+  std::string upper = v;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  if (upper == "PEM") return "";
+  return "Sluice reads PEM keystores only (certificate chain and private key in PEM); convert a JKS or PKCS12 "
+         "keystore with keytool -importkeystore and openssl pkcs12 -nodes";
 }
 
 std::vector<PropertyDef> MakeDefs() {
@@ -59,7 +67,48 @@ std::vector<PropertyDef> MakeDefs() {
        "Kafka brokers to connect to (host:port,...). When unset, sluiced starts an embedded broker "
        "in-process (librdkafka's mock cluster: data in memory only, about 5 MB per partition).", {}},
       {"listeners", T::kList, "http://0.0.0.0:8088",
-       "Where the REST API listens: comma-separated http://host:port.", ValidateListeners},
+       "Where the REST API listens: comma-separated http://host:port or https://host:port (TLS with "
+       "the ssl.keystore.* settings below); http and https listeners may be mixed.", ValidateListeners},
+      {"ssl.keystore.location", T::kString, "",
+       "https listeners: PEM file with the server's certificate chain (server certificate first) and, "
+       "unless sluice.ssl.key.location is set, its private key (as a Kafka PEM keystore). The Kafka "
+       "clients take their TLS settings as ksql.streams.ssl.*.", {}},
+      {"ssl.keystore.type", T::kString, "PEM",
+       "Format of ssl.keystore.location: PEM only.", ValidateKeystoreType},
+      {"sluice.ssl.key.location", T::kString, "",
+       "https listeners: PEM file with the private key, when it is not in ssl.keystore.location.", {}},
+      {"ssl.key.password", T::kPassword, "",
+       "Passphrase of an encrypted PEM private key.", {}},
+      {"ssl.enabled.protocols", T::kList, "TLSv1.2,TLSv1.3",
+       "TLS versions the https listeners accept: TLSv1.2, TLSv1.3.",
+       [](const std::string& v) {
+         std::stringstream ss(v);
+         std::string item;
+         while (std::getline(ss, item, ',')) {
+           item.erase(0, item.find_first_not_of(" \t"));
+           item.erase(item.find_last_not_of(" \t") + 1);
+           if (!item.empty() && item != "TLSv1.2" && item != "TLSv1.3")
+             return "supported protocols are TLSv1.2 and TLSv1.3: " + item;
+         }
+         return std::string();
+       }},
+      {"authentication.method", T::kString, "NONE",
+       "NONE, or BASIC: every REST endpoint and the websocket need HTTP Basic credentials from "
+       "sluice.authentication.password.file, except /healthcheck, /v1/metadata, /v1/metadata/id and "
+       "authentication.skip.paths.",
+       [](const std::string& v) { return OneOf(v, {"NONE", "BASIC"}); }},
+      {"authentication.realm", T::kString, "",
+       "Realm named in the WWW-Authenticate header of a 401 answer.", {}},
+      {"authentication.roles", T::kList, "*",
+       "Roles allowed in (a user needs one of them; roles follow the password in the password "
+       "file). * or **: every user of the file. Other users get 403.", {}},
+      {"authentication.skip.paths", T::kList, "",
+       "More paths served without credentials, comma-separated; * matches any characters "
+       "(/metrics,/debug/*).", {}},
+      {"sluice.authentication.password.file", T::kString, "",
+       "authentication.method=BASIC: the users, one per line as Jetty's PropertyFileLoginModule file "
+       "that ksqlDB's JAAS setup names: `user: password[,role...]`, the password plain or OBF:, MD5:, "
+       "CRYPT: as Jetty's Password tool prints it.", {}},
       {"ksql.service.id", T::kString, "default_",
        "The server cluster's id: servers with the same id share queries; names the command topic "
        "(_confluent-ksql-<id>_command_topic), consumer groups and internal topics.",

@@ -138,6 +138,7 @@ struct FieldReader {
   int union_member = -1;       // >= 0: a oneof member, stored into the union STRUCT's field
   TypePtr union_type;          // the union STRUCT
   TypePtr target;              // SQL type of one value (an ARRAY's element; the MAP itself)
+  Value empty;                 // ARRAY/MAP: the value when no item is present ([] or {})
   const gpb::EnumDescriptor* enum_type = nullptr;
   std::unique_ptr<MessageReader> message;  // struct fields, map entry (key, value), wrapper
 };
@@ -338,6 +339,11 @@ struct ReaderBuilder {
         SLUICE_RETURN_IF_ERROR(AddUnion(r.get(), o, targets[i].type, slot));
       }
     }
+    std::vector<bool> read(targets.size(), false);
+    for (const FieldReader& f : r->fields_) read[f.slot] = true;
+    for (size_t i = 0; i < targets.size(); ++i)
+      if (!read[i]) r->unread_.push_back(static_cast<int>(i));
+    r->track_seen_ = targets.size() <= 64;
     int max_number = 0;
     for (const FieldReader& f : r->fields_) max_number = std::max(max_number, f.number);
     r->by_number_.assign(std::min(max_number, 4096) + 1, -1);
@@ -392,7 +398,8 @@ struct ReaderBuilder {
       SLUICE_RETURN_IF_ERROR(CheckSingle(f, **one, &fr));
       fr.direct = fr.shape == Shape::kScalar && NaturalKind(f->type()) == (*one)->kind;
     }
-    if (union_member < 0) r->absent_.push_back({slot, AbsentValue(f, fr)});
+    if (fr.repeated_index >= 0) fr.empty = AbsentValue(f, fr);
+    else if (union_member < 0) r->absent_.push_back({slot, AbsentValue(f, fr)});
     r->fields_.push_back(std::move(fr));
     return Status::OK();
   }
@@ -545,7 +552,7 @@ Value FinishMap(std::vector<Value>& flat) {
 }  // namespace
 
 Status MessageReader::ReadField(const FieldReader& f, uint32_t wire_type, WireReader* in,
-                                Value* out) const {
+                                Value* out, uint64_t* seen) const {
   if (f.shape == Shape::kMap) {
     if (wire_type != kLengthDelimited) return in->Skip(wire_type) ? Status::OK() : Malformed("truncated field");
     return ReadMapEntry(f, in, &repeated_[f.repeated_index]);
@@ -568,6 +575,7 @@ Status MessageReader::ReadField(const FieldReader& f, uint32_t wire_type, WireRe
   }
   // A wire type other than the schema's makes the field unknown, as libprotobuf treats it.
   if (wire_type != f.wire_type) return in->Skip(wire_type) ? Status::OK() : Malformed("truncated field");
+  *seen |= uint64_t{1} << (f.slot & 63);
   if (f.union_member < 0) return ReadOne(f, in, &out[f.slot]);
   std::vector<Value> members(f.union_type->fields.size());
   SLUICE_RETURN_IF_ERROR(ReadOne(f, in, &members[f.union_member]));
@@ -576,7 +584,12 @@ Status MessageReader::ReadField(const FieldReader& f, uint32_t wire_type, WireRe
 }
 
 Status MessageReader::Read(std::string_view bytes, Value* out) const {
-  for (const auto& [slot, value] : absent_) out[slot] = value;
+  for (int slot : unread_) out[slot] = Value();
+  // Absent values are written after the fields, to the slots no field filled (`seen`), so a
+  // present field's slot is assigned once; past 64 slots they are written first instead.
+  if (!track_seen_)
+    for (const auto& [slot, value] : absent_) out[slot] = value;
+  uint64_t seen = 0;
   if (repeated_count_ > 0) {
     repeated_.resize(repeated_count_);
     for (auto& items : repeated_) items.clear();
@@ -593,14 +606,18 @@ Status MessageReader::Read(std::string_view bytes, Value* out) const {
       if (!in.Skip(wire_type)) return Malformed("truncated or unsupported field");
       continue;
     }
-    SLUICE_RETURN_IF_ERROR(ReadField(*f, wire_type, &in, out));
+    SLUICE_RETURN_IF_ERROR(ReadField(*f, wire_type, &in, out, &seen));
   }
+  if (track_seen_)
+    for (const auto& [slot, value] : absent_)
+      if (!(seen >> slot & 1)) out[slot] = value;
   if (repeated_count_ > 0) {
     for (const FieldReader& f : fields_) {
       if (f.repeated_index < 0) continue;
       std::vector<Value>& items = repeated_[f.repeated_index];
-      if (items.empty()) continue;
-      if (f.shape == Shape::kMap) {
+      if (items.empty()) {
+        out[f.slot] = f.empty;
+      } else if (f.shape == Shape::kMap) {
         out[f.slot] = FinishMap(items);
       } else {
         // Moved into an exactly sized array: the accumulator keeps its capacity for the next

@@ -29,8 +29,9 @@ class MessageReader {
                                                       const std::vector<bool>& needed = {});
   ~MessageReader();
   size_t size() const { return slots_; }
-  // Decodes one message into out[0 .. size()): fields absent from the bytes get ksqlDB's
-  // value for them (proto3 default, empty ARRAY/MAP, NULL for messages, wrappers, `optional`).
+  // Decodes one message into out[0 .. size()), writing every slot: fields absent from the
+  // bytes get ksqlDB's value for them (proto3 default, empty ARRAY/MAP, NULL for messages,
+  // wrappers, `optional`), targets without a field NULL.
   // Not thread-safe (it keeps scratch accumulators): one reader per deserializer.
   Status Read(std::string_view bytes, Value* out) const;
 
@@ -41,10 +42,13 @@ class MessageReader {
   std::vector<FieldReader> fields_;
   std::vector<int16_t> by_number_;          // field number -> index in fields_, -1 = skip
   std::vector<std::pair<int, Value>> absent_;  // slot -> value when its field is absent
+  std::vector<int> unread_;                   // slots no field fills: always NULL
+  bool track_seen_ = true;                    // slots fit the 64-bit `seen` mask
   int repeated_count_ = 0;
   mutable std::vector<std::vector<Value>> repeated_;  // ARRAY/MAP items of the message being read
   const FieldReader* Find(uint64_t number) const;
-  Status ReadField(const FieldReader& f, uint32_t wire_type, WireReader* in, Value* out) const;
+  Status ReadField(const FieldReader& f, uint32_t wire_type, WireReader* in, Value* out,
+                   uint64_t* seen) const;
 };
 
 class MessageWriter {

@@ -61,7 +61,7 @@ class ProtobufDeserializer final : public RowDeserializer {
                                 std::to_string(*id));
     auto reader = ReaderFor(*id);
     if (!reader.ok()) return reader.status();
-    out->assign(columns_.size(), Value());
+    out->resize(columns_.size());  // Read writes every column
     const std::string_view message(in.pos(), bytes.data() + bytes.size() - in.pos());
     Status st = (*reader)->Read(message, out->data());
     if (!st.ok()) return SerdeFailure("Error deserializing Protobuf message for id " + std::to_string(*id), st);
@@ -162,7 +162,7 @@ class ProtobufNoSrDeserializer final : public RowDeserializer {
       : derived_(std::move(derived)), reader_(std::move(reader)), columns_(columns) {}
 
   Status Deserialize(std::string_view bytes, Row* out) override {
-    out->assign(columns_, Value());
+    out->resize(columns_);  // Read writes every column
     Status st = reader_->Read(bytes, out->data());
     if (!st.ok()) return SerdeFailure("Error deserializing PROTOBUF_NOSR message", st);
     return st;

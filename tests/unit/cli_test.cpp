@@ -99,7 +99,8 @@ TEST_CASE("Server addresses", "[cli]") {
   CHECK(u->host == "127.0.0.1");
   CHECK(u->port == "9000");
   CHECK(ParseServerUrl("myhost", &error)->port == "8088");
-  CHECK_FALSE(ParseServerUrl("https://x:1", &error));
+  CHECK(ParseServerUrl("https://x:1", &error)->scheme == "https");
+  CHECK_FALSE(ParseServerUrl("ftp://x:1", &error));
   CHECK_FALSE(ParseServerUrl("http://x:abc", &error));
 }
 

@@ -468,3 +468,24 @@ TEST_CASE("protobuf map keys must be STRING at CREATE time", "[serde][protobuf]"
   CHECK(ValidateColumns(Opts(FormatKind::kProtobuf),
                         {{"FOO", SqlType::Map(SqlType::String(), SqlType::Double())}}, false).ok());
 }
+
+TEST_CASE("protobuf reader reused across records keeps nothing from the previous one",
+          "[serde][protobuf]") {
+  auto registry = std::make_shared<InMemorySchemaRegistry>();
+  const auto cols = AllTypes();
+  std::string full, empty, mismatched;
+  auto ser = Ser(PbOpts(registry), cols);
+  REQUIRE(ser->Serialize(AllValues(), &full).ok());
+  REQUIRE(ser->Serialize(Row(cols.size()), &empty).ok());
+  // Field 2 (I, int32) sent with a wire type other than its own: skipped, so it reads as absent.
+  mismatched = empty + std::string("\x15\x01\x02\x03\x04", 5);
+  auto deser = Deser(PbOpts(registry), cols);
+  Row out, defaults;
+  REQUIRE(Deser(PbOpts(registry), cols)->Deserialize(empty, &defaults).ok());
+  for (const std::string* next : {&empty, &mismatched}) {
+    REQUIRE(deser->Deserialize(full, &out).ok());
+    CheckSameRow(out, AllValues());
+    REQUIRE(deser->Deserialize(*next, &out).ok());
+    CheckSameRow(out, defaults);
+  }
+}
