@@ -140,3 +140,28 @@ TEST_CASE("Sinks register their schema at CREATE; DROP ... DELETE TOPIC deletes 
   CHECK(registry.Latest("plain-key").status().code() == Status::Code::kNotFound);
   CHECK(registry.Latest("plain-value").status().code() == Status::Code::kNotFound);
 }
+
+TEST_CASE("C*AS with VALUE_SCHEMA_ID writes with that schema, which must hold the query's columns", "[schema_registry]") {
+  TestDriver driver;
+  auto& registry = *driver.schema_registry();
+  RequireOk(driver.Execute("CREATE STREAM src (K STRING KEY, ID BIGINT, NAME STRING) "
+                           "WITH (kafka_topic='src', value_format='JSON');"));
+  REQUIRE(registry.RegisterWith("x", SchemaType::kJson, kOrderValue, {}, 50).ok());
+  RequireOk(driver.Execute("CREATE STREAM good WITH (value_format='JSON_SR', value_schema_id=50) AS "
+                           "SELECT K, ID, NAME FROM src;"));
+  CHECK(registry.Latest("GOOD-value").status().code() == Status::Code::kNotFound);  // nothing new
+  KafkaRecord in;
+  in.topic = "src";
+  in.key = "k";
+  in.value = R"({"ID": 1, "NAME": "a"})";
+  RequireOk(driver.Produce(in));
+  const auto& out = driver.Records("GOOD");
+  REQUIRE(out.size() == 1);
+  CHECK(*ReadConfluentHeader(*out[0].value) == 50);
+
+  Status reordered = driver.Execute("CREATE STREAM bad WITH (value_format='JSON_SR', value_schema_id=50) AS "
+                                    "SELECT K, NAME, ID FROM src;");
+  CHECK(reordered.message().find("The following value columns are changed, missing or reordered: "
+                                 "[`NAME` STRING, `ID` BIGINT]") != std::string::npos);
+  CHECK(!driver.FindSource("BAD"));
+}
