@@ -166,6 +166,11 @@ std::vector<PropertyDef> MakeDefs() {
        "Include the failing record's row in processing log entries.", {}},
       {"ksql.query.pull.table.scan.enabled", T::kBoolean, "true",
        "Allow pull queries that scan a whole table (no key condition).", {}},
+      {"sluice.query.pull.max.staleness.ms", T::kLong, "100",
+       "How stale a pull query on a table may be: it sees every record the table's topic held at "
+       "some moment no more than this before the query started (each queried table is kept by a "
+       "consumer tailing its topic). 0: every record written before the query (one broker round "
+       "trip per query). Also a request property.", AtLeast(0)},
       {"ksql.schema.registry.url", T::kString, "",
        "Schema Registry for AVRO, PROTOBUF and JSON_SR formats.", {}},
       {"sluice.embedded.broker.port", T::kInt, "0",

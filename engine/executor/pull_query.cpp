@@ -32,6 +32,23 @@ class FinishedQuery : public RunningQuery {
   std::string id_;
 };
 
+// How stale a table's rows may be (sluice.query.pull.max.staleness.ms; the runner's copy of the
+// table's topic, see engine/kafka/materialization.h).
+Result<std::chrono::milliseconds> MaxStaleness(const std::map<std::string, std::string>& props) {
+  auto it = props.find(kPullMaxStalenessProperty);
+  if (it == props.end()) return std::chrono::milliseconds(kDefaultPullMaxStalenessMs);
+  size_t used = 0;
+  int64_t ms = -1;
+  try {
+    ms = std::stoll(it->second, &used);
+  } catch (const std::exception&) {
+  }
+  if (ms < 0 || used != it->second.size())
+    return Status::InvalidArgument(std::string("Invalid value for ") + kPullMaxStalenessProperty + ": '" +
+                                   it->second + "' (milliseconds, 0 or more)");
+  return std::chrono::milliseconds(ms);
+}
+
 // Whether a stored key is one of the keys looked up (a windowed table's stored keys end with
 // the window: they start with the key).
 bool Wanted(const std::string& key, const std::vector<std::string>& keys, bool windowed) {
@@ -112,6 +129,8 @@ Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatemen
     if (q.plan->sink && q.plan->sink->kind == SourceKind::kTable) materialized.insert(q.plan->sink->name);
   auto plan = AnalyzePullQuery(*stmt.query, metastore_, props, materialized);
   if (!plan.ok()) return plan.status();
+  auto max_staleness = MaxStaleness(props);
+  if (!max_staleness.ok()) return max_staleness.status();
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   plan->schema.query_id = "query_" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
   auto handle = std::make_unique<FinishedQuery>(plan->schema.query_id);
@@ -136,7 +155,7 @@ Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatemen
           if (!exec.Offer(*r)) break;
     }
   } else if (runner_) {
-    read = runner_->ReadTable(source.topic, plan->lookup_keys, source.window.has_value(), offer);
+    read = runner_->ReadTable(source.topic, plan->lookup_keys, source.window.has_value(), *max_staleness, offer);
   } else {
     std::map<std::pair<int, std::string>, const KafkaRecord*> rows;  // partition, key bytes -> latest
     for (const auto& r : Records(source.topic)) {

@@ -3,6 +3,7 @@
 // --check`) the Engine keeps topics in memory and runs each record through the tasks
 // synchronously. With one (the server over Kafka: engine/kafka), topics are Kafka topics and
 // each started query runs on the runner's stream threads.
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -75,14 +76,16 @@ class QueryRunner {
   virtual Status Resume(const std::string& query_id) = 0;
 
   // Pull queries (engine/executor/pull_query.cpp), called from REST threads while stream
-  // threads run; both read what the topic holds when called (committed records only).
+  // threads run; committed records only.
   using RecordFn = std::function<bool(const KafkaRecord&)>;  // false: stop reading
   // A table's current rows: its topic compacted (latest record per key; a tombstone deletes
   // it), partition by partition in key byte order. When `keys` is not empty, only the rows
   // with these key bytes; for a `windowed` table, whose keys end with the window, the rows
   // whose key starts with one of them.
+  // `max_staleness`: the rows include every record the topic held at some moment no earlier
+  // than this long before the call (0: every record written before the call).
   virtual Status ReadTable(const std::string& topic, const std::vector<std::string>& keys, bool windowed,
-                           const RecordFn& fn) {
+                           std::chrono::milliseconds max_staleness, const RecordFn& fn) {
     return Status::NotSupported("Pull queries on tables need a runner that can read " + topic);
   }
   // Every record of a stream's topic up to its end, partition by partition in offset order.

@@ -1,8 +1,12 @@
 #include "engine/kafka/materialization.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <optional>
+#include <shared_mutex>
+#include <thread>
 
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
@@ -15,10 +19,23 @@ namespace sluice {
 namespace {
 constexpr auto kMetadataTimeout = std::chrono::seconds(10);
 constexpr auto kReadTimeout = std::chrono::seconds(60);  // per partition, reading to its end
+using Clock = std::chrono::steady_clock;
+// A pull query waits at most this long for the copy to reach the end offsets it needs.
+constexpr auto kCatchUpTimeout = std::chrono::seconds(60);
+// While a table is queried (a read in the last kHotFor), its tail refreshes the end offsets this
+// often, so queries with a staleness bound above it never wait for the broker.
+constexpr auto kRefreshEvery = std::chrono::milliseconds(50);
+constexpr auto kHotFor = std::chrono::seconds(1);
+constexpr auto kIdleStop = std::chrono::minutes(10);     // a tail nobody reads stops
+constexpr auto kCheckpointEvery = std::chrono::seconds(1);
+constexpr int64_t kCheckpointRecords = 200000;           // or after this many records
+constexpr int kApplyBatch = 10000;                       // records applied under one lock
 }  // namespace
 
 // Where a table's rows live: in memory, or in a store of the runner's RocksDB (bounded memory,
 // and the copy survives a restart: its offsets are checkpointed with it).
+// Reads may run concurrently with each other (never with a write: the tail holds an exclusive
+// lock while it applies records).
 class TopicMaterializer::Rows {
  public:
   virtual ~Rows() = default;
@@ -44,7 +61,8 @@ class MemoryRows : public TopicMaterializer::Rows {
   void DropPartition(int partition) override { Part(partition).clear(); }
   bool Read(int partition, const std::vector<std::string>& keys, bool prefixes,
             const QueryRunner::RecordFn& fn) override {
-    auto& rows = Part(partition);
+    if (partition < 0 || static_cast<size_t>(partition) >= parts_.size()) return true;  // nothing read yet
+    const auto& rows = parts_[partition];
     if (keys.empty()) {
       for (const auto& [key, record] : rows)
         if (!fn(record)) return false;
@@ -126,9 +144,9 @@ class RocksRows : public TopicMaterializer::Rows {
  public:
   RocksRows(StateBackend* backend, std::string topic, std::string name)
       : backend_(backend), topic_(std::move(topic)), name_(std::move(name)) {}
-  // Not in the constructor: the store keeps a pointer to this object's collector.
   Status Open() {
-    auto store = backend_->OpenKeyValue(name_, &changelog_);
+    // No changelog: the topic is this store's changelog already.
+    auto store = backend_->OpenKeyValue(name_, nullptr);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
     return Status::OK();
@@ -137,10 +155,7 @@ class RocksRows : public TopicMaterializer::Rows {
   void Delete(int partition, const std::string& key) override { store_->Delete(partition, key, 0); }
   void DropPartition(int partition) override { backend_->DropPartition(name_, partition); }
   std::optional<int64_t> CheckpointedOffset(int p) override { return backend_->CheckpointedOffset(name_, p); }
-  Status Checkpoint(int p, int64_t next) override {
-    changelog_.Take();  // the topic is this store's changelog already
-    return backend_->Checkpoint(name_, p, next);
-  }
+  Status Checkpoint(int p, int64_t next) override { return backend_->Checkpoint(name_, p, next); }
   bool Read(int partition, const std::vector<std::string>& keys, bool prefixes,
             const QueryRunner::RecordFn& fn) override {
     KafkaRecord r;
@@ -175,30 +190,313 @@ class RocksRows : public TopicMaterializer::Rows {
   StateBackend* backend_;
   std::string topic_, name_;
   std::shared_ptr<KeyValueStore> store_;
-  ChangelogCollector changelog_;
 };
 
 }  // namespace
 
-struct TopicMaterializer::Table {
-  std::mutex mu;
-  std::unique_ptr<Consumer> consumer;
-  std::vector<int64_t> next;  // per partition; -1: not read yet
-  std::unique_ptr<Rows> rows;
+// ---- one table's copy and its tail --------------------------------------------------------
+
+class TopicMaterializer::Tail {
+ public:
+  Tail(const TopicMaterializer& owner, std::string topic) : owner_(owner), topic_(std::move(topic)) {}
+  ~Tail() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Waits until the copy holds every record the topic had at a moment no earlier than
+  // `max_staleness` before now, then hands out the rows under the shared lock.
+  Status Read(int partitions, const std::vector<std::string>& keys, bool windowed,
+              std::chrono::milliseconds max_staleness, const QueryRunner::RecordFn& fn) {
+    const auto now = Clock::now();
+    last_read_.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+    SLUICE_RETURN_IF_ERROR(WaitUntilFresh(partitions, now - max_staleness, now + kCatchUpTimeout));
+    std::shared_lock<std::shared_mutex> rows_lock(rows_mu_);
+    for (int p = 0; p < partitions; ++p)
+      if (!rows_->Read(p, keys, windowed, fn)) break;
+    return Status::OK();
+  }
+
+ private:
+  // End offsets observed at or after `fresh_after`, then the tail reaching them.
+  Status WaitUntilFresh(int partitions, Clock::time_point fresh_after, Clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    SLUICE_RETURN_IF_ERROR(EnsureRunning(partitions));
+    while (!(ends_at_ >= fresh_after && static_cast<int>(ends_.size()) >= partitions)) {
+      if (!refreshing_) {
+        SLUICE_RETURN_IF_ERROR(RefreshEnds(lock, partitions));
+        continue;
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout)
+        return Status::IOError("pull query on " + topic_ + ": timed out asking the broker for the topic's end offsets");
+    }
+    const std::vector<int64_t> target(ends_.begin(), ends_.begin() + partitions);
+    while (!Reached(target)) {
+      if (!failure_.ok()) return failure_;
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) return CatchUpTimeout(target);
+      if (!running_) SLUICE_RETURN_IF_ERROR(EnsureRunning(partitions));
+    }
+    return Status::OK();
+  }
+
+  // Every partition's next offset at its target. (The end offsets are asked read_committed and
+  // a partition-end event moves the next offset past trailing transaction markers.)
+  bool Reached(const std::vector<int64_t>& target) const {
+    for (size_t p = 0; p < target.size(); ++p)
+      if (p >= next_.size() || std::max<int64_t>(next_[p], 0) < target[p]) return false;
+    return true;
+  }
+
+  Status CatchUpTimeout(const std::vector<int64_t>& target) const {
+    std::string where;
+    for (size_t p = 0; p < target.size(); ++p)
+      if (p >= next_.size() || next_[p] < target[p])
+        where += " partition " + std::to_string(p) + " at " + std::to_string(p < next_.size() ? next_[p] : -1) +
+                 " of " + std::to_string(target[p]) + ";";
+    return Status::IOError("pull query on " + topic_ + ": the table's copy did not catch up in time:" + where);
+  }
+
+  // Under mu_: starts the tail thread if it is not running (first read, idle stop, failure).
+  Status EnsureRunning(int partitions) {
+    if (partitions > partitions_) {
+      partitions_ = partitions;
+      reassign_ = true;
+    }
+    if (running_) return Status::OK();
+    if (thread_.joinable()) thread_.join();  // it stopped (idle or failed) and released mu_ last
+    failure_ = Status::OK();
+    if (!rows_) {
+      auto rows = owner_.OpenRows(topic_);
+      if (!rows.ok()) return rows.status();
+      rows_ = std::move(*rows);
+    }
+    for (int p = static_cast<int>(next_.size()); p < partitions_; ++p) {
+      next_.push_back(rows_->CheckpointedOffset(p).value_or(-1));  // a RocksDB copy goes on from its checkpoint
+    }
+    auto consumer = owner_.NewConsumer(topic_, "error");
+    if (!consumer.ok()) return consumer.status();
+    consumer_ = std::move(*consumer);
+    running_ = true;
+    reassign_ = true;
+    thread_ = std::thread([this] { Run(); });
+    spdlog::info("pull queries: tailing {} ({} partitions) for its table's copy", topic_, partitions_);
+    return Status::OK();
+  }
+
+  // Under mu_ (released during the request): one ListOffsets for every partition.
+  Status RefreshEnds(std::unique_lock<std::mutex>& lock, int partitions) {
+    refreshing_ = true;
+    partitions = std::max(partitions, partitions_);
+    rd_kafka_t* rk = consumer_->handle();
+    const Clock::time_point asked = Clock::now();
+    lock.unlock();
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; ++p)
+      rd_kafka_topic_partition_list_add(list, topic_.c_str(), p)->offset = RD_KAFKA_OFFSET_END;  // latest
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(
+        rk, list, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(kMetadataTimeout).count()));
+    std::vector<int64_t> ends(partitions, 0);
+    for (int i = 0; i < list->cnt && !err; ++i) {
+      if (list->elems[i].err) err = list->elems[i].err;
+      else ends[list->elems[i].partition] = list->elems[i].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    lock.lock();
+    refreshing_ = false;
+    cv_.notify_all();
+    if (err) return Status::IOError("pull query on " + topic_ + ": asking the end offsets: " + rd_kafka_err2str(err));
+    if (asked > ends_at_ || ends_.size() < ends.size()) {
+      ends_ = std::move(ends);
+      ends_at_ = asked;
+    }
+    return Status::OK();
+  }
+
+  // The tail thread: consumes every partition from where the copy is, applying records in
+  // batches; refreshes the end offsets while the table is queried; checkpoints; stops when
+  // told, when nobody read for kIdleStop, or on a consumer failure.
+  void Run() {
+    Clock::time_point last_checkpoint = Clock::now();
+    int64_t since_checkpoint = 0;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        const Clock::time_point now = Clock::now();
+        const Clock::time_point last_read{Clock::duration(last_read_.load(std::memory_order_relaxed))};
+        if (stop_ || now - last_read > kIdleStop) break;
+        if (reassign_) {
+          if (Status s = Assign(); !s.ok()) {
+            Fail(s);
+            break;
+          }
+        }
+        if (!refreshing_ && now - last_read < kHotFor && now - ends_at_ > kRefreshEvery)
+          if (Status s = RefreshEnds(lock, partitions_); !s.ok())
+            spdlog::warn("pull queries on {}: {}", topic_, s.message());
+      }
+      since_checkpoint += PollAndApply();
+      if (since_checkpoint > 0 &&
+          (since_checkpoint >= kCheckpointRecords || Clock::now() - last_checkpoint >= kCheckpointEvery)) {
+        Checkpoint();
+        since_checkpoint = 0;
+        last_checkpoint = Clock::now();
+      }
+    }
+    Checkpoint();
+    std::lock_guard<std::mutex> lock(mu_);
+    consumer_.reset();
+    running_ = false;
+    cv_.notify_all();
+  }
+
+  // Under mu_: every partition from the copy's next offset (or its start).
+  Status Assign() {
+    std::vector<TopicPartitionOffset> parts;
+    for (int p = 0; p < partitions_; ++p) parts.push_back({topic_, p, next_[p] >= 0 ? next_[p] : RD_KAFKA_OFFSET_BEGINNING});
+    reassign_ = false;
+    return consumer_->Assign(parts);
+  }
+
+  void Fail(const Status& s) {
+    spdlog::error("pull queries: the copy of {} stopped: {}", topic_, s.message());
+    failure_ = s;
+  }
+
+  // One poll's worth of messages (up to kApplyBatch) applied under the exclusive rows lock.
+  int64_t PollAndApply() {
+    rd_kafka_t* rk = consumer_->handle();
+    rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk, 50);
+    if (!msg) return 0;
+    std::map<int, int64_t> next;  // partition -> next offset, from this batch
+    std::vector<int> lost;        // partitions to read again from their start
+    int64_t applied = 0;
+    {
+      std::unique_lock<std::shared_mutex> rows_lock(rows_mu_);
+      for (int n = 0; msg; msg = ++n < kApplyBatch ? rd_kafka_consumer_poll(rk, 0) : nullptr) {
+        ApplyMessage(msg, &next, &lost, &applied);
+        rd_kafka_message_destroy(msg);
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [p, offset] : next) next_[p] = std::max(next_[p], offset);
+    for (int p : lost) {
+      next_[p] = -1;
+      reassign_ = true;
+    }
+    cv_.notify_all();
+    return applied;
+  }
+
+  void ApplyMessage(rd_kafka_message_t* msg, std::map<int, int64_t>* next, std::vector<int>* lost,
+                    int64_t* applied) {
+    const int p = msg->partition;
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      // The readable end: past transaction markers and aborted records.
+      (*next)[p] = std::max((*next)[p], msg->offset);
+      return;
+    }
+    if (msg->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || msg->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+      // Records were dropped (retention, the embedded broker's size limit) or the topic was
+      // deleted and created again: what was read no longer describes it.
+      spdlog::warn("pull queries: {} partition {}: {}: reading it again from its start", topic_, p,
+                   rd_kafka_message_errstr(msg));
+      if (p >= 0 && p < partitions_) {
+        rows_->DropPartition(p);
+        lost->push_back(p);
+      }
+      return;
+    }
+    if (msg->err) {
+      spdlog::warn("pull queries: tailing {}: {}", topic_, rd_kafka_message_errstr(msg));
+      return;
+    }
+    RecordView view(msg);
+    (*next)[p] = view.offset() + 1;
+    if (!msg->key) return;  // a table row needs its key
+    const KafkaRecord r = view.ToKafkaRecord();
+    if (r.value) rows_->Put(r);
+    else rows_->Delete(p, *r.key);
+    ++*applied;
+  }
+
+  void Checkpoint() {
+    std::vector<int64_t> next;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      next = next_;
+    }
+    std::unique_lock<std::shared_mutex> rows_lock(rows_mu_);
+    for (int p = 0; p < static_cast<int>(next.size()); ++p)
+      if (next[p] >= 0 && next[p] != checkpointed_[p]) {
+        if (Status s = rows_->Checkpoint(p, next[p]); !s.ok())
+          spdlog::warn("pull queries: checkpointing the copy of {}: {}", topic_, s.message());
+        else checkpointed_[p] = next[p];
+      }
+  }
+
+  const TopicMaterializer& owner_;
+  const std::string topic_;
+
+  std::shared_mutex rows_mu_;  // rows_: shared for reads, exclusive for updates
+  std::unique_ptr<Rows> rows_;
+  std::map<int, int64_t> checkpointed_;  // tail thread only
+
+  std::mutex mu_;  // everything below
+  std::condition_variable cv_;  // the tail progressed, end offsets arrived, or the tail stopped
+  std::unique_ptr<Consumer> consumer_;
+  std::thread thread_;
+  bool running_ = false, stop_ = false, reassign_ = false, refreshing_ = false;
+  int partitions_ = 0;
+  std::vector<int64_t> next_;  // per partition: next offset to apply; -1 from the start
+  std::vector<int64_t> ends_;  // end offsets as observed at ends_at_
+  Clock::time_point ends_at_ = Clock::time_point::min();
+  Status failure_;
+  std::atomic<Clock::rep> last_read_{0};
 };
 
 TopicMaterializer::TopicMaterializer(KafkaProperties consumer_properties, StateBackend* state)
     : props_(std::move(consumer_properties)), state_(state) {}
-TopicMaterializer::~TopicMaterializer() = default;
+TopicMaterializer::~TopicMaterializer() {
+  std::lock_guard<std::mutex> lock(mu_);
+  tails_.clear();  // each stops and joins its thread
+}
 
 // Assign-only, never commits; reads committed records and says where a partition ends.
-Result<std::unique_ptr<Consumer>> TopicMaterializer::NewConsumer(const std::string& name) const {
+// `offset_reset` "error": an offset that left the topic is reported, not silently skipped.
+Result<std::unique_ptr<Consumer>> TopicMaterializer::NewConsumer(const std::string& name,
+                                                                 const std::string& offset_reset) const {
   KafkaProperties props = props_;
   props["group.id"] = "_sluice-pull-" + name;
   props["enable.partition.eof"] = "true";
-  props["auto.offset.reset"] = "earliest";
+  props["auto.offset.reset"] = offset_reset;
   props["isolation.level"] = "read_committed";
+  // A fetch with nothing new waits at most this long at the broker: bounds how late a new
+  // record reaches the copy on brokers that do not answer a waiting fetch early (the mock).
+  props.try_emplace("fetch.wait.max.ms", "20");
   return Consumer::Create(std::move(props), "pull " + name);
+}
+
+Result<std::unique_ptr<TopicMaterializer::Rows>> TopicMaterializer::OpenRows(const std::string& topic) const {
+  if (!state_) return std::unique_ptr<Rows>(std::make_unique<MemoryRows>());
+  auto rows = std::make_unique<RocksRows>(state_, topic, "_sluice-pull-" + topic);
+  SLUICE_RETURN_IF_ERROR(rows->Open());
+  return std::unique_ptr<Rows>(std::move(rows));
+}
+
+Status TopicMaterializer::ReadTable(const std::string& topic, int partitions, const std::vector<std::string>& keys,
+                                    bool windowed, std::chrono::milliseconds max_staleness,
+                                    const QueryRunner::RecordFn& fn) {
+  std::shared_ptr<Tail> tail;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& slot = tails_[topic];
+    if (!slot) slot = std::make_shared<Tail>(*this, topic);
+    tail = slot;
+  }
+  return tail->Read(partitions, keys, windowed, max_staleness, fn);
 }
 
 // Partition by partition, from (*next)[p] (or the partition's start) to the end the broker
@@ -259,63 +557,8 @@ Status TopicMaterializer::ReadToEnd(Consumer& consumer, const std::string& topic
   return Status::OK();
 }
 
-Status TopicMaterializer::OpenRows(Table& t, const std::string& topic) const {
-  if (!state_) {
-    t.rows = std::make_unique<MemoryRows>();
-    return Status::OK();
-  }
-  auto rows = std::make_unique<RocksRows>(state_, topic, "_sluice-pull-" + topic);
-  SLUICE_RETURN_IF_ERROR(rows->Open());
-  t.rows = std::move(rows);
-  return Status::OK();
-}
-
-Status TopicMaterializer::CatchUp(Table& t, const std::string& topic, int partitions) const {
-  if (!t.consumer) {
-    auto c = NewConsumer(topic);
-    if (!c.ok()) return c.status();
-    t.consumer = std::move(*c);
-  }
-  if (!t.rows) SLUICE_RETURN_IF_ERROR(OpenRows(t, topic));
-  for (int p = static_cast<int>(t.next.size()); p < partitions; ++p)
-    t.next.push_back(t.rows->CheckpointedOffset(p).value_or(-1));  // a RocksDB copy goes on from its checkpoint
-  const std::vector<int64_t> before = t.next;
-  bool stopped = false;
-  int64_t applied = 0;
-  Status s = ReadToEnd(*t.consumer, topic, &t.next,
-                       [&t, &applied](const KafkaRecord& r) {
-                         if (r.offset < 0) t.rows->DropPartition(r.partition);
-                         else if (!r.key) return true;  // a table row needs its key
-                         else if (r.value) t.rows->Put(r);
-                         else t.rows->Delete(r.partition, *r.key);
-                         ++applied;
-                         return true;
-                       },
-                       &stopped);
-  for (int p = 0; p < partitions; ++p)
-    if (t.next[p] != before[p] && t.next[p] >= 0) SLUICE_RETURN_IF_ERROR(t.rows->Checkpoint(p, t.next[p]));
-  if (applied > 0) spdlog::debug("pull queries: {} new records of {} materialized", applied, topic);
-  return s;
-}
-
-Status TopicMaterializer::ReadTable(const std::string& topic, int partitions, const std::vector<std::string>& keys,
-                                    bool windowed, const QueryRunner::RecordFn& fn) {
-  std::shared_ptr<Table> table;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto& slot = tables_[topic];
-    if (!slot) slot = std::make_shared<Table>();
-    table = slot;
-  }
-  std::lock_guard<std::mutex> lock(table->mu);
-  SLUICE_RETURN_IF_ERROR(CatchUp(*table, topic, partitions));
-  for (int p = 0; p < partitions; ++p)
-    if (!table->rows->Read(p, keys, windowed, fn)) break;
-  return Status::OK();
-}
-
 Status TopicMaterializer::ReadTopic(const std::string& topic, int partitions, const QueryRunner::RecordFn& fn) {
-  auto consumer = NewConsumer(topic + "-scan");
+  auto consumer = NewConsumer(topic + "-scan", "earliest");
   if (!consumer.ok()) return consumer.status();
   std::vector<int64_t> next(partitions, -1);
   bool stopped = false;
@@ -327,23 +570,24 @@ Status TopicMaterializer::ReadTopic(const std::string& topic, int partitions, co
 
 // ---- KafkaQueryRunner's side ----------------------------------------------------------
 
-Status KafkaQueryRunner::ReadTable(const std::string& topic, const std::vector<std::string>& keys, bool windowed,
-                                   const RecordFn& fn) {
+TopicMaterializer& KafkaQueryRunner::Materializer() {
   std::call_once(materializer_once_, [this] {
     materializer_ = std::make_shared<TopicMaterializer>(options_.consumer_properties, rocksdb_.get());
   });
+  return *materializer_;
+}
+
+Status KafkaQueryRunner::ReadTable(const std::string& topic, const std::vector<std::string>& keys, bool windowed,
+                                   std::chrono::milliseconds max_staleness, const RecordFn& fn) {
   auto partitions = PartitionCount(topic);
   if (!partitions.ok()) return partitions.status();
-  return materializer_->ReadTable(topic, *partitions, keys, windowed, fn);
+  return Materializer().ReadTable(topic, *partitions, keys, windowed, max_staleness, fn);
 }
 
 Status KafkaQueryRunner::ReadTopic(const std::string& topic, const RecordFn& fn) {
-  std::call_once(materializer_once_, [this] {
-    materializer_ = std::make_shared<TopicMaterializer>(options_.consumer_properties, rocksdb_.get());
-  });
   auto partitions = PartitionCount(topic);
   if (!partitions.ok()) return partitions.status();
-  return materializer_->ReadTopic(topic, *partitions, fn);
+  return Materializer().ReadTopic(topic, *partitions, fn);
 }
 
 }  // namespace sluice

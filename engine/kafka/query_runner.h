@@ -104,7 +104,7 @@ class KafkaQueryRunner : public QueryRunner {
   size_t TransientCount() const;
   // Pull queries: engine/kafka/materialization.cpp.
   Status ReadTable(const std::string& topic, const std::vector<std::string>& keys, bool windowed,
-                   const RecordFn& fn) override;
+                   std::chrono::milliseconds max_staleness, const RecordFn& fn) override;
   Status ReadTopic(const std::string& topic, const RecordFn& fn) override;
 
   QueryRunStatus QueryStatus(const std::string& query_id) const override;
@@ -127,6 +127,7 @@ class KafkaQueryRunner : public QueryRunner {
   struct RunningQuery;
   KafkaQueryRunner() = default;
   Result<int> PartitionCount(const std::string& topic);
+  TopicMaterializer& Materializer();  // made on first use
   Status StartProcessingLog();
   void StopThreads(RunningQuery& q);
   friend class KafkaTransientRun;

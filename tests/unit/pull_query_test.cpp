@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 
 #include "engine/executor/engine.h"
+#include "engine/executor/pull/pull_plan.h"
 #include "engine/parser/parser.h"
 
 using namespace sluice;
@@ -267,6 +269,7 @@ class ReadingRunner : public QueryRunner {
   std::vector<KafkaRecord> table_rows;  // ReadTable's answer before key filtering
   std::vector<std::string> asked_keys;
   bool asked_windowed = false;
+  std::chrono::milliseconds asked_staleness{-1};
   int table_reads = 0, topic_reads = 0;
   Status CreateTopic(const std::string&, int) override { return Status::OK(); }
   Status DeleteTopic(const std::string&) override { return Status::OK(); }
@@ -277,10 +280,12 @@ class ReadingRunner : public QueryRunner {
   Status Stop(const std::string&) override { return Status::OK(); }
   Status Pause(const std::string&) override { return Status::OK(); }
   Status Resume(const std::string&) override { return Status::OK(); }
-  Status ReadTable(const std::string&, const std::vector<std::string>& keys, bool windowed, const RecordFn& fn) override {
+  Status ReadTable(const std::string&, const std::vector<std::string>& keys, bool windowed,
+                   std::chrono::milliseconds max_staleness, const RecordFn& fn) override {
     ++table_reads;
     asked_keys = keys;
     asked_windowed = windowed;
+    asked_staleness = max_staleness;
     for (const auto& r : table_rows)
       if ((keys.empty() || std::find(keys.begin(), keys.end(), *r.key) != keys.end()) && !fn(r)) break;
     return Status::OK();
@@ -312,6 +317,13 @@ TEST_CASE("pull query: with a runner, key lookups ask for the serialized keys on
   CHECK(Rows(engine, "SELECT ID, NAME FROM Q WHERE ID IN (3, 1);") == json::parse(R"([[1,"n1"],[3,"n3"]])"));
   CHECK(runner.asked_keys == std::vector<std::string>{BigintKey(1), BigintKey(3)});
   CHECK(!runner.asked_windowed);
+  CHECK(runner.asked_staleness == std::chrono::milliseconds(kDefaultPullMaxStalenessMs));
+  // A request may ask for fresher rows (0: read-your-writes).
+  CHECK(Rows(engine, "SELECT ID FROM Q WHERE ID = 1;", {{kPullMaxStalenessProperty, "0"}}) == json::parse("[[1]]"));
+  CHECK(runner.asked_staleness == std::chrono::milliseconds(0));
+  PullResult bad = Pull(engine, "SELECT ID FROM Q WHERE ID = 1;", {{kPullMaxStalenessProperty, "soon"}});
+  CHECK_THAT(bad.status.message(), Catch::Contains(kPullMaxStalenessProperty));
+  CHECK(runner.table_reads == 2);  // refused before reading
   // An INTEGER literal for a BIGINT key is converted before it is serialized.
   CHECK(Rows(engine, "SELECT NAME FROM Q WHERE ID = 2;") == json::parse(R"([["n2"]])"));
   CHECK(runner.asked_keys == std::vector<std::string>{BigintKey(2)});
@@ -330,6 +342,6 @@ TEST_CASE("pull query: with a runner, key lookups ask for the serialized keys on
   CHECK(runner.asked_keys.empty());
   CHECK(runner.topic_reads == 0);
   CHECK(Rows(engine, "SELECT * FROM JQ LIMIT 0;") == json::array());
-  CHECK(runner.table_reads == 5);  // LIMIT 0 reads nothing
+  CHECK(runner.table_reads == 6);  // LIMIT 0 reads nothing
 }
 

@@ -49,6 +49,13 @@ Result<PullQueryPlan> AnalyzePullQuery(const Query& query, const MetaStore& meta
                                        const std::map<std::string, std::string>& properties,
                                        const std::set<std::string>& materialized);
 
+// How stale a pull query on a table may be, in ms: the rows include every record the table's
+// topic held at some moment no earlier than this before the query started (Sluice's own
+// property, engine/kafka/materialization.h). 0: read-your-writes, one broker round trip per
+// query (or per batch of concurrent queries).
+inline constexpr const char* kPullMaxStalenessProperty = "sluice.query.pull.max.staleness.ms";
+inline constexpr int64_t kDefaultPullMaxStalenessMs = 100;
+
 // "The `X` table isn't queryable. ..." (ksqlDB's notMaterializedException).
 Status NotQueryable(const std::string& table);
 
