@@ -18,6 +18,10 @@ PACKAGES+=(libssl-dev libcrypt-dev openssl)
 # node + npm for tests/integration/node_client_test.sh (it installs the npm package ksqldb-client
 # into build/): Debian's packages unless an install that provides npm (NodeSource) is there.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+# The embedded Schema Registry parses .proto text (libprotoc-dev: the parser's headers);
+# tests/integration/schema_registry_client_test.py runs Confluent's Python client against it
+# (its registry client needs requests; protoc compiles the test's .proto files).
+PACKAGES+=(libprotoc-dev python3-confluent-kafka python3-avro python3-protobuf python3-requests protobuf-compiler)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

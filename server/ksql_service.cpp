@@ -580,7 +580,9 @@ HttpReply KsqlService::HandleInfo() {
             {"serverStatus", "RUNNING"},
             {"sluiceVersion", kSluiceVersion},
             {"kafkaBootstrapServers", identity_.bootstrap_servers},
-            {"embeddedKafka", identity_.embedded_broker}};
+            {"embeddedKafka", identity_.embedded_broker},
+            {"schemaRegistryUrl", identity_.schema_registry_url},
+            {"embeddedSchemaRegistry", identity_.embedded_schema_registry}};
   return {200, json{{"KsqlServerInfo", info}}.dump()};
 }
 

@@ -29,6 +29,8 @@ struct ServerIdentity {
   std::string kafka_cluster_id;
   std::string bootstrap_servers;
   bool embedded_broker = false;
+  std::string schema_registry_url;       // ksql.schema.registry.url, or the embedded registry's
+  bool embedded_schema_registry = false;
   bool headless = false;  // ksql.queries.file set: the REST API refuses statements
 };
 

@@ -16,6 +16,7 @@
 #include "server/http_server.h"
 #include "server/ksql_service.h"
 #include "server/query_endpoints.h"
+#include "server/schema_registry_server.h"
 #include "server/tls_context.h"
 #include "server/websocket_query.h"
 
@@ -155,6 +156,13 @@ int RunServer(const ServerConfig& config) {
   const std::string service_id = config.Get("ksql.service.id");
   const std::map<std::string, std::string> engine_props = config.EngineProperties();
   Engine engine(engine_props);
+  // Before anything runs statements: the engine's registry is the HTTP client of
+  // ksql.schema.registry.url, or its in-memory one served on sluice.schema.registry.listener.
+  auto registry = SchemaRegistrySetup::Start(config, engine);
+  if (!registry.ok()) {
+    spdlog::error("{}", registry.status().message());
+    return 1;
+  }
   auto runtime = StartQueryRuntime(config, *kafka);
   if (!runtime.ok()) {
     spdlog::error("query runtime: {}", runtime.status().message());
@@ -167,6 +175,8 @@ int RunServer(const ServerConfig& config) {
   identity.kafka_cluster_id = kafka->cluster_id;
   identity.bootstrap_servers = kafka->client_props["bootstrap.servers"];
   identity.embedded_broker = kafka->broker != nullptr;
+  identity.schema_registry_url = (*registry)->url();
+  identity.embedded_schema_registry = (*registry)->embedded();
   const std::string queries_file = config.Get("ksql.queries.file");
   identity.headless = !queries_file.empty();
 
@@ -295,6 +305,9 @@ int RunServer(const ServerConfig& config) {
                  config.Get("listeners"), ClientUrl((*listeners)[i], (*http)->ports()[i]),
                  ClientUrl((*listeners)[i], (*http)->ports()[i]));
   if (kafka->broker) spdlog::info("Kafka clients (kcat, producers): bootstrap servers {}", kafka->broker->bootstrap_servers());
+  if ((*registry)->embedded())
+    spdlog::info("Schema Registry clients (Avro, Protobuf, JSON Schema serializers): embedded registry at {} "
+                 "(in memory, lost when sluiced stops)", (*registry)->url());
 
   int sig = (*http)->WaitForSignal();
   spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");

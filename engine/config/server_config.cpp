@@ -172,7 +172,24 @@ std::vector<PropertyDef> MakeDefs() {
        "consumer tailing its topic). 0: every record written before the query (one broker round "
        "trip per query). Also a request property.", AtLeast(0)},
       {"ksql.schema.registry.url", T::kString, "",
-       "Schema Registry for AVRO, PROTOBUF and JSON_SR formats.", {}},
+       "Schema Registry for AVRO, PROTOBUF and JSON_SR formats (comma-separated http:// URLs: the "
+       "first that answers). When unset, sluiced serves its own registry in memory on "
+       "sluice.schema.registry.listener.", {}},
+      {"ksql.schema.registry.basic.auth.credentials.source", T::kString, "",
+       "HTTP basic auth to the Schema Registry: USER_INFO (ksql.schema.registry.basic.auth.user.info) "
+       "or URL (user:password@ in the URL); empty: none.",
+       [](const std::string& v) { return v.empty() ? std::string() : OneOf(v, {"USER_INFO", "URL"}); }},
+      {"ksql.schema.registry.basic.auth.user.info", T::kPassword, "",
+       "user:password for the Schema Registry when the credentials source is USER_INFO.", {}},
+      {"sluice.schema.registry.listener", T::kString, "http://0.0.0.0:8081",
+       "With no ksql.schema.registry.url: where the embedded Schema Registry (Confluent's REST API, "
+       "in memory) listens. Port 0: an ephemeral port. When the default port is taken, an ephemeral "
+       "port is used instead (logged, and in GET /info); a port set here that is taken stops start-up.",
+       [](const std::string& v) {
+         if (v.find(',') != std::string::npos) return std::string("one listener only");
+         if (v.rfind("https://", 0) == 0) return std::string("the embedded Schema Registry serves http:// only");
+         return ValidateListeners(v);
+       }},
       {"sluice.embedded.broker.port", T::kInt, "0",
        "With no bootstrap.servers: a fixed 127.0.0.1 port clients bootstrap from (0: the "
        "embedded broker's own ephemeral port only).",

@@ -62,6 +62,16 @@ class EmptyScope : public ColumnScope {
     return Status::InvalidArgument("column '" + name + "' cannot be resolved.");
   }
 };
+
+// The analysis config after SET/UNSET: rebuilt from the properties, but the Schema Registry is
+// the engine's (SetSchemaRegistry), not a property: without this a request's
+// streamsProperties (applied as SETs) dropped it and later AVRO/PROTOBUF statements failed.
+AnalysisConfig ConfigKeepingRegistry(const std::map<std::string, std::string>& properties,
+                                     const AnalysisConfig& current) {
+  AnalysisConfig config = AnalysisConfig::FromProperties(properties);
+  config.schema_registry = current.schema_registry;
+  return config;
+}
 }  // namespace
 
 Engine::Engine(std::map<std::string, std::string> properties)
@@ -114,12 +124,12 @@ Status Engine::ExecuteStatement(const Statement& stmt) {
     case StatementKind::kSetProperty: {
       auto& p = static_cast<const PropertyStatement&>(stmt);
       properties_[p.name] = p.value;
-      config_ = AnalysisConfig::FromProperties(properties_);
+      config_ = ConfigKeepingRegistry(properties_, config_);
       return Status::OK();
     }
     case StatementKind::kUnsetProperty:
       properties_.erase(static_cast<const PropertyStatement&>(stmt).name);
-      config_ = AnalysisConfig::FromProperties(properties_);
+      config_ = ConfigKeepingRegistry(properties_, config_);
       return Status::OK();
     case StatementKind::kTerminateQuery: {
       auto& t = static_cast<const NamedStatement&>(stmt);

@@ -1,0 +1,484 @@
+#include "server/schema_registry_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+
+#include <spdlog/spdlog.h>
+
+#include "server/schema_registry_avro.h"
+#include "server/schema_registry_protobuf.h"
+
+namespace sluice {
+
+using json = nlohmann::json;
+
+namespace {
+
+// Confluent's error codes (io.confluent.kafka.schemaregistry.rest.exceptions.Errors).
+constexpr int kSubjectNotFound = 40401;
+constexpr int kVersionNotFound = 40402;
+constexpr int kSchemaNotFound = 40403;
+constexpr int kSubjectNotSoftDeleted = 40405;
+constexpr int kSubjectLevelNotConfigured = 40408;
+constexpr int kIncompatibleSchema = 409;
+constexpr int kInvalidSchema = 42201;
+constexpr int kInvalidVersion = 42202;
+constexpr int kInvalidCompatibilityLevel = 42203;
+constexpr int kStoreError = 50001;
+
+const std::vector<std::string> kLevels{"NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD",
+                                       "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"};
+
+HttpReply Error(int http_status, int error_code, const std::string& message) {
+  return {http_status, json{{"error_code", error_code}, {"message", message}}.dump()};
+}
+HttpReply NotFoundRoute() { return Error(404, 404, "HTTP 404 Not Found"); }
+HttpReply MethodNotAllowed() { return Error(405, 405, "HTTP 405 Method Not Allowed"); }
+HttpReply SubjectNotFound(const std::string& subject) {
+  return Error(404, kSubjectNotFound, "Subject '" + subject + "' not found.");
+}
+HttpReply InvalidSchema(const std::string& details) { return Error(422, kInvalidSchema, "Invalid schema: " + details); }
+HttpReply Ok(const json& body) { return {200, body.dump()}; }
+
+std::string PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+// "/subjects/a%2Fb/versions/" -> {"subjects", "a/b", "versions"}.
+std::vector<std::string> Segments(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > start) out.push_back(PercentDecode(path.substr(start, slash - start)));
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ParseQuery(const std::string& query) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start < query.size()) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string::npos) amp = query.size();
+    std::string item = query.substr(start, amp - start);
+    size_t eq = item.find('=');
+    if (!item.empty()) out[PercentDecode(item.substr(0, eq))] = eq == std::string::npos ? "" : PercentDecode(item.substr(eq + 1));
+    start = amp + 1;
+  }
+  return out;
+}
+
+bool QueryFlag(const std::map<std::string, std::string>& q, const std::string& name) {
+  auto it = q.find(name);
+  if (it == q.end()) return false;
+  std::string v = it->second;
+  std::transform(v.begin(), v.end(), v.begin(), ::tolower);
+  return v == "true" || v.empty();
+}
+
+// A version path segment: "latest" or -1 (the latest), else 1..2^31-1. nullopt = invalid.
+std::optional<int> ParseVersion(const std::string& v) {
+  if (v == "latest") return -1;
+  if (v.empty() || v.size() > 11) return std::nullopt;
+  size_t used = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(v, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (used != v.size() || n == 0 || n < -1 || n > INT_MAX) return std::nullopt;
+  return static_cast<int>(n);
+}
+
+HttpReply InvalidVersion(const std::string& v) {
+  return Error(422, kInvalidVersion,
+               "The specified version '" + v +
+                   "' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"");
+}
+
+std::optional<int> ParseId(const std::string& s) {
+  if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), ::isdigit)) return std::nullopt;
+  long long n = std::stoll(s);
+  if (n > INT_MAX) return std::nullopt;
+  return static_cast<int>(n);
+}
+
+// Same schema? Exact text, or (Avro, JSON Schema) the same JSON: the registry may hold a text
+// that the engine registered in another layout.
+bool SameText(SchemaType type, const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  if (type == SchemaType::kProtobuf) return false;
+  json ja = json::parse(a, nullptr, false), jb = json::parse(b, nullptr, false);
+  return !ja.is_discarded() && !jb.is_discarded() && ja == jb;
+}
+
+}  // namespace
+
+SchemaRegistryService::SchemaRegistryService(std::shared_ptr<SchemaRegistry> registry)
+    : registry_(std::move(registry)) {}
+
+HttpReply SchemaRegistryService::Handle(const std::string& method, const std::string& path,
+                                        const std::string& query, const std::string& body) {
+  const std::vector<std::string> seg = Segments(path);
+  const Query q = ParseQuery(query);
+  std::lock_guard lock(mu_);  // all in memory: one request at a time costs microseconds
+  try {
+    if (seg.empty()) return method == "GET" ? Ok(json::object()) : MethodNotAllowed();
+    if (seg[0] == "schemas") return Schemas(method, seg);
+    if (seg[0] == "subjects") return Subjects(method, seg, q, body);
+    if (seg[0] == "config") return Config(method, seg, q, body);
+    if (seg[0] == "compatibility") return Compatibility(method, seg, q, body);
+  } catch (const std::exception& e) {  // nlohmann type errors on odd bodies end here, not in a crash
+    spdlog::warn("schema registry {} {}: {}", method, path, e.what());
+    return Error(500, kStoreError, std::string("Error in the backend data store: ") + e.what());
+  }
+  return NotFoundRoute();
+}
+
+// ---- /schemas ----
+
+HttpReply SchemaRegistryService::Schemas(const std::string& method, const std::vector<std::string>& seg) {
+  if (seg.size() == 2 && seg[1] == "types")
+    return method == "GET" ? Ok(json::array({"JSON", "PROTOBUF", "AVRO"})) : MethodNotAllowed();
+  if (seg.size() < 3 || seg.size() > 4 || seg[1] != "ids") return NotFoundRoute();
+  if (method != "GET") return MethodNotAllowed();
+  auto id = ParseId(seg[2]);
+  if (!id) return NotFoundRoute();
+  auto schema = registry_->ById(*id);
+  if (!schema.ok()) return Error(404, kSchemaNotFound, "Schema " + seg[2] + " not found");
+  if (seg.size() == 3) return Ok(SchemaJson(*schema, false));
+  if (seg[3] == "schema") return {200, schema->text};
+  if (seg[3] == "subjects" || seg[3] == "versions") {
+    json out = json::array();
+    auto subjects = registry_->Subjects();
+    for (const std::string& subject : subjects.ok() ? *subjects : std::vector<std::string>{}) {
+      for (const RegisteredSchema& v : AllVersions(subject)) {
+        if (v.id != *id) continue;
+        if (seg[3] == "subjects") out.push_back(subject);
+        else out.push_back({{"subject", subject}, {"version", v.version}});
+      }
+    }
+    return Ok(out);
+  }
+  return NotFoundRoute();
+}
+
+json SchemaRegistryService::SchemaJson(const RegisteredSchema& s, bool with_subject) {
+  json j = json::object();
+  if (with_subject) {
+    j["subject"] = s.subject;
+    j["version"] = s.version;
+    j["id"] = s.id;
+  }
+  if (s.type != SchemaType::kAvro) j["schemaType"] = SchemaTypeName(s.type);  // Confluent omits AVRO
+  if (auto refs = references_.find(s.id); refs != references_.end() && !refs->second.empty())
+    j["references"] = refs->second;
+  j["schema"] = s.text;
+  return j;
+}
+
+// ---- /subjects ----
+
+HttpReply SchemaRegistryService::Subjects(const std::string& method, const std::vector<std::string>& seg,
+                                          const Query& query, const std::string& body) {
+  if (seg.size() == 1) {
+    if (method != "GET") return MethodNotAllowed();
+    auto subjects = registry_->Subjects();
+    if (!subjects.ok()) return Error(500, kStoreError, subjects.status().message());
+    std::vector<std::string> out = *subjects;
+    if (QueryFlag(query, "deleted"))
+      for (const auto& [subject, versions] : soft_deleted_) out.push_back(subject);
+    if (auto prefix = query.find("subjectPrefix"); prefix != query.end())
+      out.erase(std::remove_if(out.begin(), out.end(),
+                               [&](const std::string& s) { return s.rfind(prefix->second, 0) != 0; }),
+                out.end());
+    std::sort(out.begin(), out.end());
+    return Ok(out);
+  }
+  const std::string& subject = seg[1];
+  if (seg.size() == 2) {
+    if (method == "POST") return Lookup(subject, body);
+    if (method == "DELETE") return DeleteSubject(subject, QueryFlag(query, "permanent"));
+    return MethodNotAllowed();
+  }
+  if (seg[2] != "versions" || seg.size() > 5) return NotFoundRoute();
+  if (seg.size() == 3) {
+    if (method == "POST") return Register(subject, body);
+    if (method != "GET") return MethodNotAllowed();
+    auto versions = registry_->Versions(subject);
+    if (!versions.ok()) return SubjectNotFound(subject);
+    return Ok(*versions);
+  }
+  if (seg.size() == 5 && seg[4] != "schema") return NotFoundRoute();
+  if (method == "DELETE")
+    return Error(405, 405, "Deleting one version of a subject is not supported by Sluice's embedded registry; "
+                           "delete the subject (DELETE /subjects/" + subject + ")");
+  if (method != "GET") return MethodNotAllowed();
+  return GetVersion(subject, seg[3], seg.size() == 5);
+}
+
+HttpReply SchemaRegistryService::GetVersion(const std::string& subject, const std::string& version, bool raw) {
+  auto v = ParseVersion(version);
+  if (!v) return InvalidVersion(version);
+  if (!registry_->Versions(subject).ok()) return SubjectNotFound(subject);
+  auto schema = registry_->Version(subject, *v);
+  if (!schema.ok()) return Error(404, kVersionNotFound, "Version " + version + " not found.");
+  if (raw) return {200, schema->text};
+  return Ok(SchemaJson(*schema, true));
+}
+
+HttpReply SchemaRegistryService::Register(const std::string& subject, const std::string& body) {
+  auto candidate = ParseCandidate(body);
+  if (!candidate.ok()) return InvalidSchema(candidate.status().message());
+  if (auto existing = FindInSubject(subject, *candidate)) return Ok(json{{"id", existing->id}});
+  std::vector<std::string> problems = Incompatibilities(LevelOf(subject), *candidate, AllVersions(subject));
+  if (!problems.empty()) {
+    json details = problems;
+    return Error(409, kIncompatibleSchema,
+                 "Schema being registered is incompatible with an earlier schema for subject \"" + subject +
+                     "\", details: " + details.dump());
+  }
+  auto id = registry_->Register(subject, candidate->type, candidate->text);
+  if (!id.ok()) return Error(500, kStoreError, id.status().message());
+  if (!candidate->references.empty()) references_[*id] = candidate->references;
+  soft_deleted_.erase(subject);
+  spdlog::info("schema registry: registered id {} under subject {} ({})", *id, subject, SchemaTypeName(candidate->type));
+  return Ok(json{{"id", *id}});
+}
+
+HttpReply SchemaRegistryService::Lookup(const std::string& subject, const std::string& body) {
+  auto candidate = ParseCandidate(body);
+  if (!candidate.ok()) return InvalidSchema(candidate.status().message());
+  if (!registry_->Versions(subject).ok()) return SubjectNotFound(subject);
+  auto found = FindInSubject(subject, *candidate);
+  if (!found) return Error(404, kSchemaNotFound, "Schema not found");
+  return Ok(SchemaJson(*found, true));
+}
+
+HttpReply SchemaRegistryService::DeleteSubject(const std::string& subject, bool permanent) {
+  if (permanent) {
+    auto soft = soft_deleted_.find(subject);
+    if (soft != soft_deleted_.end()) {
+      json versions = soft->second;
+      soft_deleted_.erase(soft);
+      subject_levels_.erase(subject);
+      return Ok(versions);
+    }
+    if (registry_->Versions(subject).ok())
+      return Error(404, kSubjectNotSoftDeleted,
+                   "Subject '" + subject + "' was not deleted first before being permanently deleted");
+    return SubjectNotFound(subject);
+  }
+  auto deleted = registry_->DeleteSubject(subject);
+  if (!deleted.ok()) return SubjectNotFound(subject);
+  soft_deleted_[subject] = *deleted;
+  return Ok(*deleted);
+}
+
+// ---- /config ----
+
+HttpReply SchemaRegistryService::Config(const std::string& method, const std::vector<std::string>& seg,
+                                        const Query& query, const std::string& body) {
+  if (seg.size() > 2) return NotFoundRoute();
+  const bool global = seg.size() == 1;
+  const std::string subject = global ? "" : seg[1];
+  if (method == "GET") {
+    if (global) return Ok(json{{"compatibilityLevel", global_level_}});
+    auto it = subject_levels_.find(subject);
+    if (it != subject_levels_.end()) return Ok(json{{"compatibilityLevel", it->second}});
+    if (QueryFlag(query, "defaultToGlobal")) return Ok(json{{"compatibilityLevel", global_level_}});
+    return Error(404, kSubjectLevelNotConfigured,
+                 "Subject '" + subject + "' does not have subject-level compatibility configured");
+  }
+  if (method == "PUT") {
+    json req = json::parse(body, nullptr, false);
+    std::string level = req.is_object() && req.contains("compatibility") && req["compatibility"].is_string()
+                            ? req["compatibility"].get<std::string>() : "";
+    std::transform(level.begin(), level.end(), level.begin(), ::toupper);
+    if (std::find(kLevels.begin(), kLevels.end(), level) == kLevels.end())
+      return Error(422, kInvalidCompatibilityLevel,
+                   "Invalid compatibility level. Valid values are none, backward, forward, full, "
+                   "backward_transitive, forward_transitive, and full_transitive");
+    if (global) global_level_ = level;
+    else subject_levels_[subject] = level;
+    return Ok(json{{"compatibility", level}});
+  }
+  if (method == "DELETE" && !global) {
+    auto it = subject_levels_.find(subject);
+    if (it == subject_levels_.end()) {
+      if (!registry_->Versions(subject).ok()) return SubjectNotFound(subject);
+      return Error(404, kSubjectLevelNotConfigured,
+                   "Subject '" + subject + "' does not have subject-level compatibility configured");
+    }
+    json previous{{"compatibilityLevel", it->second}};
+    subject_levels_.erase(it);
+    return Ok(previous);
+  }
+  return MethodNotAllowed();
+}
+
+// ---- /compatibility ----
+
+HttpReply SchemaRegistryService::Compatibility(const std::string& method, const std::vector<std::string>& seg,
+                                               const Query& query, const std::string& body) {
+  // /compatibility/subjects/{s}/versions[/{v}]
+  if (seg.size() < 4 || seg.size() > 5 || seg[1] != "subjects" || seg[3] != "versions") return NotFoundRoute();
+  if (method != "POST") return MethodNotAllowed();
+  const std::string& subject = seg[2];
+  std::optional<int> version;
+  if (seg.size() == 5) {
+    version = ParseVersion(seg[4]);
+    if (!version) return InvalidVersion(seg[4]);
+  }
+  auto candidate = ParseCandidate(body);
+  if (!candidate.ok()) return InvalidSchema(candidate.status().message());
+  std::vector<RegisteredSchema> against;
+  std::string level = LevelOf(subject);
+  if (!version) {
+    against = AllVersions(subject);  // every version, as the subject's level applies them
+  } else if (!registry_->Versions(subject).ok()) {
+    if (*version != -1) return SubjectNotFound(subject);  // "latest" of nothing: compatible
+  } else {
+    auto one = registry_->Version(subject, *version);
+    if (!one.ok()) return Error(404, kVersionNotFound, "Version " + seg[4] + " not found.");
+    against.push_back(*one);
+    if (level.size() > 11 && level.substr(level.size() - 11) == "_TRANSITIVE") level.resize(level.size() - 11);
+  }
+  std::vector<std::string> problems = Incompatibilities(level, *candidate, against);
+  json out{{"is_compatible", problems.empty()}};
+  if (QueryFlag(query, "verbose")) out["messages"] = problems;
+  return Ok(out);
+}
+
+// ---- schemas in requests ----
+
+Result<SchemaRegistryService::Candidate> SchemaRegistryService::ParseCandidate(const std::string& body) {
+  json req = json::parse(body, nullptr, false);
+  if (req.is_discarded() || !req.is_object()) return Status::InvalidArgument("the request body is not a JSON object");
+  if (!req.contains("schema") || !req["schema"].is_string() || req["schema"].get<std::string>().empty())
+    return Status::InvalidArgument("the request has no \"schema\" string");
+  Candidate c;
+  if (req.contains("schemaType") && !req["schemaType"].is_null()) {
+    if (!req["schemaType"].is_string()) return Status::InvalidArgument("\"schemaType\" must be a string");
+    auto type = ParseSchemaType(req["schemaType"].get<std::string>());
+    if (!type.ok()) return Status::InvalidArgument("Invalid schema type " + req["schemaType"].get<std::string>());
+    c.type = *type;
+  }
+  c.references = json::array();
+  std::map<std::string, std::string> imports;  // import name -> referenced schema text
+  if (req.contains("references") && !req["references"].is_null()) {
+    if (!req["references"].is_array()) return Status::InvalidArgument("\"references\" must be an array");
+    for (const json& ref : req["references"]) {
+      if (!ref.is_object() || !ref.contains("name") || !ref["name"].is_string() || !ref.contains("subject") ||
+          !ref["subject"].is_string() || !ref.contains("version") || !ref["version"].is_number_integer())
+        return Status::InvalidArgument("a reference needs \"name\", \"subject\" and an integer \"version\": " + ref.dump());
+      const std::string subject = ref["subject"].get<std::string>();
+      const int version = ref["version"].get<int>();
+      auto target = registry_->Version(subject, version);
+      if (!target.ok())
+        return Status::InvalidArgument("reference " + ref["name"].get<std::string>() + " (subject '" + subject +
+                                       "' version " + std::to_string(version) + ") not found");
+      imports[ref["name"].get<std::string>()] = target->text;
+      c.references.push_back({{"name", ref["name"]}, {"subject", subject}, {"version", target->version}});
+    }
+  }
+  const std::string text = req["schema"].get<std::string>();
+  switch (c.type) {
+    case SchemaType::kAvro: {
+      auto avro = AvroSchema::Parse(text);
+      if (!avro.ok()) return avro.status();
+      c.text = (*avro)->compact();
+      break;
+    }
+    case SchemaType::kJson: {
+      json schema = json::parse(text, nullptr, false);
+      if (schema.is_discarded() || !(schema.is_object() || schema.is_boolean()))
+        return Status::InvalidArgument("a JSON schema must be a JSON object or boolean");
+      c.text = nlohmann::ordered_json::parse(text).dump();
+      break;
+    }
+    case SchemaType::kProtobuf: {
+      auto proto = NormalizeProtobufSchema(text, imports);
+      if (!proto.ok()) return proto.status();
+      c.text = *proto;
+      break;
+    }
+  }
+  return c;
+}
+
+std::optional<RegisteredSchema> SchemaRegistryService::FindInSubject(const std::string& subject, const Candidate& c) {
+  for (const RegisteredSchema& v : AllVersions(subject)) {
+    if (v.type != c.type || !SameText(c.type, c.text, v.text)) continue;
+    auto refs = references_.find(v.id);
+    const json stored = refs == references_.end() ? json::array() : refs->second;
+    if (stored == c.references) return v;
+  }
+  return std::nullopt;
+}
+
+std::vector<RegisteredSchema> SchemaRegistryService::AllVersions(const std::string& subject) {
+  std::vector<RegisteredSchema> out;
+  auto versions = registry_->Versions(subject);
+  if (!versions.ok()) return out;
+  for (int v : *versions)
+    if (auto s = registry_->Version(subject, v); s.ok()) out.push_back(*s);
+  return out;
+}
+
+std::string SchemaRegistryService::LevelOf(const std::string& subject) {
+  auto it = subject_levels_.find(subject);
+  return it == subject_levels_.end() ? global_level_ : it->second;
+}
+
+// BACKWARD: the new schema reads what the old wrote; FORWARD: the old reads the new; FULL:
+// both. Non-transitive levels check against the latest version, *_TRANSITIVE against all.
+// Avro schemas are resolved as Avro does; a change of schema type is incompatible; PROTOBUF and
+// JSON schemas of the same type are not checked further (Sluice's embedded registry does not
+// implement those formats' rules).
+std::vector<std::string> SchemaRegistryService::Incompatibilities(const std::string& level, const Candidate& c,
+                                                                  const std::vector<RegisteredSchema>& existing) {
+  if (level == "NONE" || existing.empty()) return {};
+  const bool transitive = level.find("_TRANSITIVE") != std::string::npos;
+  const bool backward = level.rfind("BACKWARD", 0) == 0 || level.rfind("FULL", 0) == 0;
+  const bool forward = level.rfind("FORWARD", 0) == 0 || level.rfind("FULL", 0) == 0;
+  std::vector<RegisteredSchema> against(transitive ? existing.begin() : existing.end() - 1, existing.end());
+  std::vector<std::string> problems;
+  std::shared_ptr<AvroSchema> mine;
+  if (c.type == SchemaType::kAvro) mine = *AvroSchema::Parse(c.text);  // validated by ParseCandidate
+  for (const RegisteredSchema& old : against) {
+    const std::string which = "version " + std::to_string(old.version);
+    if (old.type != c.type) {
+      problems.push_back("Incompatible because of different schema type (" + which + " is " +
+                         SchemaTypeName(old.type) + ")");
+      continue;
+    }
+    if (c.type != SchemaType::kAvro) continue;
+    auto theirs = AvroSchema::Parse(old.text);
+    if (!theirs.ok()) continue;  // registered in-process without validation: nothing to compare
+    if (backward)
+      for (const std::string& p : AvroReadIncompatibilities(*mine, **theirs))
+        problems.push_back(which + ": the new schema cannot read data written with it: " + p);
+    if (forward)
+      for (const std::string& p : AvroReadIncompatibilities(**theirs, *mine))
+        problems.push_back(which + ": it cannot read data written with the new schema: " + p);
+  }
+  return problems;
+}
+
+}  // namespace sluice
