@@ -228,14 +228,22 @@ Status CheckColumns(const std::vector<Column>& columns) {
 }
 }  // namespace
 
+Status AvroSupports(const FormatOptions& opts, const std::vector<Column>& columns, bool is_key) {
+  if (columns.empty()) return Status::OK();
+  FormatOptions side = opts;
+  side.is_key = side.is_key || is_key;
+  auto derived = avro::KsqlAvroSchema(columns, !Unwrapped(side, columns), opts.schema_full_name);
+  return derived.ok() ? Status::OK() : derived.status();
+}
+
 Result<std::unique_ptr<RowDeserializer>> MakeAvroDeserializer(const FormatOptions& opts,
                                                               std::vector<Column> columns,
                                                               std::vector<bool> needed) {
   SLUICE_RETURN_IF_ERROR(CheckColumns(columns));
   // ksqlDB builds the Avro schema of the columns for readers too: its errors (non-STRING map
-  // keys, names Avro refuses) come at CREATE time.
-  auto derived = avro::KsqlAvroSchema(columns, !Unwrapped(opts, columns), opts.schema_full_name);
-  if (!columns.empty() && !derived.ok()) return derived.status();
+  // keys, names Avro refuses) come when the source is created (ValidateColumns).
+  SLUICE_RETURN_IF_ERROR(AvroSupports(opts, columns, opts.is_key));
+  if (!columns.empty()) SLUICE_RETURN_IF_ERROR(NeedsRegistry(opts.registry));
   return std::unique_ptr<RowDeserializer>(
       std::make_unique<AvroDeserializer>(opts, std::move(columns), std::move(needed)));
 }

@@ -126,6 +126,8 @@ Status ValidateColumns(const FormatOptions& opts, const std::vector<Column>& col
             "`. Column type: " + c.type->ToSqlString() +
             ". See https://github.com/confluentinc/ksql/issues/6621 for more.");
   }
+  // ksqlDB's Avro serde factory refuses these columns with its own, unwrapped, messages.
+  if (opts.kind == FormatKind::kAvro) SLUICE_RETURN_IF_ERROR(serde::AvroSupports(opts, columns, is_key));
   Status reason = FormatSupports(opts, columns, is_key);
   if (reason.ok()) return reason;
   // ksqlDB's serde factory wraps the format's reason with the format and the persistence

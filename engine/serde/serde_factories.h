@@ -27,6 +27,9 @@ Result<std::unique_ptr<RowDeserializer>> MakeAvroDeserializer(const FormatOption
 Result<std::unique_ptr<RowSerializer>> MakeAvroSerializer(const FormatOptions& opts,
                                                           std::vector<Column> columns);
 Result<std::vector<Column>> AvroColumnsFromSchema(const std::string& schema_text, bool is_key);
+// Whether ksqlDB's Avro schema can be derived from these columns: "Avro only supports MAPs
+// with STRING keys", "Schema is not compatible with Avro: Illegal initial character: 1X".
+Status AvroSupports(const FormatOptions& opts, const std::vector<Column>& columns, bool is_key);
 // PROTOBUF and PROTOBUF_NOSR (opts.kind tells which).
 Result<std::unique_ptr<RowDeserializer>> MakeProtobufDeserializer(const FormatOptions& opts,
                                                                   std::vector<Column> columns,
