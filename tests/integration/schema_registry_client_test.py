@@ -12,9 +12,12 @@ embedded Schema Registry and broker.
 3. Protobuf: a .proto compiled with protoc at test time, ProtobufSerializer (which registers the
    schema as a base64 FileDescriptorProto), the same CREATE + CSAS; the sink's schema is read
    back from the registry, compiled with protoc, and ProtobufDeserializer decodes the sink.
+4. client: a second sluiced with ksql.schema.registry.url = an unreachable URL, then the first's
+   registry (HttpSchemaRegistryClient, first reachable URL) reads part 2's topic and writes a
+   sink; and a taken registry port set explicitly stops start-up.
 
-Run: BIN=build/bin /usr/bin/python3 tests/integration/schema_registry_client_test.py [registry|avro|protobuf ...]
-(no argument: all three). Exit 77 (skipped) when the Debian packages are missing.
+Run: BIN=build/bin /usr/bin/python3 tests/integration/schema_registry_client_test.py [registry|avro|protobuf|client ...]
+(no argument: all four; client needs avro before it). Exit 77 (skipped) when the Debian packages are missing.
 Every wait is bounded; sluiced is killed on any exit.
 """
 import importlib
@@ -74,17 +77,16 @@ def wait_until(what, fn, seconds=WAIT_SECONDS):
 
 
 class Sluiced:
-    def __init__(self, work):
+    def __init__(self, work, name="sluiced", wait=True, **env):
         self.http_port, self.sr_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.http_port}"
-        self.log_path = os.path.join(work, "sluiced.log")
-        env = dict(os.environ,
-                   KSQL_LISTENERS=self.url,
-                   KSQL_SLUICE_SCHEMA_REGISTRY_LISTENER=f"http://127.0.0.1:{self.sr_port}",
-                   KSQL_KSQL_STREAMS_STATE_DIR=os.path.join(work, "state"))
-        self.proc = subprocess.Popen([os.path.join(BIN, "sluiced")], env=env,
+        self.log_path = os.path.join(work, name + ".log")
+        defaults = {"KSQL_LISTENERS": self.url,
+                    "KSQL_SLUICE_SCHEMA_REGISTRY_LISTENER": f"http://127.0.0.1:{self.sr_port}",
+                    "KSQL_KSQL_STREAMS_STATE_DIR": os.path.join(work, name + "-state")}
+        self.proc = subprocess.Popen([os.path.join(BIN, "sluiced")], env={**os.environ, **defaults, **env},
                                      stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
-        self.info = wait_until("GET /info", self._info)["KsqlServerInfo"]
+        self.info = wait_until("GET /info", self._info)["KsqlServerInfo"] if wait else None
 
     def _info(self):
         if self.proc.poll() is not None:
@@ -285,9 +287,41 @@ def test_protobuf(sr, work):
     check("ProtobufDeserializer reads the sink's values", as_dicts == EXPECTED, as_dicts)
 
 
+def test_client(work):
+    """A second sluiced whose ksql.schema.registry.url is the first one's registry: its engine
+    reads and registers schemas through HttpSchemaRegistryClient. Needs the avro part's topic."""
+    second = Sluiced(work, "second", KSQL_BOOTSTRAP_SERVERS=bootstrap, KSQL_KSQL_SERVICE_ID="second_",
+                     KSQL_KSQL_SCHEMA_REGISTRY_URL=f"http://127.0.0.1:{free_port()}, {sr_url}")
+    try:
+        check("the second sluiced's /info names the registry it uses",
+              second.info.get("embeddedSchemaRegistry") is False and second.info.get("schemaRegistryUrl", "").endswith(sr_url),
+              second.info)
+        status, body = second.ksql("CREATE STREAM ORDERS_AGAIN WITH (KAFKA_TOPIC='orders_avro', VALUE_FORMAT='AVRO');")
+        check("CREATE without columns through the HTTP client", status == 200, body)
+        status, body = second.ksql("CREATE STREAM NAMES_AVRO WITH (KAFKA_TOPIC='names_avro') AS "
+                                   "SELECT ID, UCASE(NAME) AS NAME FROM ORDERS_AGAIN EMIT CHANGES;",
+                                   {"auto.offset.reset": "earliest"})
+        check("CSAS through the HTTP client", status == 200, body)
+        rows = consume("names_avro", AvroConsumer(dict(consumer_conf("names_avro"), **{"schema.registry.url": sr_url})),
+                       len(ORDERS))
+        check("its sink decodes with the schema it registered over HTTP",
+              sorted(rows, key=lambda r: r["ID"]) == [{"ID": o["ID"], "NAME": o["NAME"].upper()} for o in ORDERS], rows)
+    finally:
+        second.stop()
+    # A registry listener set explicitly on a port that is taken stops start-up, naming the property.
+    busy = Sluiced(work, "busy", wait=False, KSQL_SLUICE_SCHEMA_REGISTRY_LISTENER=sr_url)
+    try:
+        busy.proc.wait(timeout=WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        busy.stop()
+    log = open(busy.log_path).read()
+    check("a taken registry port stops start-up with the property named",
+          busy.proc.returncode == 1 and "sluice.schema.registry.listener" in log and "in use" in log, log[-500:])
+
+
 def main():
     global server, sr_url, bootstrap
-    parts = sys.argv[1:] or ["registry", "avro", "protobuf"]
+    parts = sys.argv[1:] or ["registry", "avro", "protobuf", "client"]
     work = tempfile.mkdtemp(prefix="sluice-sr-")
     server = None
     try:
@@ -307,6 +341,8 @@ def main():
                     test_avro(sr)
                 elif part == "protobuf":
                     test_protobuf(sr, work)
+                elif part == "client":
+                    test_client(work)
             except Exception as e:  # one part failing must not hide the others
                 check(f"{part}: no exception", False, repr(e))
     finally:
