@@ -421,8 +421,8 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
   sink->value_format = MakeFormatOptions(value_kind, value_delim,
                                          props.wrap_single_value.value_or(config.wrap_single_values));
   sink->key_format = MakeFormatOptions(key_kind, key_delim, false);
-  AttachSchemaOptions(&sink->key_format, sink->topic, true, props, config);
-  AttachSchemaOptions(&sink->value_format, sink->topic, false, props, config);
+  AttachSchemaOptions(&sink->key_format, sink->topic, true, props, config, sink->name);
+  AttachSchemaOptions(&sink->value_format, sink->topic, false, props, config, sink->name);
   SLUICE_RETURN_IF_ERROR(ValidateColumns(sink->key_format, sink->KeyColumns(), true));
   SLUICE_RETURN_IF_ERROR(ValidateColumns(sink->value_format, sink->ValueColumns(), false));
   // KEY_/VALUE_SCHEMA_ID: the sink writes with that registered schema, which must hold the

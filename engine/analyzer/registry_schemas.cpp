@@ -1,5 +1,6 @@
 #include "engine/analyzer/registry_schemas.h"
 
+#include <cctype>
 #include <tuple>
 
 #include <spdlog/spdlog.h>
@@ -67,8 +68,24 @@ std::string SchemaSubject(const std::string& topic, bool is_key) {
   return topic + (is_key ? "-key" : "-value");
 }
 
+std::string AvroKeySchemaName(const std::string& source_name) {
+  std::string camel;
+  bool word_start = true;
+  for (char ch : source_name) {
+    if (ch == '_') {
+      word_start = true;
+      continue;
+    }
+    const unsigned char c = static_cast<unsigned char>(ch);
+    camel += static_cast<char>(word_start ? std::toupper(c) : std::tolower(c));
+    word_start = false;
+  }
+  return "io.confluent.ksql.avro_schemas." + camel + "Key";
+}
+
 void AttachSchemaOptions(FormatOptions* format, const std::string& topic, bool is_key,
-                         const WithProperties& props, const AnalysisConfig& config) {
+                         const WithProperties& props, const AnalysisConfig& config,
+                         const std::string& source_name) {
   format->is_key = is_key;
   const auto& nullable = is_key ? props.key_nullable_representation : props.value_nullable_representation;
   if (nullable)
@@ -78,6 +95,7 @@ void AttachSchemaOptions(FormatOptions* format, const std::string& topic, bool i
   format->subject = SchemaSubject(topic, is_key);
   format->schema_id = is_key ? props.key_schema_id : props.value_schema_id;
   if (is_key && props.key_schema_full_name) format->schema_full_name = *props.key_schema_full_name;
+  else if (is_key && format->kind == FormatKind::kAvro) format->schema_full_name = AvroKeySchemaName(source_name);
   if (!is_key) {
     if (props.value_schema_full_name) format->schema_full_name = *props.value_schema_full_name;
     else if (props.value_avro_schema_full_name) format->schema_full_name = Trim(*props.value_avro_schema_full_name);

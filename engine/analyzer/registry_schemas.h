@@ -17,9 +17,16 @@ std::string SchemaSubject(const std::string& topic, bool is_key);
 
 // Fills the registry, subject, side, schema id / full name and Protobuf nullability of a
 // format from the statement's WITH properties (nothing changes for formats without a
-// registry, beyond the side).
+// registry, beyond the side). An AVRO key's record is named after the source unless the
+// statement names it: io.confluent.ksql.avro_schemas.<SourceInCamelCase>Key, as ksqlDB does
+// so that every sink's key record has its own name.
 void AttachSchemaOptions(FormatOptions* format, const std::string& topic, bool is_key,
-                         const WithProperties& props, const AnalysisConfig& config);
+                         const WithProperties& props, const AnalysisConfig& config,
+                         const std::string& source_name);
+
+// ksqlDB's default AVRO key schema name for a source: "io.confluent.ksql.avro_schemas.OrdersKey"
+// for ORDERS (Guava's UPPER_UNDERSCORE to UPPER_CAMEL: MY_SINK -> MySink).
+std::string AvroKeySchemaName(const std::string& source_name);
 
 // The property checks that need the formats: *_SCHEMA_ID only with a format that infers
 // schemas, full names only with formats that have them (ksqlDB's messages).

@@ -260,8 +260,8 @@ Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaSt
   const bool wrap = props->wrap_single_value.value_or(config.wrap_single_values);
   source->value_format = MakeFormatOptions(*value_kind, props->value_delimiter, wrap);
   source->key_format = MakeFormatOptions(*key_kind, props->key_delimiter, false);
-  AttachSchemaOptions(&source->key_format, source->topic, true, *props, config);
-  AttachSchemaOptions(&source->value_format, source->topic, false, *props, config);
+  AttachSchemaOptions(&source->key_format, source->topic, true, *props, config, source->name);
+  AttachSchemaOptions(&source->value_format, source->topic, false, *props, config, source->name);
   SLUICE_RETURN_IF_ERROR(ValidateColumns(source->key_format, key_columns, true));
   SLUICE_RETURN_IF_ERROR(ValidateColumns(source->value_format, value_columns, false));
 

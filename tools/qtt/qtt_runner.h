@@ -59,7 +59,7 @@ class CaseTarget {
   virtual Status QueryError() { return Status::OK(); }
   // The Schema Registry the target's statements and formats use, where the case's
   // `topics[].keySchema/valueSchema` are registered first (nullptr: the target has none).
-  virtual std::shared_ptr<SchemaRegistry> Registry() { return nullptr; }
+  virtual std::shared_ptr<SchemaRegistry> Registry() const { return nullptr; }
 
   // Subject -> id of the schema the case registered for it: inputs to such a topic are
   // written with that schema (as ksqlDB's framework writes them), not one derived from the
