@@ -13,8 +13,11 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/dynamic_message.h>
+
 #include "engine/schema_registry/schema_registry.h"
 #include "engine/serde/format.h"
+#include "engine/serde/protobuf_schema.h"
 
 #ifdef SLUICE_HAVE_AVRO_C
 #include <avro.h>  // Debian's libavro-dev: the AVRO baseline (Avro C's generic reader)
@@ -156,6 +159,23 @@ std::vector<std::string> Encode(const FormatOptions& opts, const std::vector<Col
   return out;
 }
 
+// Baseline for PROTOBUF's own wire decoder: libprotobuf's DynamicMessage parsing the same
+// messages (after the 6-byte header and index), into its message only, no Values.
+void BenchLibprotobufParse(const RegisteredSchema& schema, const std::vector<std::string>& payloads,
+                           size_t n, const Baselines& b) {
+  auto parsed = Must(serde::pb::ProtoSchema::Parse(schema.text, nullptr));
+  const google::protobuf::Descriptor* message = Must(parsed->FindMessage(""));
+  google::protobuf::DynamicMessageFactory factory;
+  std::unique_ptr<google::protobuf::Message> msg(factory.GetPrototype(message)->New());
+  size_t errors = 0;
+  Report("baseline libprotobuf DynamicMessage", n, Time(n, [&](size_t i) {
+           const std::string& p = payloads[i % kPoolSize];
+           errors += !msg->ParseFromArray(p.data() + 6, static_cast<int>(p.size() - 6));
+           return p.size();
+         }), b.memcpy_base, b.dom_base);
+  if (errors) std::fprintf(stderr, "libprotobuf: %zu errors\n", errors);
+}
+
 // PROTOBUF (Confluent's wire header, schema in an in-memory registry) and PROTOBUF_NOSR, over
 // the same rows as the JSON pool.
 void BenchProtobuf(const std::vector<Column>& cols, const std::vector<std::string>& json,
@@ -169,6 +189,7 @@ void BenchProtobuf(const std::vector<Column>& cols, const std::vector<std::strin
   for (const std::string& p : payloads) total += p.size();
   std::printf("PROTOBUF payloads: avg %zu bytes\n", total / payloads.size());
   BenchFormat("PROTOBUF", pb, cols, payloads, two, n, b);
+  BenchLibprotobufParse(*pb.registry->Latest(pb.subject), payloads, n, b);
   FormatOptions nosr;
   nosr.kind = FormatKind::kProtobufNoSr;
   BenchFormat("PROTOBUF_NOSR", nosr, cols, Encode(nosr, cols, json), two, n, b);
