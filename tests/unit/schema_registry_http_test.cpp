@@ -458,3 +458,23 @@ TEST_CASE("The engine keeps its Schema Registry across SET and UNSET", "[schema_
   CHECK(created.ok());
   CHECK(created.message() == "");
 }
+
+TEST_CASE("Embedded registry listener: a taken port fails, or falls back to an ephemeral one", "[schema_registry]") {
+  Served first;
+  const std::string taken = first.server->url();
+  auto strict = SchemaRegistrySetup::Serve(std::make_shared<InMemorySchemaRegistry>(), taken, false);
+  REQUIRE(strict.status().code() == Status::Code::kIOError);
+  CHECK_THAT(strict.status().message(),
+             Catch::Contains("sluice.schema.registry.listener") && Catch::Contains("in use"));
+  auto fallback = SchemaRegistrySetup::Serve(std::make_shared<InMemorySchemaRegistry>(), taken, true);
+  REQUIRE(fallback.ok());
+  CHECK((*fallback)->url() != taken);
+  CHECK((*fallback)->embedded());
+  HttpRegistryOptions o;
+  o.urls = {(*fallback)->url()};
+  auto client = HttpSchemaRegistryClient::Create(o);
+  REQUIRE(client.ok());
+  CHECK((*client)->Subjects().ok());
+  CHECK(SchemaRegistrySetup::Serve(std::make_shared<InMemorySchemaRegistry>(), "localhost:8081", false).status().code() ==
+        Status::Code::kInvalidArgument);
+}
