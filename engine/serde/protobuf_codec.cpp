@@ -20,6 +20,7 @@ enum class Shape : uint8_t { kScalar, kStruct, kMap, kWrapper, kTimestamp, kDate
 
 Shape ShapeOf(const FD* f) {
   if (f->type() != FD::TYPE_MESSAGE) return Shape::kScalar;
+  if (!f->is_repeated() && KindOf(f->message_type()) == MessageKind::kMapEntry) return Shape::kStruct;
   switch (KindOf(f->message_type())) {
     case MessageKind::kStruct: return Shape::kStruct;
     case MessageKind::kMapEntry: return Shape::kMap;
@@ -373,14 +374,14 @@ struct ReaderBuilder {
     fr.number = f->number();
     fr.ptype = f->type();
     fr.shape = ShapeOf(f);
-    fr.repeated = f->is_repeated() && !f->is_map();
+    fr.repeated = f->is_repeated() && !IsMapField(f);
     fr.packable = f->is_packable();
     fr.wire_type = WireTypeOf(f->type());
     fr.slot = slot;
     fr.union_member = union_member;
     fr.enum_type = f->type() == FD::TYPE_ENUM ? f->enum_type() : nullptr;
     if (fr.ptype == FD::TYPE_GROUP) return Mismatch(f, *type);
-    if (f->is_map()) {
+    if (IsMapField(f)) {
       if (type->kind != TypeKind::kMap) return Mismatch(f, *type);
       fr.target = type;
       auto entry = Build(f->message_type(), {{"key", type->key}, {"value", type->value}}, {});
@@ -442,7 +443,7 @@ struct ReaderBuilder {
 
   // ksqlDB's value for a field the bytes do not carry.
   static Value AbsentValue(const FD* f, const FieldReader& fr) {
-    if (f->is_map()) return Value::Map({});
+    if (IsMapField(f)) return Value::Map({});
     if (fr.repeated) return Value::Array({});
     if (f->type() == FD::TYPE_MESSAGE || f->has_optional_keyword()) return Value();
     return Coerce(DefaultScalar(f), *fr.target);
@@ -690,8 +691,8 @@ struct WriterBuilder {
     fw.number = f->number();
     fw.ptype = f->type();
     fw.shape = ShapeOf(f);
-    fw.is_map = f->is_map();
-    fw.repeated = f->is_repeated() && !f->is_map();
+    fw.is_map = IsMapField(f);
+    fw.repeated = f->is_repeated() && !fw.is_map;
     fw.packed = f->is_packed();
     fw.presence = f->has_presence() || union_member >= 0;
     fw.slot = slot;

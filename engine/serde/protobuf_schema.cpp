@@ -263,9 +263,27 @@ const std::map<std::string, std::string>* ProtoSchema::FieldParams(
   return it == field_params_.end() ? nullptr : &it->second;
 }
 
+namespace {
+// Confluent's test for a map entry: protoc's `map<K, V>` entries, and any message named
+// `...Entry` with exactly the fields `key` and `value` (as Confluent's converter writes them).
+bool LooksLikeMapEntry(const gpb::Descriptor* m) {
+  if (m->options().map_entry()) return true;
+  const std::string& name = m->name();
+  return name.size() > 5 && name.compare(name.size() - 5, 5, "Entry") == 0 &&
+         m->field_count() == 2 && m->field(0)->name() == "key" &&
+         m->field(1)->name() == "value" && !m->field(0)->is_repeated() &&
+         !m->field(1)->is_repeated();
+}
+}  // namespace
+
+bool IsMapField(const gpb::FieldDescriptor* f) {
+  return f->is_repeated() && f->type() == gpb::FieldDescriptor::TYPE_MESSAGE &&
+         LooksLikeMapEntry(f->message_type());
+}
+
 MessageKind KindOf(const gpb::Descriptor* message) {
   const std::string& n = message->full_name();
-  if (message->options().map_entry()) return MessageKind::kMapEntry;
+  if (LooksLikeMapEntry(message)) return MessageKind::kMapEntry;
   if (n == "google.protobuf.Timestamp") return MessageKind::kTimestamp;
   if (n == "google.type.Date") return MessageKind::kDate;
   if (n == "google.type.TimeOfDay") return MessageKind::kTime;
@@ -283,7 +301,7 @@ struct Inference {
 
   Result<TypePtr> Field(const gpb::FieldDescriptor* f) {
     auto base = Single(f);
-    if (!base.ok() || !f->is_repeated() || f->is_map()) return base;
+    if (!base.ok() || !f->is_repeated() || IsMapField(f)) return base;
     return SqlType::Array(*base);
   }
 
@@ -312,6 +330,7 @@ struct Inference {
       case MessageKind::kDecimal: return DecimalType(f);
       case MessageKind::kWrapper: return Single(m->field(0));
       case MessageKind::kMapEntry: {
+        if (!f->is_repeated()) break;  // a lone entry is just a message
         auto key = Field(m->field(0));
         if (!key.ok()) return key;
         auto value = Field(m->field(1));

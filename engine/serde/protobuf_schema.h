@@ -59,6 +59,8 @@ using Nullable = ProtobufNullable;
 // Well-known message kinds that map to one SQL value rather than a STRUCT.
 enum class MessageKind { kStruct, kMapEntry, kWrapper, kTimestamp, kDate, kTime, kDecimal };
 MessageKind KindOf(const gpb::Descriptor* message);
+// A repeated field of map entries (protoc's map<K, V>, or Confluent's `...Entry` messages).
+bool IsMapField(const gpb::FieldDescriptor* field);
 
 // ksqlDB's type for a field (repeated -> ARRAY, map entry -> MAP, wrappers -> the primitive,
 // enum -> STRING, uint32/64-bit ints -> BIGINT, float -> DOUBLE, Decimal/Date/TimeOfDay/

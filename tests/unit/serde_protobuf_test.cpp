@@ -489,3 +489,25 @@ TEST_CASE("protobuf reader reused across records keeps nothing from the previous
     CheckSameRow(out, defaults);
   }
 }
+
+TEST_CASE("protobuf reads Confluent-style map entry messages as MAP", "[serde][protobuf]") {
+  auto registry = std::make_shared<InMemorySchemaRegistry>();
+  const std::string text =
+      "syntax = \"proto3\";\nmessage M {\n  repeated CEntry c = 1;\n  CEntry one = 2;\n"
+      "  message CEntry { string key = 1; int64 value = 2; }\n}\n";
+  auto cols = ColumnsFromSchema(FormatKind::kProtobuf, text, "", false);
+  REQUIRE(cols.ok());
+  REQUIRE(cols->size() == 2);
+  CHECK((*cols)[0].type->ToString() == "MAP<STRING, BIGINT>");
+  CHECK((*cols)[1].type->ToString() == "STRUCT<key STRING, value BIGINT>");  // a lone entry
+  auto id = registry->Register("m-value", SchemaType::kProtobuf, text);
+  REQUIRE(id.ok());
+  std::string bytes;
+  AppendConfluentHeader(*id, &bytes);
+  // index [0]; c = {a: 1}, c = {b: 2}, c = {a: 3} (the later entry for a key wins)
+  bytes += std::string("\x00\x0a\x05\x0a\x01" "a\x10\x01\x0a\x05\x0a\x01" "b\x10\x02\x0a\x05\x0a\x01" "a\x10\x03", 22);
+  Row row;
+  REQUIRE(Deser(PbOpts(registry), *cols)->Deserialize(bytes, &row).ok());
+  CHECK(row[0] == Value::Map({{Value("a"), Value(int64_t{3})}, {Value("b"), Value(int64_t{2})}}));
+  CHECK(row[1].IsNull());
+}
