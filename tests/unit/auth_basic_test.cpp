@@ -104,3 +104,27 @@ TEST_CASE("Websocket query parameters and close reasons", "[websocket]") {
   CHECK(schema["memberSchema"]["type"] == "STRUCT");
   CHECK(schema["memberSchema"]["fields"][0]["name"] == "A");
 }
+
+TEST_CASE("https listeners and the security properties validate", "[auth]") {
+  std::vector<std::string> warnings;
+  auto build = [&](std::vector<std::pair<std::string, std::string>> entries) {
+    return ServerConfig::Build(entries, {}, &warnings);
+  };
+  CHECK(build({{"listeners", "http://127.0.0.1:8088,https://0.0.0.0:8443"}}).ok());
+  auto bad = build({{"listeners", "ftp://0.0.0.0:8443"}});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("configuration listeners") != std::string::npos);
+  auto jks = build({{"ssl.keystore.type", "JKS"}});
+  REQUIRE_FALSE(jks.ok());
+  CHECK(jks.status().message().find("ssl.keystore.type") != std::string::npos);
+  CHECK_FALSE(build({{"authentication.method", "DIGEST"}}).ok());
+  CHECK_FALSE(build({{"ssl.enabled.protocols", "TLSv1.1"}}).ok());
+  CHECK(build({{"authentication.method", "BASIC"}, {"ssl.enabled.protocols", "TLSv1.3"}}).ok());
+  // BASIC without a password file is refused when the authenticator is made (start-up).
+  auto config = build({{"authentication.method", "BASIC"}});
+  REQUIRE(config.ok());
+  auto auth = BasicAuthenticator::FromConfig(*config);
+  REQUIRE_FALSE(auth.ok());
+  CHECK(auth.status().message().find("sluice.authentication.password.file") != std::string::npos);
+  CHECK(BasicAuthenticator::FromConfig(ServerConfig::Defaults()).ok());  // NONE: no authenticator
+}
