@@ -207,6 +207,9 @@ Status Decoder::DecodeUnion(BinaryReader& in, const Node* w, const TypePtr& targ
     *out = Value();
     return Status::OK();
   }
+  // ["null", T] with a scalar T (every nullable column ksqlDB writes): no need for the depth
+  // bookkeeping of a nested value.
+  if (w->value_branch >= 0 && branch->type < AvroType::kRecord) return DecodeAny(in, branch, target, out);
   if (w->value_branch >= 0 || target->kind != TypeKind::kStruct ||
       (branch->type == AvroType::kRecord && w->branches.size() - (w->null_branch >= 0) == 1))
     return Decode(in, branch, target, out);

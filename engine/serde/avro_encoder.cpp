@@ -115,7 +115,8 @@ Status Encoder::EncodeUnion(const Value& v, const Node* w, std::string* out) {
       if (w->branches[i]->type != AvroType::kNull && Accepts(w->branches[i], v)) branch = static_cast<int>(i);
   if (branch < 0) return Mismatch(v, w);
   WriteLong(branch, out);
-  return Encode(v, w->branches[branch], out);
+  const Node* b = w->branches[branch];
+  return b->type < AvroType::kRecord ? EncodeScalar(v, b, out) : Encode(v, b, out);
 }
 
 Status Encoder::EncodeScalar(const Value& v, const Node* w, std::string* out) {

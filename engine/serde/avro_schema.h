@@ -17,6 +17,7 @@
 
 namespace sluice::serde::avro {
 
+// Primitives first: `type < AvroType::kRecord` means a primitive (the coders fast-path those).
 enum class AvroType : uint8_t {
   kNull, kBoolean, kInt, kLong, kFloat, kDouble, kBytes, kString,
   kRecord, kEnum, kArray, kMap, kUnion, kFixed
