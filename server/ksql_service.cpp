@@ -137,7 +137,17 @@ static const char* WindowTypeName(const std::optional<WindowInfo>& window) {
   return kNames[static_cast<int>(window->kind)];
 }
 
+// What the runtime says (a query that failed shows ERROR, as in ksqlDB, with its reason in
+// EXPLAIN); PAUSE/RESUME as recorded here when there is no runtime (the in-memory engine).
 std::string KsqlService::QueryState(const std::string& query_id) const {
+  if (const QueryRunner* runner = engine_.query_runner()) {
+    switch (runner->QueryStatus(query_id).state) {
+      case QueryRunState::kError: return "ERROR";
+      case QueryRunState::kPaused: return "PAUSED";
+      case QueryRunState::kRunning: return "RUNNING";
+      case QueryRunState::kNotRunning: break;
+    }
+  }
   return paused_.count(query_id) ? "PAUSED" : "RUNNING";
 }
 

@@ -58,6 +58,9 @@ explain_error() {
 check "EXPLAIN says ERROR once the bad timestamp stops the query" wait_for 60 explain_error
 check "... with the reason (topic, partition, offset)" json_check \
   '"topic timed partition 0 offset 0" in b[0]["queryDescription"]["queryErrors"][0]["errorMessage"]'
+ksql "SHOW QUERIES;"
+check "SHOW QUERIES lists the failed query as ERROR" json_check \
+  'any(q["id"]=="'"$QID"'" and q["state"]=="ERROR" and q["statusCount"]=={"ERROR": 1} for q in b[0]["queries"])'
 check "the failure is in the processing log (kafkaStreamsThreadError)" wait_for 30 sh -c \
   "kcat -b '$EMB' -C -t $LOG_TOPIC -o beginning -e -q | grep -q '\"type\":4'"
 
