@@ -74,8 +74,15 @@ class ProtobufDeserializer final : public RowDeserializer {
     auto key = std::make_pair(id, indexes_);
     auto it = readers_.find(key);
     if (it == readers_.end()) {
-      auto built = BuildReader(id);
-      if (!built.ok()) return built.status();
+      if (auto broken = broken_.find(key); broken != broken_.end()) return broken->second;
+      bool transient = false;
+      auto built = BuildReader(id, &transient);
+      if (!built.ok()) {
+        // A schema that cannot be read stays so: remember why, rather than parse it again for
+        // every record. (A failed registry lookup is not remembered: it may be transient.)
+        if (!transient && broken_.size() < kMaxBroken) broken_.emplace(std::move(key), built.status());
+        return built.status();
+      }
       it = readers_.emplace(std::move(key), std::move(built.value())).first;
     }
     last_id_ = id;
@@ -84,8 +91,8 @@ class ProtobufDeserializer final : public RowDeserializer {
     return last_reader_;
   }
 
-  Result<std::unique_ptr<MessageReader>> BuildReader(int id) {
-    auto schema = SchemaById(id);
+  Result<std::unique_ptr<MessageReader>> BuildReader(int id, bool* transient) {
+    auto schema = SchemaById(id, transient);
     if (!schema.ok()) return schema.status();
     auto message = (*schema)->MessageAt(indexes_);
     if (!message.ok()) return message.status();
@@ -94,11 +101,12 @@ class ProtobufDeserializer final : public RowDeserializer {
     return reader;
   }
 
-  Result<std::shared_ptr<const ProtoSchema>> SchemaById(int id) {
+  Result<std::shared_ptr<const ProtoSchema>> SchemaById(int id, bool* transient) {
     auto it = schemas_.find(id);
     if (it != schemas_.end()) return it->second;
     if (!registry_) return Status::SerdeError("PROTOBUF needs a schema registry");
     auto registered = registry_->ById(id);
+    *transient = !registered.ok();
     if (!registered.ok())
       return SerdeFailure("Error retrieving Protobuf schema for id " + std::to_string(id), registered.status());
     auto schema = ProtoSchema::Parse(registered->text, registry_.get(), registered->references);
@@ -113,6 +121,10 @@ class ProtobufDeserializer final : public RowDeserializer {
   std::vector<int> indexes_;  // of the record being read
   std::map<int, std::shared_ptr<const ProtoSchema>> schemas_;
   std::map<std::pair<int, std::vector<int>>, std::unique_ptr<MessageReader>> readers_;
+  // Schemas (or message indexes) that cannot be read; bounded, since the indexes come from
+  // the payloads and malformed ones would otherwise grow it without end.
+  static constexpr size_t kMaxBroken = 64;
+  std::map<std::pair<int, std::vector<int>>, Status> broken_;
   int last_id_ = -1;
   std::vector<int> last_indexes_;
   const MessageReader* last_reader_ = nullptr;

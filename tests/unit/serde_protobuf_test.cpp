@@ -511,3 +511,20 @@ TEST_CASE("protobuf reads Confluent-style map entry messages as MAP", "[serde][p
   CHECK(row[0] == Value::Map({{Value("a"), Value(int64_t{3})}, {Value("b"), Value(int64_t{2})}}));
   CHECK(row[1].IsNull());
 }
+
+TEST_CASE("protobuf schema that cannot be read fails every record with the same error",
+          "[serde][protobuf]") {
+  auto registry = std::make_shared<InMemorySchemaRegistry>();
+  auto id = registry->Register("w-value", SchemaType::kProtobuf,
+                               "syntax = \"proto3\"; message M { string A = 1; }");
+  REQUIRE(id.ok());
+  auto deser = Deser(PbOpts(registry), {{"A", SqlType::Integer()}});
+  std::string bytes;
+  AppendConfluentHeader(*id, &bytes);
+  bytes += std::string("\x00\x0a\x01x", 4);
+  Row row;
+  Status first = deser->Deserialize(bytes, &row);
+  REQUIRE(first.code() == Status::Code::kSerdeError);
+  CHECK(first.message().find("cannot hold SQL type INTEGER") != std::string::npos);
+  CHECK(deser->Deserialize(bytes, &row).message() == first.message());
+}
