@@ -50,6 +50,21 @@ check "pull: schema, the one matching row, 1000 done" frames "$WORK/pull" '
 len(e)==4 and json.loads(e[1]["text"])[0]["name"]=="ID" and json.loads(e[2]["text"])=={"row":{"columns":[2,"b",2.5]}}
 and e[3]=={"close":1000,"reason":"done"}'
 
+# ---- pull query on a table: key columns marked KEY, nested types with memberSchema ---------------
+CTAS='CREATE TABLE T AS SELECT ID, COUNT(*) AS C, COLLECT_LIST(NAME) AS NAMES FROM S GROUP BY ID;'
+curl -s -o "$WORK/body" -X POST "$URL/ksql" \
+  -d "{\"ksql\":\"$CTAS\",\"streamsProperties\":{\"ksql.streams.auto.offset.reset\":\"earliest\"}}"
+check "table created" json_check 'b[0]["commandStatus"]["status"]=="SUCCESS"'
+table_row() {
+  wsq --request '{"ksql":"SELECT * FROM T WHERE ID = 3;"}' >"$WORK/pull_table" && grep -q '"row' "$WORK/pull_table"
+}
+wait_for 30 table_row || fail "the table's row never showed in a pull query"
+check "table pull: ID is KEY, NAMES an ARRAY of STRING, the row, 1000 done" frames "$WORK/pull_table" '
+json.loads(e[1]["text"])==[{"name":"ID","schema":{"type":"INTEGER","fields":None,"memberSchema":None},"type":"KEY"},
+ {"name":"C","schema":{"type":"BIGINT","fields":None,"memberSchema":None}},
+ {"name":"NAMES","schema":{"type":"ARRAY","fields":None,"memberSchema":{"type":"STRING","fields":None,"memberSchema":None}}}]
+and json.loads(e[2]["text"])=={"row":{"columns":[3,1,["c"]]}} and e[3]=={"close":1000,"reason":"done"}'
+
 # ---- requests that cannot start a query: 1003 with the reason ------------------------------------
 wsq >"$WORK/bad1"
 check "no request parameter: 1003" frames "$WORK/bad1" 'e[-1]=={"close":1003,"reason":"Error parsing request: missing request parameter"}'
