@@ -194,6 +194,7 @@ class ResponseSink : public QueryRowSink {
     if (begun_ || ended_) return;
     begun_ = true;
     is_pull_ = schema.is_pull;
+    if (schema.pull_on_stream) stream_pull_limit_ = schema.limit.value_or(-1);
     ex_->Begin(200, ContentType());
     ojson meta;
     switch (format_) {
@@ -213,6 +214,7 @@ class ResponseSink : public QueryRowSink {
   bool OnRow(QueryRow row) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!begun_ || ended_) return false;
+    ++rows_;
     switch (format_) {
       case Format::kV1: {
         ojson r{{"columns", row.columns}};
@@ -239,7 +241,7 @@ class ResponseSink : public QueryRowSink {
     switch (format_) {
       case Format::kV1:
         if (!status.ok()) ex_->Write(",\n" + std::string("{\"errorMessage\":") + error + "}]\n");
-        else if (!is_pull_ && !closing_) ex_->Write(",\n{\"finalMessage\":\"Limit Reached\"}]\n");
+        else if (const char* final = FinalMessage()) ex_->Write(std::string(",\n{\"finalMessage\":\"") + final + "\"}]\n");
         else ex_->Write("]\n");
         break;
       case Format::kDelimited:
@@ -248,6 +250,14 @@ class ResponseSink : public QueryRowSink {
       case Format::kJson: ex_->Write(status.ok() ? "]" : "," + error + "]"); break;
     }
     ex_->End();
+  }
+
+  // ksqlDB's last line of a /query answer: a push query that stopped at its LIMIT, or a pull
+  // query over a stream (which scanned to the end or to its LIMIT); none for table pulls.
+  const char* FinalMessage() const {
+    if (!is_pull_) return closing_ ? nullptr : "Limit Reached";
+    if (!stream_pull_limit_) return nullptr;
+    return *stream_pull_limit_ >= 0 && rows_ >= *stream_pull_limit_ ? "Limit Reached" : "Query Completed";
   }
 
   void SetClosing() {
@@ -270,6 +280,8 @@ class ResponseSink : public QueryRowSink {
   Format format_;
   std::string sql_;
   bool begun_ = false, ended_ = false, is_pull_ = false, closing_ = false;
+  std::optional<int64_t> stream_pull_limit_;  // set for a pull query over a stream (-1: no LIMIT)
+  int64_t rows_ = 0;
 };
 
 }  // namespace
@@ -394,6 +406,23 @@ void QueryEndpoints::QueryStream(const std::shared_ptr<HttpExchange>& ex) {
         std::move(properties), std::move(variables));
 }
 
+// A pull query holds the engine lock only while it is analyzed: the read itself goes through
+// the query runner, which serves concurrent reads, so pull queries run side by side.
+void QueryEndpoints::RunPull(const std::shared_ptr<HttpExchange>& ex, const QueryStatement& query,
+                             const std::map<std::string, std::string>& properties,
+                             const std::shared_ptr<QueryRowSink>& sink) {
+  std::unique_lock<std::mutex> engine_lock(service_.engine_mutex());
+  auto prepared = service_.engine().PreparePullQuery(query, properties);
+  if (!prepared.ok()) {
+    engine_lock.unlock();
+    spdlog::info("REST {}: query not started: {}", ex->request().path, prepared.status().message());
+    sink->OnEnd(prepared.status());
+    return;
+  }
+  if (!(*prepared)->needs_engine_lock()) engine_lock.unlock();
+  (*prepared)->Run(sink);
+}
+
 void QueryEndpoints::Start(const std::shared_ptr<HttpExchange>& ex, Format format, std::string sql,
                            std::map<std::string, std::string> properties, std::map<std::string, std::string> variables) {
   auto sink = std::make_shared<ResponseSink>(ex, static_cast<ResponseSink::Format>(format), sql);
@@ -442,6 +471,8 @@ void QueryEndpoints::Start(const std::shared_ptr<HttpExchange>& ex, Format forma
       return;
     }
     active->statement = std::move(*parsed);
+    const auto& query = static_cast<const QueryStatement&>(*active->statement);
+    if (query.query && query.query->emit == EmitKind::kNone) return RunPull(ex, query, properties, sink);
     std::lock_guard<std::mutex> engine_lock(service_.engine_mutex());
     auto started = service_.engine().StartQuery(static_cast<const QueryStatement&>(*active->statement), properties, sink);
     if (!started.ok()) {

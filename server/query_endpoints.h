@@ -12,10 +12,11 @@
 //                        (the last may lack its newline); one ack {"status":"ok","seq":N} per row
 //   GET  /status[/{commandId}], GET /clusterStatus
 //
-// Queries go through Engine::StartQuery under KsqlService's engine lock, on a small worker
-// pool (a pull query runs to completion inside StartQuery; the network threads never wait for
-// it). A push query lives until LIMIT, /close-query, or its client goes away (the exchange's
-// close notification destroys its RunningQuery, on the worker pool, under the engine lock).
+// Queries go through the engine under KsqlService's engine lock, on a small worker pool (the
+// network threads never wait for a query). A pull query holds the lock only while it is
+// analyzed (Engine::PreparePullQuery), then reads its rows from the query runner unlocked. A
+// push query lives until LIMIT, /close-query, or its client goes away (the exchange's close
+// notification destroys its RunningQuery, on the worker pool, under the engine lock).
 #include <map>
 #include <memory>
 #include <mutex>
@@ -71,6 +72,8 @@ class QueryEndpoints {
   enum class Format { kV1, kDelimited, kJson };
   void Start(const std::shared_ptr<HttpExchange>& ex, Format format, std::string sql,
              std::map<std::string, std::string> properties, std::map<std::string, std::string> variables);
+  void RunPull(const std::shared_ptr<HttpExchange>& ex, const QueryStatement& query,
+               const std::map<std::string, std::string>& properties, const std::shared_ptr<QueryRowSink>& sink);
   void Stop(const std::string& query_id);
   void ProcessInsertLines(const std::shared_ptr<InsertStream>& stream, std::string lines, bool last);
 

@@ -23,6 +23,7 @@
 namespace sluice {
 
 class PushDelivery;  // engine/executor/push/push_rows.h
+class PreparedPullQuery;  // engine/executor/transient_query.h
 
 struct PersistentQuery {
   std::string id;  // CSAS_<SINK>_<n>, CTAS_<SINK>_<n>, INSERTQUERY_<n>
@@ -75,6 +76,14 @@ class Engine {
   Result<std::unique_ptr<RunningQuery>> StartQuery(const QueryStatement& stmt,
                                                    const std::map<std::string, std::string>& properties,
                                                    std::shared_ptr<QueryRowSink> sink);
+  // A pull query in two steps, so that a server serializing statements through the engine
+  // holds its lock only for the analysis: PreparePullQuery reads the metastore (engine lock);
+  // PreparedPullQuery::Run reads the rows and needs no engine lock when the engine has a query
+  // runner (the runner's reads are thread-safe), else it reads the engine's in-memory topics
+  // and must run under the lock too (needs_engine_lock()). The prepared query shares what it
+  // reads (the source's description), so it stays valid after a DROP.
+  Result<std::unique_ptr<PreparedPullQuery>> PreparePullQuery(const QueryStatement& stmt,
+                                                              const std::map<std::string, std::string>& properties);
   void CreateTopic(const std::string& name, int partitions);
   Status Produce(KafkaRecord record);
 

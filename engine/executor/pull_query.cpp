@@ -117,11 +117,78 @@ class PullExecution {
   Status failure_;
 };
 
+// A pull query's plan and where its rows come from: the runner (thread-safe reads) or, without
+// one, the engine's in-memory topics.
+class PreparedPull : public PreparedPullQuery {
+ public:
+  PreparedPull(PullQueryPlan plan, std::chrono::milliseconds max_staleness, QueryRunner* runner, Engine* engine,
+               std::string statement_text)
+      : plan_(std::move(plan)),
+        max_staleness_(max_staleness),
+        runner_(runner),
+        engine_(engine),
+        text_(std::move(statement_text)) {}
+
+  bool needs_engine_lock() const override { return runner_ == nullptr; }
+
+  std::unique_ptr<RunningQuery> Run(std::shared_ptr<QueryRowSink> sink) override {
+    auto handle = std::make_unique<FinishedQuery>(plan_.schema.query_id);
+    PullExecution exec(plan_, *sink);
+    if (Status s = exec.Init(); !s.ok()) {
+      sink->OnEnd(s);
+      return handle;
+    }
+    sink->OnSchema(plan_.schema);
+    Status read = exec.done() ? Status::OK() : Read(exec);  // LIMIT 0: nothing to read
+    if (read.ok()) read = exec.failure();
+    if (!read.ok())
+      read = Status::RuntimeError("Pull query " + plan_.schema.query_id + " on " + plan_.source->name +
+                                  " failed: " + read.message() + "\nStatement: " + text_);
+    sink->OnEnd(read);
+    return handle;
+  }
+
+ private:
+  Status Read(PullExecution& exec) {
+    const DataSource& source = *plan_.source;
+    const auto offer = [&exec](const KafkaRecord& r) { return exec.Offer(r); };
+    const bool windowed = source.window.has_value();
+    if (runner_) {
+      if (source.kind == SourceKind::kStream) return runner_->ReadTopic(source.topic, offer);
+      return runner_->ReadTable(source.topic, plan_.lookup_keys, windowed, max_staleness_, offer);
+    }
+    if (source.kind == SourceKind::kStream) {
+      // Partition by partition, each in offset order, as a scan of the topic reads it.
+      std::map<int, std::vector<const KafkaRecord*>> by_partition;
+      for (const auto& r : engine_->Records(source.topic)) by_partition[r.partition].push_back(&r);
+      for (const auto& [p, records] : by_partition)
+        for (const KafkaRecord* r : records)
+          if (!exec.Offer(*r)) return Status::OK();
+      return Status::OK();
+    }
+    std::map<std::pair<int, std::string>, const KafkaRecord*> rows;  // partition, key bytes -> latest
+    for (const auto& r : engine_->Records(source.topic)) {
+      if (!r.key) continue;  // a table row needs its key
+      if (r.value) rows[{r.partition, *r.key}] = &r;
+      else rows.erase({r.partition, *r.key});
+    }
+    for (const auto& [pk, r] : rows)
+      if (Wanted(pk.second, plan_.lookup_keys, windowed) && !exec.Offer(*r)) break;
+    return Status::OK();
+  }
+
+  const PullQueryPlan plan_;
+  const std::chrono::milliseconds max_staleness_;
+  QueryRunner* runner_;
+  Engine* engine_;
+  const std::string text_;
+};
+
 }  // namespace
 
-Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatement& stmt,
-                                                             const std::map<std::string, std::string>& properties,
-                                                             std::shared_ptr<QueryRowSink> sink) {
+Result<std::unique_ptr<PreparedPullQuery>> Engine::PreparePullQuery(const QueryStatement& stmt,
+                                                                    const std::map<std::string, std::string>& properties) {
+  if (!stmt.query) return Status::InvalidArgument("Empty query: " + stmt.text);
   std::map<std::string, std::string> props = properties_;
   for (const auto& [k, v] : properties) props[k] = v;
   std::set<std::string> materialized;  // tables a running persistent query writes
@@ -133,44 +200,16 @@ Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatemen
   if (!max_staleness.ok()) return max_staleness.status();
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   plan->schema.query_id = "query_" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
-  auto handle = std::make_unique<FinishedQuery>(plan->schema.query_id);
+  return std::unique_ptr<PreparedPullQuery>(
+      std::make_unique<PreparedPull>(std::move(*plan), *max_staleness, runner_, this, stmt.text));
+}
 
-  PullExecution exec(*plan, *sink);
-  SLUICE_RETURN_IF_ERROR(exec.Init());
-  sink->OnSchema(plan->schema);
-  const DataSource& source = *plan->source;
-  const auto offer = [&exec](const KafkaRecord& r) { return exec.Offer(r); };
-  Status read;
-  if (exec.done()) {
-    // LIMIT 0: nothing to read.
-  } else if (source.kind == SourceKind::kStream) {
-    if (runner_) {
-      read = runner_->ReadTopic(source.topic, offer);
-    } else {
-      // Partition by partition, each in offset order, as a scan of the topic reads it.
-      std::map<int, std::vector<const KafkaRecord*>> by_partition;
-      for (const auto& r : Records(source.topic)) by_partition[r.partition].push_back(&r);
-      for (const auto& [p, records] : by_partition)
-        for (const KafkaRecord* r : records)
-          if (!exec.Offer(*r)) break;
-    }
-  } else if (runner_) {
-    read = runner_->ReadTable(source.topic, plan->lookup_keys, source.window.has_value(), *max_staleness, offer);
-  } else {
-    std::map<std::pair<int, std::string>, const KafkaRecord*> rows;  // partition, key bytes -> latest
-    for (const auto& r : Records(source.topic)) {
-      if (!r.key) continue;  // a table row needs its key
-      if (r.value) rows[{r.partition, *r.key}] = &r;
-      else rows.erase({r.partition, *r.key});
-    }
-    for (const auto& [pk, r] : rows)
-      if (Wanted(pk.second, plan->lookup_keys, source.window.has_value()) && !exec.Offer(*r)) break;
-  }
-  if (read.ok()) read = exec.failure();
-  if (!read.ok()) read = Status::RuntimeError("Pull query " + plan->schema.query_id + " on " + source.name +
-                                              " failed: " + read.message() + "\nStatement: " + stmt.text);
-  sink->OnEnd(read);
-  return std::unique_ptr<RunningQuery>(std::move(handle));
+Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatement& stmt,
+                                                             const std::map<std::string, std::string>& properties,
+                                                             std::shared_ptr<QueryRowSink> sink) {
+  auto prepared = PreparePullQuery(stmt, properties);
+  if (!prepared.ok()) return prepared.status();
+  return (*prepared)->Run(std::move(sink));
 }
 
 }  // namespace sluice

@@ -11,6 +11,7 @@
 //         destroyed. Destroying the handle stops the query and frees its consumer group,
 //         internal topics and state.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ namespace sluice {
 struct QueryResultSchema {
   std::string query_id;                   // ksqlDB-style transient id ("transient_S_1234...")
   bool is_pull = false;
+  // A pull query over a stream ends with ksqlDB's finalMessage: "Limit Reached" when it
+  // returned `limit` rows, "Query Completed" otherwise (table pull queries end without one).
+  bool pull_on_stream = false;
+  std::optional<int64_t> limit;
   std::vector<std::string> column_names;  // "ID", "BALANCE"
   std::vector<std::string> column_types;  // SQL type text: "BIGINT", "STRING", "ARRAY<INTEGER>"
   std::vector<bool> key_columns;          // per column: a KEY column of the result
@@ -56,6 +61,16 @@ class RunningQuery {
   virtual ~RunningQuery() = default;
   virtual const std::string& id() const = 0;
   virtual bool finished() const = 0;  // OnEnd has been called
+};
+
+// A pull query analyzed against the metastore, ready to read (Engine::PreparePullQuery).
+class PreparedPullQuery {
+ public:
+  virtual ~PreparedPullQuery() = default;
+  // The rows, to `sink` (OnSchema, each row, OnEnd) before this returns; the handle is finished.
+  virtual std::unique_ptr<RunningQuery> Run(std::shared_ptr<QueryRowSink> sink) = 0;
+  // Run reads the engine's in-memory topics (no query runner): call it under the engine's lock.
+  virtual bool needs_engine_lock() const = 0;
 };
 
 }  // namespace sluice

@@ -7,11 +7,13 @@
 #include <optional>
 #include <shared_mutex>
 #include <thread>
+#include <utility>
 
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
 #include "engine/kafka/consumer.h"
+#include "engine/kafka/murmur2.h"
 #include "engine/kafka/query_runner.h"
 
 namespace sluice {
@@ -215,12 +217,39 @@ class TopicMaterializer::Tail {
     last_read_.store(now.time_since_epoch().count(), std::memory_order_relaxed);
     SLUICE_RETURN_IF_ERROR(WaitUntilFresh(partitions, now - max_staleness, now + kCatchUpTimeout));
     std::shared_lock<std::shared_mutex> rows_lock(rows_mu_);
+    if (!keys.empty() && !windowed && placed_by_murmur2_.load(std::memory_order_relaxed)) {
+      ReadKeyPartitions(partitions, keys, fn);
+      return Status::OK();
+    }
     for (int p = 0; p < partitions; ++p)
       if (!rows_->Read(p, keys, windowed, fn)) break;
     return Status::OK();
   }
 
  private:
+  // Every row sits in the partition Kafka's default partitioner (murmur2 of the key bytes) gives
+  // its key, so a key can only be there: read that partition alone (in partition order, as a
+  // full read would).
+  void ReadKeyPartitions(int partitions, const std::vector<std::string>& keys, const QueryRunner::RecordFn& fn) {
+    std::map<int, std::vector<std::string>> by_partition;
+    for (const auto& key : keys) by_partition[PartitionForKey(key, partitions)].push_back(key);
+    for (const auto& [p, these] : by_partition)
+      if (!rows_->Read(p, these, false, fn)) return;
+  }
+
+  // Tail thread, before consuming: whether a copy restored from a checkpoint has every row in
+  // its key's murmur2 partition (a new copy learns it record by record).
+  void CheckRestoredPlacement(int partitions) {
+    bool placed = true;
+    std::shared_lock<std::shared_mutex> rows_lock(rows_mu_);
+    for (int p = 0; p < partitions && placed; ++p)
+      rows_->Read(p, {}, false, [&](const KafkaRecord& r) {
+        placed = r.key && PartitionForKey(*r.key, partitions) == p;
+        return placed;
+      });
+    placed_by_murmur2_ = placed;
+  }
+
   // End offsets observed at or after `fresh_after`, then the tail reaching them.
   Status WaitUntilFresh(int partitions, Clock::time_point fresh_after, Clock::time_point deadline) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -262,6 +291,8 @@ class TopicMaterializer::Tail {
   // Under mu_: starts the tail thread if it is not running (first read, idle stop, failure).
   Status EnsureRunning(int partitions) {
     if (partitions > partitions_) {
+      // More partitions move keys (murmur2 modulo the count): placement is no longer known.
+      if (partitions_ > 0) placed_by_murmur2_ = false;
       partitions_ = partitions;
       reassign_ = true;
     }
@@ -275,7 +306,10 @@ class TopicMaterializer::Tail {
     }
     for (int p = static_cast<int>(next_.size()); p < partitions_; ++p) {
       next_.push_back(rows_->CheckpointedOffset(p).value_or(-1));  // a RocksDB copy goes on from its checkpoint
+      if (next_.back() >= 0 && !placement_checked_) check_placement_ = true;
     }
+    if (!check_placement_ && !placement_checked_) placed_by_murmur2_ = true;  // an empty copy
+    placement_checked_ = true;
     auto consumer = owner_.NewConsumer(topic_, "error");
     if (!consumer.ok()) return consumer.status();
     consumer_ = std::move(*consumer);
@@ -319,6 +353,13 @@ class TopicMaterializer::Tail {
   // batches; refreshes the end offsets while the table is queried; checkpoints; stops when
   // told, when nobody read for kIdleStop, or on a consumer failure.
   void Run() {
+    bool check_placement = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tail_partitions_ = partitions_;
+      check_placement = std::exchange(check_placement_, false);
+    }
+    if (check_placement) CheckRestoredPlacement(tail_partitions_);
     Clock::time_point last_checkpoint = Clock::now();
     int64_t since_checkpoint = 0;
     while (true) {
@@ -327,6 +368,7 @@ class TopicMaterializer::Tail {
         const Clock::time_point now = Clock::now();
         const Clock::time_point last_read{Clock::duration(last_read_.load(std::memory_order_relaxed))};
         if (stop_ || now - last_read > kIdleStop) break;
+        tail_partitions_ = partitions_;
         if (reassign_) {
           if (Status s = Assign(); !s.ok()) {
             Fail(s);
@@ -403,7 +445,7 @@ class TopicMaterializer::Tail {
       // deleted and created again: what was read no longer describes it.
       spdlog::warn("pull queries: {} partition {}: {}: reading it again from its start", topic_, p,
                    rd_kafka_message_errstr(msg));
-      if (p >= 0 && p < partitions_) {
+      if (p >= 0 && p < tail_partitions_) {
         rows_->DropPartition(p);
         lost->push_back(p);
       }
@@ -417,6 +459,8 @@ class TopicMaterializer::Tail {
     (*next)[p] = view.offset() + 1;
     if (!msg->key) return;  // a table row needs its key
     const KafkaRecord r = view.ToKafkaRecord();
+    if (placed_by_murmur2_.load(std::memory_order_relaxed) && PartitionForKey(*r.key, tail_partitions_) != p)
+      placed_by_murmur2_ = false;  // another partitioner wrote it (librdkafka's default is CRC32)
     if (r.value) rows_->Put(r);
     else rows_->Delete(p, *r.key);
     ++*applied;
@@ -443,6 +487,7 @@ class TopicMaterializer::Tail {
   std::shared_mutex rows_mu_;  // rows_: shared for reads, exclusive for updates
   std::unique_ptr<Rows> rows_;
   std::map<int, int64_t> checkpointed_;  // tail thread only
+  int tail_partitions_ = 0;               // tail thread only: partitions_ as of its last look
 
   std::mutex mu_;  // everything below
   std::condition_variable cv_;  // the tail progressed, end offsets arrived, or the tail stopped
@@ -455,6 +500,10 @@ class TopicMaterializer::Tail {
   Clock::time_point ends_at_ = Clock::time_point::min();
   Status failure_;
   std::atomic<Clock::rep> last_read_{0};
+  // Every row is in its key's murmur2 partition (Java clients', ksqlDB's and Sluice's
+  // placement): key lookups read one partition. Sticky once false.
+  std::atomic<bool> placed_by_murmur2_{false};
+  bool placement_checked_ = false, check_placement_ = false;
 };
 
 TopicMaterializer::TopicMaterializer(KafkaProperties consumer_properties, StateBackend* state)

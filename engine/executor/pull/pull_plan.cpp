@@ -595,6 +595,8 @@ Result<PullQueryPlan> AnalyzePullQuery(const Query& q, const MetaStore& metastor
   SLUICE_RETURN_IF_ERROR(ValidateShape(q, props));
   plan.limit = q.limit;
   plan.schema.is_pull = true;
+  plan.schema.pull_on_stream = source.kind == SourceKind::kStream;
+  plan.schema.limit = q.limit;
   InitLayout(plan.source, &plan.decode);
   ExpressionCompiler compiler(FunctionRegistry::Builtins(),
                               [&metastore](const std::string& n) { return metastore.FindType(n); });
