@@ -234,12 +234,13 @@ Status Decoder::DecodeInt(BinaryReader& in, const Node* w, const SqlType& t, Val
     case TypeKind::kInteger: *out = Value(v); return Status::OK();
     case TypeKind::kBigint: *out = Value(int64_t{v}); return Status::OK();
     case TypeKind::kString: *out = Value(std::to_string(v)); return Status::OK();
+    // ksqlDB's DATE and TIME are Connect int32s: any int is read as days / millis of day.
     case TypeKind::kDate:
-      if (w->logical != Logical::kDate) break;
+      if (w->logical != Logical::kNone && w->logical != Logical::kDate) break;
       *out = Value(Date{v});
       return Status::OK();
     case TypeKind::kTime:
-      if (w->logical != Logical::kTimeMillis) break;
+      if (w->logical != Logical::kNone && w->logical != Logical::kTimeMillis) break;
       *out = Value(Time{v});
       return Status::OK();
     default: break;
@@ -253,8 +254,8 @@ Status Decoder::DecodeLong(BinaryReader& in, const Node* w, const SqlType& t, Va
   switch (t.kind) {
     case TypeKind::kBigint: *out = Value(v); return Status::OK();
     case TypeKind::kString: *out = Value(std::to_string(v)); return Status::OK();
-    case TypeKind::kTimestamp:
-      if (w->logical == Logical::kTimestampMillis) *out = Value(Timestamp{v});
+    case TypeKind::kTimestamp:  // a Connect int64: a plain long is epoch millis
+      if (w->logical == Logical::kTimestampMillis || w->logical == Logical::kNone) *out = Value(Timestamp{v});
       else if (w->logical == Logical::kTimestampMicros) *out = Value(Timestamp{v / 1000});
       else break;
       return Status::OK();
