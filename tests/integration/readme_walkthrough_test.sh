@@ -81,5 +81,5 @@ for row in '\| *bob *\| *10 *\|' '\| *alice *\| *7 *\|' '\| *bob *\| *5 *\|'; do
   check "... with the row $row" pane_matches "$row"
 done
 check "the shell is back at its prompt after the push query" wait_for 10 bash -c \
-  "tmux -L '$SOCK' capture-pane -p -J -S - -t walk | tail -3 | grep -qF 'ksql> '"
+  "tmux -L '$SOCK' capture-pane -p -J -S - -t walk | grep -v '^ *\$' | tail -1 | grep -qF 'ksql> '"
 finish
