@@ -452,7 +452,13 @@ class TopicMaterializer::Tail {
       return;
     }
     if (msg->err) {
-      spdlog::warn("pull queries: tailing {}: {}", topic_, rd_kafka_message_errstr(msg));
+      // Once per error kind a minute: a deleted topic reports itself at every poll.
+      const Clock::time_point now = Clock::now();
+      if (msg->err != last_error_ || now - last_error_at_ > std::chrono::minutes(1)) {
+        spdlog::warn("pull queries: tailing {}: {}", topic_, rd_kafka_message_errstr(msg));
+        last_error_ = msg->err;
+        last_error_at_ = now;
+      }
       return;
     }
     RecordView view(msg);
@@ -488,6 +494,8 @@ class TopicMaterializer::Tail {
   std::unique_ptr<Rows> rows_;
   std::map<int, int64_t> checkpointed_;  // tail thread only
   int tail_partitions_ = 0;               // tail thread only: partitions_ as of its last look
+  rd_kafka_resp_err_t last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;  // tail thread only: log throttle
+  Clock::time_point last_error_at_;
 
   std::mutex mu_;  // everything below
   std::condition_variable cv_;  // the tail progressed, end offsets arrived, or the tail stopped
