@@ -21,5 +21,8 @@ const std::vector<std::string>& TestDriver::ProcessingLog() const { return engin
 const std::shared_ptr<SchemaRegistry>& TestDriver::schema_registry() const {
   return engine_->schema_registry();
 }
+void TestDriver::SetSchemaRegistry(std::shared_ptr<SchemaRegistry> registry) {
+  engine_->SetSchemaRegistry(std::move(registry));
+}
 
 }  // namespace sluice

@@ -68,6 +68,8 @@ class TestDriver {
   // The in-process Schema Registry of the AVRO/PROTOBUF/JSON_SR formats (a test registers a
   // topic's schemas here before its statements read them).
   const std::shared_ptr<SchemaRegistry>& schema_registry() const;
+  // Another registry (e.g. a client of a server's), before any statement.
+  void SetSchemaRegistry(std::shared_ptr<SchemaRegistry> registry);
 
  private:
   std::unique_ptr<Engine> engine_;

@@ -26,6 +26,10 @@ std::string NormalizeSpace(const std::string& s);
 // The case's `properties` as strings.
 std::map<std::string, std::string> Properties(const nlohmann::json& spec);
 
+// Registers the case's topics[].keySchema/valueSchema in `target`'s registry (NotSupported when
+// it has none, or cannot take a given id or references).
+Status RegisterTopicSchemas(CaseTarget& target, const nlohmann::json& spec);
+
 // One of the case's inputs (as written) as a record, encoded with the formats of the source
 // registered on its topic in `driver`'s metastore.
 Result<KafkaRecord> EncodeInput(const CaseTarget& driver, const nlohmann::ordered_json& exact);

@@ -22,7 +22,9 @@
 #include "engine/kafka/admin.h"
 #include "engine/kafka/mock_control.h"
 #include "engine/kafka/producer.h"
+#include "tools/qtt/zero_timestamp_producer.h"
 #include "engine/parser/parser.h"
+#include "engine/schema_registry/http_registry_client.h"
 #include "tools/qtt/kafka_case_runner.h"
 #include "tools/qtt/qtt_case_parts.h"
 #include "tools/qtt/rest_client.h"
@@ -66,11 +68,15 @@ class ServerProcess {
     auto port = FreePort();
     if (!port.ok()) return port.status();
     server->port_ = *port;
+    auto registry_port = FreePort();
+    if (!registry_port.ok()) return registry_port.status();
+    server->registry_url_ = "http://127.0.0.1:" + std::to_string(*registry_port);
     const std::string config_path = server->dir_ + "/sluiced.properties";
     {
       std::ofstream out(config_path);
       out << "listeners=http://127.0.0.1:" << server->port_ << "\n";
       out << "ksql.streams.state.dir=" << server->dir_ << "/state\n";
+      out << "sluice.schema.registry.listener=" << server->registry_url_ << "\n";
       for (const auto& [k, v] : config) out << k << "=" << v << "\n";
     }
     const std::string log_path = server->dir_ + "/sluiced.log";
@@ -111,6 +117,8 @@ class ServerProcess {
 
   int port() const { return port_; }
   const std::string& bootstrap_servers() const { return bootstrap_; }
+  // The server's embedded Schema Registry.
+  const std::string& registry_url() const { return registry_url_; }
   std::string LogTail(size_t bytes = 1500) const {
     std::ifstream in(dir_ + "/sluiced.log");
     std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -146,6 +154,7 @@ class ServerProcess {
 
   std::string dir_;
   int port_ = 0;
+  std::string registry_url_;
   pid_t pid_ = -1;
   std::string bootstrap_;
 };
@@ -158,7 +167,13 @@ class RestTarget : public CaseTarget {
   RestTarget(std::map<std::string, std::string> properties, std::string bootstrap_servers)
       : shadow_(std::move(properties)), bootstrap_(std::move(bootstrap_servers)) {}
 
-  Status Init() {
+  // The shadow's statements and the inputs' serializers use the server's own registry, so
+  // that the schema ids in the inputs are the server's.
+  Status Init(const std::string& registry_url) {
+    auto registry = HttpSchemaRegistryClient::Create(HttpRegistryOptions{{registry_url}, "", 10s});
+    if (!registry.ok()) return registry.status();
+    registry_ = *registry;
+    shadow_.SetSchemaRegistry(registry_);
     auto producer = Producer::Create({{"bootstrap.servers", bootstrap_}}, "qtt rest inputs");
     if (!producer.ok()) return producer.status();
     producer_ = std::move(*producer);
@@ -175,6 +190,8 @@ class RestTarget : public CaseTarget {
       spdlog::warn("qtt --rest: creating topic {}: {}", name, st.message());
   }
   Status Produce(KafkaRecord record) override {
+    // librdkafka writes timestamp 0 as "now"; the case means 0 (see zero_timestamp_producer.h).
+    if (record.timestamp == 0) return ProduceAtTimestampZero(bootstrap_, record);
     std::vector<HeaderView> headers;
     for (const auto& h : record.headers) headers.push_back({h.key, h.value ? std::optional<std::string_view>(*h.value) : std::nullopt});
     OutputRecord out;
@@ -196,9 +213,11 @@ class RestTarget : public CaseTarget {
     return shadow_.SourcesForTopic(topic);
   }
   std::vector<std::string> ProcessingLog() const override { return {}; }
+  std::shared_ptr<SchemaRegistry> Registry() const override { return registry_; }
 
  private:
   TestDriver shadow_;
+  std::shared_ptr<SchemaRegistry> registry_;
   std::string bootstrap_;
   std::unique_ptr<Producer> producer_;
   std::unique_ptr<Admin> admin_;
@@ -321,14 +340,25 @@ class RestCase {
 
   CaseResult Run() {
     if (std::string why = StaticSkipReason(c_); !why.empty()) return Skip(why);
+    // The ports were free when picked; a server started beside this one may take one first,
+    // and this one exits at start-up: try again with new ports.
     auto server = ServerProcess::Start(options_, ServerConfig());
+    for (int attempt = 1; attempt < 3 && !server.ok() &&
+                          server.status().message().find("exited at start-up") != std::string::npos;
+         ++attempt)
+      server = ServerProcess::Start(options_, ServerConfig());
     if (!server.ok()) return Fail("cannot start sluiced: " + OneLine(server.status().message()));
     server_owned_ = std::move(*server);
     server_ = server_owned_.get();
     client_ = std::make_unique<RestClient>("127.0.0.1", server_->port());
     target_ = std::make_unique<RestTarget>(Properties(spec_), server_->bootstrap_servers());
-    if (Status st = target_->Init(); !st.ok()) return Fail("Kafka client: " + OneLine(st.message()));
+    if (Status st = target_->Init(server_->registry_url()); !st.ok())
+      return Fail("Kafka or registry client: " + OneLine(st.message()));
     CreateTopics();
+    if (Status st = RegisterTopicSchemas(*target_, spec_); !st.ok()) {
+      if (st.code() == Status::Code::kNotSupported) return Skip(OneLine(st.message()));
+      return Fail("registering the topics' schemas: " + OneLine(st.message()));
+    }
     request_properties_ = spec_.contains("properties") && spec_["properties"].is_object() ? spec_["properties"]
                                                                                          : json::object();
     CaseResult r = RunStatements();
