@@ -143,8 +143,11 @@ Result<int> WriterSchemaId(const FormatOptions& opts, const std::vector<Column>&
     return *opts.schema_id;
   }
   if (opts.subject.empty()) return Status::InvalidArgument("JSON_SR serializer: no subject");
-  return opts.registry->Register(opts.subject, SchemaType::kJson,
-                                 DerivedSchemaText(columns, IsBare(opts, columns)));
+  auto id = opts.registry->Register(opts.subject, SchemaType::kJson,
+                                    DerivedSchemaText(columns, IsBare(opts, columns)));
+  // ksqlDB's words when the registry refuses a sink's schema (its SchemaRegisterInjector).
+  if (!id.ok()) return Status::InvalidArgument("Could not register schema for topic: " + id.status().message());
+  return id;
 }
 
 // ---------------------------------------------------------------------------------------------

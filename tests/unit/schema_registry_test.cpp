@@ -165,3 +165,36 @@ TEST_CASE("C*AS with VALUE_SCHEMA_ID writes with that schema, which must hold th
                                  "[`NAME` STRING, `ID` BIGINT]") != std::string::npos);
   CHECK(!driver.FindSource("BAD"));
 }
+
+namespace {
+// A registry that refuses every new schema, as one whose compatibility check fails.
+class RefusingRegistry final : public SchemaRegistry {
+ public:
+  Result<int> Register(const std::string& subject, SchemaType, const std::string&) override {
+    return Status::InvalidArgument("Schema being registered is incompatible with an earlier schema for subject \"" +
+                                   subject + "\"; error code: 409");
+  }
+  Result<RegisteredSchema> ById(int id) override { return inner_.ById(id); }
+  Result<RegisteredSchema> Latest(const std::string& s) override { return inner_.Latest(s); }
+  Result<RegisteredSchema> Version(const std::string& s, int v) override { return inner_.Version(s, v); }
+  Result<std::vector<std::string>> Subjects() override { return inner_.Subjects(); }
+  Result<std::vector<int>> Versions(const std::string& s) override { return inner_.Versions(s); }
+  Result<std::vector<int>> DeleteSubject(const std::string& s) override { return inner_.DeleteSubject(s); }
+
+ private:
+  InMemorySchemaRegistry inner_;
+};
+}  // namespace
+
+TEST_CASE("A schema the registry refuses fails the statement, which leaves nothing behind", "[schema_registry]") {
+  TestDriver driver;
+  driver.SetSchemaRegistry(std::make_shared<RefusingRegistry>());
+  RequireOk(driver.Execute("CREATE STREAM src (K STRING KEY, V INT) WITH (kafka_topic='src', value_format='JSON');"));
+  Status sink = driver.Execute("CREATE STREAM out WITH (value_format='JSON_SR') AS SELECT * FROM src;");
+  CHECK(sink.message().find("Could not register schema for topic: Schema being registered is incompatible") !=
+        std::string::npos);
+  CHECK(!driver.FindSource("OUT"));
+  Status source = driver.Execute("CREATE STREAM s2 (V INT) WITH (kafka_topic='s2', value_format='JSON_SR');");
+  CHECK(source.message().find("Could not register schema for topic") != std::string::npos);
+  CHECK(!driver.FindSource("S2"));
+}
