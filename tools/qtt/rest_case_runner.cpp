@@ -21,6 +21,7 @@
 
 #include "engine/kafka/admin.h"
 #include "engine/kafka/mock_control.h"
+#include "engine/kafka/murmur2.h"
 #include "engine/kafka/producer.h"
 #include "tools/qtt/zero_timestamp_producer.h"
 #include "engine/parser/parser.h"
@@ -191,7 +192,14 @@ class RestTarget : public CaseTarget {
   }
   Status Produce(KafkaRecord record) override {
     // librdkafka writes timestamp 0 as "now"; the case means 0 (see zero_timestamp_producer.h).
-    if (record.timestamp == 0) return ProduceAtTimestampZero(bootstrap_, record);
+    if (record.timestamp == 0) {
+      if (record.partition < 0) {  // where librdkafka's murmur2 partitioner would put it
+        auto topic = admin_->DescribeTopic(record.topic);
+        if (!topic.ok()) return topic.status();
+        record.partition = record.key ? PartitionForKey(*record.key, topic->partitions) : 0;
+      }
+      return ProduceAtTimestampZero(bootstrap_, record);
+    }
     std::vector<HeaderView> headers;
     for (const auto& h : record.headers) headers.push_back({h.key, h.value ? std::optional<std::string_view>(*h.value) : std::nullopt});
     OutputRecord out;
