@@ -1,16 +1,20 @@
--- A sample queries file, as a headless deployment would run it.
--- Check it offline with: build/bin/sluiced --check conf/queries.sql
-DEFINE orders_topic = 'orders';
+-- A sample queries file, as a headless deployment runs it (ksqlDB's ksql.queries.file):
+--   build/bin/sluiced --queries-file conf/queries.sql
+-- The statements run at start-up; the REST API then refuses statements (interactive use is
+-- off) and serves pull and push queries. Check the file offline with:
+--   build/bin/sluiced --check conf/queries.sql
+DEFINE payments_topic = 'payments';
 
-CREATE STREAM orders (order_id STRING KEY, user_id STRING, amount DECIMAL(10, 2), ts BIGINT)
-  WITH (kafka_topic='${orders_topic}', value_format='JSON', partitions=4, timestamp='ts');
+-- New queries read their topics from the beginning (the default is the end, as in ksqlDB).
+SET 'auto.offset.reset' = 'earliest';
 
-CREATE TABLE users (user_id STRING PRIMARY KEY, name STRING, country STRING)
-  WITH (kafka_topic='users', value_format='JSON', partitions=4);
+CREATE STREAM payments (id STRING KEY, user_id STRING, amount DECIMAL(10, 2))
+  WITH (kafka_topic='${payments_topic}', value_format='JSON', partitions=4);
 
-CREATE STREAM big_orders AS
-  SELECT order_id, user_id, amount FROM orders WHERE amount > 100 EMIT CHANGES;
+-- The running balance per user.
+CREATE TABLE balances AS
+  SELECT user_id, SUM(amount) AS balance, COUNT(*) AS payments
+  FROM payments GROUP BY user_id EMIT CHANGES;
 
-CREATE TABLE spend_per_user AS
-  SELECT user_id, SUM(amount) AS total, COUNT(*) AS orders
-  FROM orders GROUP BY user_id EMIT CHANGES;
+CREATE STREAM large_payments AS
+  SELECT id, user_id, amount FROM payments WHERE amount > 100 EMIT CHANGES;

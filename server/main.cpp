@@ -1,6 +1,8 @@
 // sluiced: the Sluice server. `sluiced [--config FILE]` starts the REST API over Kafka (the
 // embedded broker when bootstrap.servers is unset); `--check` validates a queries file offline;
-// `--print-config` prints the sample configuration rendered from the property table.
+// `--print-config` prints the sample configuration rendered from the property table;
+// `--queries-file FILE` runs headless (ksql.queries.file: the file's statements at start-up,
+// POST /ksql refused).
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -25,12 +27,15 @@ std::vector<std::string> Environment() {
 
 int main(int argc, char** argv) {
   CLI::App app{"sluiced - streaming SQL for Kafka, compatible with ksqlDB"};
-  std::string check_file, config_file;
+  std::string check_file, config_file, queries_file;
   bool check = false, syntax_only = false, print_config = false;
   app.add_flag("--check", check, "Validate a file of statements (FILE) and exit");
   app.add_option("file", check_file, "Statements file for --check")->check(CLI::ExistingFile);
   app.add_flag("--syntax-only", syntax_only, "With --check: parse only, no semantic validation");
   app.add_option("--config", config_file, "Server configuration (Java properties, ksqlDB's names)");
+  app.add_option("--queries-file", queries_file,
+                 "Headless mode: run this file's statements at start-up (ksql.queries.file)")
+      ->check(CLI::ExistingFile);
   app.add_flag("--print-config", print_config, "Print the sample configuration (every property, its default) and exit");
   CLI11_PARSE(app, argc, argv);
 
@@ -53,8 +58,11 @@ int main(int argc, char** argv) {
   // Before any thread exists (librdkafka, HTTP pool): signals are taken by sigwait only.
   sluice::BlockTerminationSignals();
   std::vector<std::string> warnings;
-  auto config = config_file.empty() ? sluice::ServerConfig::Build({}, Environment(), &warnings)
-                                    : sluice::ServerConfig::Load(config_file, Environment(), &warnings);
+  std::vector<std::string> environment = Environment();
+  // The flag wins over the file and the environment: it goes last, in the environment's form.
+  if (!queries_file.empty()) environment.push_back("KSQL_KSQL_QUERIES_FILE=" + queries_file);
+  auto config = config_file.empty() ? sluice::ServerConfig::Build({}, environment, &warnings)
+                                    : sluice::ServerConfig::Load(config_file, environment, &warnings);
   if (!config.ok()) {
     std::cerr << "sluiced: invalid configuration: " << config.status().message() << "\n";
     return 1;
