@@ -20,6 +20,9 @@ Aggregator::Aggregator(const AggregationPlan& plan, AggregatorStores stores, int
   }
   acc_types_.push_back(SqlType::Bigint());
   for (const auto& g : plan_.group_by) key_types_.push_back(g.type);
+  // Old results only matter to HAVING (a group that stops passing is deleted downstream):
+  // without it the cache need not keep a dirty group's committed value.
+  cache_.set_keep_committed(plan_.having.has_value());
 }
 
 bool Aggregator::Decode(std::string_view bytes, Row* accs, int64_t* timestamp) const {
@@ -56,16 +59,15 @@ void Aggregator::Fold(const GroupedChange& change, Row* accs) {
   }
 }
 
-Row Aggregator::Results(const Row& accs) const {
-  Row results;
-  results.reserve(accs.size());
-  for (size_t i = 0; i < plan_.calls.size(); ++i) results.push_back(plan_.calls[i].function->Map(accs[i]));
-  return results;
+void Aggregator::Results(const Row& accs, Row* results) const {
+  results->resize(plan_.calls.size());
+  for (size_t i = 0; i < plan_.calls.size(); ++i) (*results)[i] = plan_.calls[i].function->Map(accs[i]);
 }
 
 void Aggregator::Emit(const Row& key, const std::string& key_bytes, const KafkaRecord* in,
                       std::optional<TimeWindow> window, const Row* new_accs, const Row* old_accs, int64_t timestamp) {
-  Row new_results, old_results;
+  Row& new_results = new_results_;
+  Row& old_results = old_results_;
   AggregateUpdate u;
   u.key = &key;
   u.key_bytes = &key_bytes;
@@ -73,11 +75,11 @@ void Aggregator::Emit(const Row& key, const std::string& key_bytes, const KafkaR
   u.timestamp = timestamp;
   u.in = in;
   if (new_accs) {
-    new_results = Results(*new_accs);
+    Results(*new_accs, &new_results);
     u.new_results = &new_results;
   }
   if (old_accs) {
-    old_results = Results(*old_accs);
+    Results(*old_accs, &old_results);
     u.old_results = &old_results;
   }
   consumer_(u);
@@ -155,7 +157,7 @@ void Aggregator::Flush() {
       cache_.MarkCommitted(handle);
       continue;
     }
-    const bool had = e.in_store && Decode(e.committed, &old_accs_, &old_ts);
+    const bool had = e.in_store && !e.committed.empty() && Decode(e.committed, &old_accs_, &old_ts);
     flush_key_bytes_.assign(e.key.substr(0, e.key.size() - window_suffix));
     std::optional<TimeWindow> window;
     if (window_suffix) {

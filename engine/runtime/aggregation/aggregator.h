@@ -67,7 +67,7 @@ class Aggregator {
   std::optional<std::string> Read(const std::string& key_bytes, std::optional<TimeWindow> window);
   Row Initial() const;
   void Fold(const GroupedChange& change, Row* accs);
-  Row Results(const Row& accs) const;
+  void Results(const Row& accs, Row* results) const;
   void Emit(const Row& key, const std::string& key_bytes, const KafkaRecord* in, std::optional<TimeWindow> window,
             const Row* new_accs, const Row* old_accs, int64_t timestamp);
 
@@ -88,7 +88,7 @@ class Aggregator {
   std::vector<TypePtr> key_types_;  // the group key values (GroupCache's key rows)
   // Reused per record and per flushed group: no allocation once warm.
   std::string cache_key_, key_row_bytes_, flush_key_bytes_;
-  Row accs_, old_accs_, key_row_;
+  Row accs_, old_accs_, key_row_, new_results_, old_results_;
 };
 
 }  // namespace sluice

@@ -60,12 +60,12 @@ void GroupByStage::Accept(const Row& row, int64_t timestamp, const KafkaRecord& 
                           std::vector<std::string>* log) {
   if (table_store_) return AcceptTableRow(row, timestamp, in, deleted, log);
   if (deleted) return;
-  GroupedChange change;
+  GroupedChange& change = change_;
   change.timestamp = timestamp;
   change.in = &in;
-  Row args;
-  if (!Evaluate(row, in, &change.key, &change.key_bytes, &args, log)) return;
-  change.add = std::move(args);
+  change.undo.reset();
+  if (!change.add) change.add.emplace();
+  if (!Evaluate(row, in, &change.key, &change.key_bytes, &*change.add, log)) return;
   consumer_(change);
 }
 

@@ -43,6 +43,8 @@ class GroupByStage {
   std::vector<TypePtr> stored_types_;  // grouping key types, then argument types
   EvalContext ctx_;
   std::string scratch_;
+  // A stream record's change, reused: its key, key bytes and arguments keep their capacity.
+  GroupedChange change_;
 };
 
 }  // namespace sluice

@@ -89,16 +89,53 @@ GroupCache::Entry GroupCache::Get(uint32_t handle) const {
   Entry e;
   e.key = {p, key_len};
   e.key_row = {p + key_len, h->row_len};
-  e.committed = {p + key_len + h->row_len, h->value_len & kLen};
   e.in_store = (h->value_len & kFlag) != 0;
-  if (h->key_len & kFlag) e.current = std::string_view(dirty_arena_.data() + dirty_[h->use].offset, dirty_[h->use].len);
+  const std::string_view value(p + key_len + h->row_len, h->value_len & kLen);
+  const bool dirty = (h->key_len & kFlag) != 0;
+  if (!dirty) {
+    e.committed = value;
+  } else if (!keep_committed_) {
+    e.current = value;  // written over the committed value
+  } else {
+    e.committed = value;
+    e.current = std::string_view(dirty_arena_.data() + dirty_values_[h->use].offset, dirty_values_[h->use].len);
+  }
   return e;
+}
+
+uint32_t GroupCache::Replace(uint32_t handle, std::string_view value, bool in_store, uint32_t use) {
+  const Header* h = HeaderAt(handle);
+  garbage_ += EntrySize(*h);
+  const bool dirty = (h->key_len & kFlag) != 0;
+  // Copies: Append may move the arena under views of it.
+  const std::string key(KeyOf(handle));
+  const std::string row(arena_.data() + handle + sizeof(Header) + key.size(), h->row_len);
+  const uint32_t moved = Append(key, row, value, in_store, use);
+  if (dirty) HeaderAt(moved)->key_len |= kFlag;
+  const size_t slot = FindSlot(key, Hash(key));
+  if (slot != SIZE_MAX) slots_[slot] = moved / 4 + 1;
+  return moved;
 }
 
 void GroupCache::SetCurrent(uint32_t handle, std::string_view value) {
   Header* h = HeaderAt(handle);
-  if (h->key_len & kFlag) {
-    Dirty& d = dirty_[h->use];
+  const bool dirty = (h->key_len & kFlag) != 0;
+  if (!keep_committed_) {
+    if (!dirty) {
+      h->key_len |= kFlag;
+      h->use = static_cast<uint32_t>(dirty_handles_.size());
+      dirty_handles_.push_back(handle);
+    }
+    if ((h->value_len & kLen) == value.size()) {  // the usual case: fixed-width accumulators
+      std::memcpy(ValueAt(handle), value.data(), value.size());
+      return;
+    }
+    const uint32_t index = h->use;
+    dirty_handles_[index] = Replace(handle, value, (h->value_len & kFlag) != 0, index);
+    return;
+  }
+  if (dirty) {
+    DirtyValue& d = dirty_values_[h->use];
     if (d.len == value.size()) {  // the usual case: fixed-width accumulators, rewritten in place
       std::memcpy(dirty_arena_.data() + d.offset, value.data(), value.size());
       return;
@@ -109,28 +146,29 @@ void GroupCache::SetCurrent(uint32_t handle, std::string_view value) {
     return;
   }
   h->key_len |= kFlag;
-  h->use = static_cast<uint32_t>(dirty_.size());
-  dirty_.push_back({handle, static_cast<uint32_t>(dirty_arena_.size()), static_cast<uint32_t>(value.size())});
+  h->use = static_cast<uint32_t>(dirty_handles_.size());
+  dirty_handles_.push_back(handle);
+  dirty_values_.push_back({static_cast<uint32_t>(dirty_arena_.size()), static_cast<uint32_t>(value.size())});
   dirty_arena_.append(value);
 }
 
 void GroupCache::MarkCommitted(uint32_t handle) {
   Header* h = HeaderAt(handle);
   if (!(h->key_len & kFlag)) return;
-  const Dirty d = dirty_[h->use];
   h->key_len &= kLen;
+  if (!keep_committed_) {  // the value is in place already
+    h->value_len |= kFlag;
+    h->use = Stamp();
+    return;
+  }
+  const DirtyValue d = dirty_values_[h->use];
   h->use = Stamp();
   if ((h->value_len & kFlag) && d.len == (h->value_len & kLen)) {  // same size: in place
-    std::memcpy(arena_.data() + handle + sizeof(Header) + h->key_len + h->row_len, dirty_arena_.data() + d.offset, d.len);
+    std::memcpy(ValueAt(handle), dirty_arena_.data() + d.offset, d.len);
     return;
   }
   // Another size: a new version of the entry at the end of the arena, the old one garbage.
-  garbage_ += EntrySize(*h);
-  const std::string key(KeyOf(handle));
-  const std::string row(arena_.data() + handle + sizeof(Header) + h->key_len, h->row_len);
-  const uint32_t moved = Append(key, row, std::string_view(dirty_arena_.data() + d.offset, d.len), true, Stamp());
-  const size_t slot = FindSlot(key, Hash(key));
-  if (slot != SIZE_MAX) slots_[slot] = moved / 4 + 1;
+  Replace(handle, std::string_view(dirty_arena_.data() + d.offset, d.len), true, h->use);
 }
 
 void GroupCache::SetClean(std::string_view key, std::optional<std::string_view> value) {
@@ -148,26 +186,25 @@ void GroupCache::SetClean(std::string_view key, std::optional<std::string_view> 
     h->value_len = static_cast<uint32_t>(len) | (value ? kFlag : 0);
     return;
   }
-  garbage_ += EntrySize(*h);
-  const std::string row(arena_.data() + handle + sizeof(Header) + (h->key_len & kLen), h->row_len);
-  const uint32_t moved = Append(key, row, value.value_or(std::string_view()), value.has_value(), Stamp());
-  slots_[slot] = moved / 4 + 1;
+  Replace(handle, value.value_or(std::string_view()), value.has_value(), h->use);
 }
 
 // The values of a flush are gone once written: their memory goes back too, so that the
 // budget's clean entries are not squeezed by the last interval's peak of dirty ones.
 void GroupCache::ClearDirty() {
-  std::vector<Dirty>().swap(dirty_);
+  std::vector<uint32_t>().swap(dirty_handles_);
+  std::vector<DirtyValue>().swap(dirty_values_);
   std::string().swap(dirty_arena_);
 }
 
 size_t GroupCache::bytes() const {
   return sizeof(*this) + arena_.capacity() + slots_.capacity() * sizeof(uint32_t) +
-         dirty_.capacity() * sizeof(Dirty) + dirty_arena_.capacity();
+         dirty_handles_.capacity() * sizeof(uint32_t) + dirty_values_.capacity() * sizeof(DirtyValue) +
+         dirty_arena_.capacity();
 }
 
 void GroupCache::EvictTo(size_t target) {
-  if (!dirty_.empty()) return;
+  if (!dirty_handles_.empty()) return;
   if (bytes() <= target) {
     if (garbage_ > arena_.size() / 2) Rebuild(0, 0);
     return;

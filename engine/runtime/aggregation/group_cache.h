@@ -11,6 +11,10 @@
 // second arena of current values (the dirty list, in first-update order), so a dirty group
 // still has its committed value for the old results it reports at the flush.
 //
+// Without old values (set_keep_committed(false): the aggregation has no HAVING, so nothing
+// reads the results before an update), a dirty group's current value is written over its
+// committed one in the entry itself: no second arena, and the dirty list is just handles.
+//
 // Offsets stay valid while entries are added (an arena grows, its offsets do not move); they
 // move only in Compact()/EvictTo(), which need every entry clean (after a flush).
 #include <cstdint>
@@ -25,10 +29,14 @@ class GroupCache {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
 
+  // Whether a dirty entry keeps its committed value (the default) for old results at the flush.
+  // Set before the first Insert.
+  void set_keep_committed(bool keep) { keep_committed_ = keep; }
+
   struct Entry {
     std::string_view key;        // cache key
     std::string_view key_row;    // the group's key values, row codec
-    std::string_view committed;  // the stored value (empty when !in_store)
+    std::string_view committed;  // the stored value (empty when !in_store, or dirty without old values)
     std::optional<std::string_view> current;  // the value since the last flush (dirty only)
     bool in_store = false;
   };
@@ -40,8 +48,8 @@ class GroupCache {
   Entry Get(uint32_t handle) const;
   // Sets the entry's current value; the first one since a flush appends it to the dirty list.
   void SetCurrent(uint32_t handle, std::string_view value);
-  size_t dirty_count() const { return dirty_.size(); }
-  uint32_t dirty_handle(size_t i) const { return dirty_[i].handle; }
+  size_t dirty_count() const { return dirty_handles_.size(); }
+  uint32_t dirty_handle(size_t i) const { return dirty_handles_[i]; }
   // After the dirty entry's current value was written: it becomes the committed one.
   void MarkCommitted(uint32_t handle);
   // Empties the dirty list (every entry must have been committed).
@@ -65,8 +73,8 @@ class GroupCache {
     uint32_t use;        // clean: last use stamp (LRU); dirty: index in dirty_
   };
   static constexpr uint32_t kFlag = 0x80000000u, kLen = 0x7fffffffu;
-  struct Dirty {
-    uint32_t handle, offset, len;  // current value in dirty_arena_
+  struct DirtyValue {
+    uint32_t offset, len;  // current value in dirty_arena_
   };
   Header* HeaderAt(uint32_t handle) { return reinterpret_cast<Header*>(arena_.data() + handle); }
   const Header* HeaderAt(uint32_t handle) const {
@@ -75,6 +83,13 @@ class GroupCache {
   static size_t EntrySize(const Header& h);
   std::string_view KeyOf(uint32_t handle) const;
   uint32_t Append(std::string_view key, std::string_view row, std::string_view value, bool in_store, uint32_t use);
+  // Appends a new version of the entry with another value (the old one becomes garbage) and
+  // points its table slot at it; returns the new handle. Keeps the dirty flag and index.
+  uint32_t Replace(uint32_t handle, std::string_view value, bool in_store, uint32_t use);
+  char* ValueAt(uint32_t handle) {
+    const Header* h = HeaderAt(handle);
+    return arena_.data() + handle + sizeof(Header) + (h->key_len & kLen) + h->row_len;
+  }
   size_t FindSlot(std::string_view key, uint64_t hash) const;
   void Place(uint64_t hash, uint32_t handle);
   void Grow();
@@ -87,8 +102,10 @@ class GroupCache {
   // Open addressing, load <= 1/2; 0 = empty, else handle / 4 + 1 (4 bytes a slot: the table
   // is a fifth of the cache's memory, not a third, for small entries).
   std::vector<uint32_t> slots_;
-  std::vector<Dirty> dirty_;
+  std::vector<uint32_t> dirty_handles_;  // in first-update order
+  std::vector<DirtyValue> dirty_values_;  // parallel to dirty_handles_ when keep_committed_
   std::string dirty_arena_;
+  bool keep_committed_ = true;
   size_t live_ = 0, garbage_ = 0;
   uint64_t uses_ = 0;
 };

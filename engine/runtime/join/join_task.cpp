@@ -98,6 +98,7 @@ Result<std::unique_ptr<Task>> JoinTask::Create(std::shared_ptr<const QueryPlan> 
   std::unique_ptr<JoinTask> task(new JoinTask());
   task->plan_ = plan;
   task->partition_ = env.partition;
+  task->cache_max_bytes_ = env.cache_max_bytes;
   const JoinPlan& join = *plan->join;
   task->sources_.push_back(plan->source);
   for (const auto& step : join.steps) task->sources_.push_back(step.right);
@@ -115,6 +116,8 @@ Result<std::unique_ptr<Task>> JoinTask::Create(std::shared_ptr<const QueryPlan> 
     st->key_ctx[1].lambda_values.resize(step.right_key.lambda_slots);
     st->fk_ctx.lambda_values.resize(step.foreign_key.lambda_slots);
     st->joined.resize(step.key_index + 1);
+    if (step.kind == JoinStep::Kind::kStreamTable && env.cache_max_bytes > 0)
+      st->table_cache = std::make_unique<GroupCache>();
     task->steps_.push_back(std::move(st));
   }
   JoinTask* self = task.get();
@@ -217,18 +220,50 @@ std::optional<Row> JoinTask::Lookup(Step& st, int side, const std::string& key_b
   return row;
 }
 
+std::optional<Row> JoinTask::LookupTable(Step& st, const std::string& key_bytes) {
+  if (!st.table_cache) return Lookup(st, 1, key_bytes);
+  GroupCache& cache = *st.table_cache;
+  const uint32_t handle = cache.Find(key_bytes);
+  Row row;
+  if (handle != GroupCache::kNone) {
+    const GroupCache::Entry e = cache.Get(handle);
+    if (!e.in_store || !DecodeRow(e.committed, st.types[1], &row).ok()) return std::nullopt;
+    return row;
+  }
+  auto bytes = st.tables[1]->Get(partition_, key_bytes);
+  cache.SetClean(key_bytes, bytes ? std::optional<std::string_view>(*bytes) : std::nullopt);
+  TrimTableCache(cache);
+  if (!bytes || !DecodeRow(*bytes, st.types[1], &row).ok()) return std::nullopt;
+  return row;
+}
+
 void JoinTask::Store(Step& st, int side, const std::string& key_bytes, const Row* row, int64_t ts) {
-  if (!row) return st.tables[side]->Delete(partition_, key_bytes, ts);
-  std::string bytes;
-  EncodeRow(*row, &bytes);
-  st.tables[side]->Put(partition_, key_bytes, bytes, ts);
+  // Write-through: a cached table row follows the store (keys not cached stay out).
+  GroupCache* cache = side == 1 && st.table_cache && st.table_cache->Find(key_bytes) != GroupCache::kNone
+                          ? st.table_cache.get()
+                          : nullptr;
+  if (!row) {
+    if (cache) cache->SetClean(key_bytes, std::nullopt);
+    st.tables[side]->Delete(partition_, key_bytes, ts);
+  } else {
+    std::string bytes;
+    EncodeRow(*row, &bytes);
+    if (cache) cache->SetClean(key_bytes, bytes);
+    st.tables[side]->Put(partition_, key_bytes, bytes, ts);
+  }
+  if (cache) TrimTableCache(*cache);
+}
+
+// Over budget (new rows, or replaced ones left as garbage): the least recently used go.
+void JoinTask::TrimTableCache(GroupCache& cache) {
+  if (cache.bytes() > cache_max_bytes_) cache.EvictTo(cache_max_bytes_ / 4 * 3);
 }
 
 // The stream (left) side looks the table up; the table side only updates its store.
 void JoinTask::StreamTable(Step& st, int side, const Row& row, const std::string& key_bytes, const Value& key,
                            int64_t ts, const KafkaRecord& in, bool deleted) {
   if (side == 1) return Store(st, 1, key_bytes, deleted ? nullptr : &row, ts);
-  std::optional<Row> other = Lookup(st, 1, key_bytes);
+  std::optional<Row> other = LookupTable(st, key_bytes);
   if (!other && st.plan->type != JoinType::kLeft) return;
   Emit(st, &row, other ? &*other : nullptr, key, ts, in, false);
 }

@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "engine/planner/topology.h"
+#include "engine/runtime/aggregation/group_cache.h"
 #include "engine/runtime/query_task.h"
 #include "engine/runtime/task.h"
 
@@ -45,6 +46,10 @@ class JoinTask : public Task {
     int64_t side_time[2] = {-1, -1};
     EvalContext key_ctx[2], fk_ctx;
     Row joined;  // scratch: this step's joined row, when it feeds the next step
+    // Stream-table with a record cache budget: the table side's rows (or their absence) as
+    // the store holds them, written through by table updates, so that a stream record's
+    // lookup of a recently seen key is a hash probe instead of a store read.
+    std::unique_ptr<GroupCache> table_cache;
   };
 
   JoinTask() = default;
@@ -60,6 +65,9 @@ class JoinTask : public Task {
                     const KafkaRecord& in);
   void EmitClosedOuterRecords(Step& st, const KafkaRecord& in);
   std::optional<Row> Lookup(Step& st, int side, const std::string& key_bytes);
+  // Stream-table: the table side's row of `key_bytes`, through the step's cache if it has one.
+  std::optional<Row> LookupTable(Step& st, const std::string& key_bytes);
+  void TrimTableCache(GroupCache& cache);
   void Store(Step& st, int side, const std::string& key_bytes, const Row* row, int64_t ts);
   Value ForeignKeyOf(Step& st, const Row& left, const KafkaRecord& in);
   bool SinkTimestamp(int64_t* ts, const KafkaRecord& in);
@@ -77,6 +85,7 @@ class JoinTask : public Task {
 
   std::shared_ptr<const QueryPlan> plan_;
   int partition_ = 0;
+  size_t cache_max_bytes_ = 0;  // per table cache (ksql.streams.cache.max.bytes.buffering)
   std::vector<DataSourcePtr> sources_;               // source 0 (left of step 0), then each step's right
   std::vector<std::unique_ptr<QueryTask>> decoders_;  // per source
   std::vector<std::unique_ptr<Step>> steps_;
