@@ -231,8 +231,15 @@ std::optional<Row> JoinTask::LookupTable(Step& st, const std::string& key_bytes)
     return row;
   }
   auto bytes = st.tables[1]->Get(partition_, key_bytes);
-  cache.SetClean(key_bytes, bytes ? std::optional<std::string_view>(*bytes) : std::nullopt);
-  TrimTableCache(cache);
+  // Full: a cyclic scan of more rows than fit would evict every row before its next use (no hit
+  // at all with LRU), so a full cache keeps its rows, until it has missed more often than it
+  // holds entries (the hot rows changed): then the least recently used quarter goes.
+  if (cache.bytes() >= cache_max_bytes_ && ++st.table_cache_misses > cache.size()) {
+    cache.EvictTo(cache_max_bytes_ / 4 * 3);
+    st.table_cache_misses = 0;
+  }
+  if (cache.bytes() < cache_max_bytes_)
+    cache.SetClean(key_bytes, bytes ? std::optional<std::string_view>(*bytes) : std::nullopt);
   if (!bytes || !DecodeRow(*bytes, st.types[1], &row).ok()) return std::nullopt;
   return row;
 }

@@ -50,6 +50,7 @@ class JoinTask : public Task {
     // the store holds them, written through by table updates, so that a stream record's
     // lookup of a recently seen key is a hash probe instead of a store read.
     std::unique_ptr<GroupCache> table_cache;
+    size_t table_cache_misses = 0;  // lookups the full cache could not admit
   };
 
   JoinTask() = default;
