@@ -11,6 +11,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "engine/serde/text_codec.h"
+
 namespace sluice {
 
 namespace {
@@ -42,32 +44,11 @@ std::string ErrorJson(int code, const std::string& message) {
   return nlohmann::ordered_json{{"@type", "generic_error"}, {"error_code", code}, {"message", message}}.dump();
 }
 
-// RFC 4648 base64 (padding optional); nullopt on any other character.
+// Standard base64, '=' padding optional (engine/serde/text_codec's decoder); nullopt when
+// the text is not base64.
 std::optional<std::string> DecodeBase64(const std::string& in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
   std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t end = in.find_last_not_of('=');
-  if (end == std::string::npos) return in.empty() ? std::optional<std::string>("") : std::nullopt;
-  if (in.size() - end - 1 > 2) return std::nullopt;
-  for (size_t i = 0; i <= end; ++i) {
-    int v = value(in[i]);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
+  if (!serde::DecodeBase64(in, &out)) return std::nullopt;
   return out;
 }
 

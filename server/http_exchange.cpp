@@ -1,10 +1,27 @@
 #include "server/http_exchange.h"
 
+#include <cctype>
+
 #include <atomic>
 
 #include <spdlog/spdlog.h>
 
 namespace sluice {
+
+std::string PercentDecode(std::string_view s, bool plus_as_space) {
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) && hex(s[i + 2])) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += plus_as_space && s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
 
 namespace {
 std::atomic<size_t> g_max_queued_bytes{32 * 1024 * 1024};

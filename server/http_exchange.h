@@ -26,6 +26,10 @@
 
 namespace sluice {
 
+// Percent-decoding of a URL path or query component ("%60S%60" -> "`S`"); with
+// `plus_as_space` (query strings, form bodies) '+' is a space too. Bad escapes stay as written.
+std::string PercentDecode(std::string_view s, bool plus_as_space = false);
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string path;    // target without the query string

@@ -6,6 +6,8 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include "engine/serde/text_codec.h"
+
 namespace sluice {
 
 namespace pb = google::protobuf;
@@ -43,31 +45,11 @@ Result<pb::FileDescriptorProto> ParseProtoText(const std::string& text, const st
   return proto;
 }
 
-// Standard base64 (padding optional); nullopt on any other character.
+// Standard base64, '=' padding optional (engine/serde/text_codec's decoder); nullopt when
+// the text is not base64.
 std::optional<std::string> DecodeBase64(const std::string& in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
   std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t end = in.find_last_not_of('=');
-  if (end == std::string::npos) return std::nullopt;
-  for (size_t i = 0; i <= end; ++i) {
-    int v = value(in[i]);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
+  if (!serde::DecodeBase64(in, &out)) return std::nullopt;
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/http_exchange.h"
 #include "server/schema_registry_avro.h"
 #include "server/schema_registry_protobuf.h"
 
@@ -41,19 +42,6 @@ HttpReply SubjectNotFound(const std::string& subject) {
 HttpReply InvalidSchema(const std::string& details) { return Error(422, kInvalidSchema, "Invalid schema: " + details); }
 HttpReply Ok(const json& body) { return {200, body.dump()}; }
 
-std::string PercentDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  return out;
-}
 
 // "/subjects/a%2Fb/versions/" -> {"subjects", "a/b", "versions"}.
 std::vector<std::string> Segments(const std::string& path) {
@@ -62,7 +50,7 @@ std::vector<std::string> Segments(const std::string& path) {
   while (start < path.size()) {
     size_t slash = path.find('/', start);
     if (slash == std::string::npos) slash = path.size();
-    if (slash > start) out.push_back(PercentDecode(path.substr(start, slash - start)));
+    if (slash > start) out.push_back(PercentDecode(path.substr(start, slash - start), true));
     start = slash + 1;
   }
   return out;
@@ -76,7 +64,7 @@ std::map<std::string, std::string> ParseQuery(const std::string& query) {
     if (amp == std::string::npos) amp = query.size();
     std::string item = query.substr(start, amp - start);
     size_t eq = item.find('=');
-    if (!item.empty()) out[PercentDecode(item.substr(0, eq))] = eq == std::string::npos ? "" : PercentDecode(item.substr(eq + 1));
+    if (!item.empty()) out[PercentDecode(item.substr(0, eq), true)] = eq == std::string::npos ? "" : PercentDecode(item.substr(eq + 1), true);
     start = amp + 1;
   }
   return out;

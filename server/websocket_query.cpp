@@ -136,21 +136,6 @@ struct WebSocketQueryEndpoint::Active {
   bool closed = false;
 };
 
-std::string FormDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 std::optional<std::string> QueryParam(const std::string& query, const std::string& name) {
   size_t start = 0;
@@ -158,8 +143,8 @@ std::optional<std::string> QueryParam(const std::string& query, const std::strin
     size_t amp = query.find('&', start);
     std::string pair = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
     size_t eq = pair.find('=');
-    if (FormDecode(pair.substr(0, eq)) == name)
-      return eq == std::string::npos ? std::string() : FormDecode(pair.substr(eq + 1));
+    if (PercentDecode(pair.substr(0, eq), true) == name)
+      return eq == std::string::npos ? std::string() : PercentDecode(pair.substr(eq + 1), true);
     if (amp == std::string::npos) break;
     start = amp + 1;
   }

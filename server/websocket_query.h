@@ -52,8 +52,6 @@ class WebSocketQueryEndpoint {
   bool stopped_ = false;
 };
 
-// "a%20b+c" -> "a b c" (application/x-www-form-urlencoded, as Vert.x decodes query params).
-std::string FormDecode(const std::string& text);
 // The value of `name` in a query string, decoded; nullopt when absent.
 std::optional<std::string> QueryParam(const std::string& query, const std::string& name);
 // "ARRAY<STRUCT<`A` INTEGER>>" -> ksqlDB's SchemaInfo JSON ({"type":"ARRAY","fields":null,

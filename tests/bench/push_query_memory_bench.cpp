@@ -30,6 +30,7 @@
 #include "engine/kafka/producer.h"
 #include "engine/kafka/query_runner.h"
 #include "engine/parser/parser.h"
+#include "tests/bench/process_stats.h"
 
 using namespace sluice;
 using namespace std::chrono_literals;
@@ -37,23 +38,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-long StatusField(const char* name) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  const size_t len = std::strlen(name);
-  while (std::getline(in, line))
-    if (line.compare(0, len, name) == 0 && line.size() > len && line[len] == ':')
-      return std::strtol(line.c_str() + len + 1, nullptr, 10);
-  return 0;
-}
-
-long OpenFds() {
-  long n = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != decltype(it)(); it.increment(ec))
-    ++n;
-  return n;
-}
+using bench::OpenFds;
+using bench::StatusField;
 
 struct Sample {
   long rss_kb, threads, fds;

@@ -33,6 +33,7 @@
 #include "engine/kafka/embedded_broker.h"
 #include "engine/kafka/producer.h"
 #include "engine/kafka/query_runner.h"
+#include "tests/bench/process_stats.h"
 
 using namespace sluice;
 using namespace std::chrono_literals;
@@ -47,24 +48,8 @@ int g_source_records = 10;
 // in-process broker holds for the sinks from what the queries hold.
 std::string g_where = "STATUS = 'OK'";
 
-// A "Name:   value kB" line of /proc/self/status, as a number (0 if absent).
-long StatusField(const char* name) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  const size_t len = std::strlen(name);
-  while (std::getline(in, line))
-    if (line.compare(0, len, name) == 0 && line.size() > len && line[len] == ':')
-      return std::strtol(line.c_str() + len + 1, nullptr, 10);
-  return 0;
-}
-
-long OpenFds() {
-  long n = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != decltype(it)(); it.increment(ec))
-    ++n;
-  return n;
-}
+using bench::OpenFds;
+using bench::StatusField;
 
 struct Sample {
   long rss_kb, peak_kb, threads, fds;

@@ -95,7 +95,8 @@ sys.exit(0 if ok else 1)' "$WORK/nghttp_pull"
 check "pull /query-stream with Accept: application/json is one JSON array" \
   json_check 'b[0]["columnNames"]==["ID","NAME","V"] and sorted(r[0] for r in b[1:])==[1,2,3,4,5,6,7]'
 curl -s -X POST "$URL/query" -d '{"ksql":"SELECT * FROM S WHERE ID = 5;"}' >"$WORK/body"
-check "pull /query (v1) over HTTP/1.1" json_check '[r["row"]["columns"] for r in b[1:]]==[[5,"e",5.0]]'
+check "pull /query (v1) over HTTP/1.1, ending as ksqlDB ends a pull on a stream" \
+  json_check '[r["row"]["columns"] for r in b[1:-1]]==[[5,"e",5.0]] and b[-1]=={"finalMessage":"Query Completed"}'
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST "$URL/query-stream" -d '{"sql":"SELECT * FROM NOPE;"}')
 check "a query on an unknown source: 400 statement_error 40001" \
   bash -c "[ $code = 400 ] && grep -q '\"error_code\":40001' $WORK/body"

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/auth_basic.h"
+#include "server/http_exchange.h"
 #include "server/websocket_query.h"
 #include "server/websocket_session.h"
 
@@ -91,7 +92,8 @@ TEST_CASE("Bad password files are refused", "[auth]") {
 }
 
 TEST_CASE("Websocket query parameters and close reasons", "[websocket]") {
-  CHECK(FormDecode("a%20b+c%2B") == "a b c+");
+  CHECK(PercentDecode("a%20b+c%2B", true) == "a b c+");
+  CHECK(PercentDecode("%60S%60/a+b") == "`S`/a+b");
   CHECK(QueryParam("request=%7B%22ksql%22%7D&version=1", "request") == std::optional<std::string>("{\"ksql\"}"));
   CHECK(QueryParam("request=x&version=1", "version") == std::optional<std::string>("1"));
   CHECK_FALSE(QueryParam("request=x", "version"));
