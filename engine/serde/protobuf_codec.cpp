@@ -9,6 +9,8 @@
 
 #include <cmath>
 
+#include "engine/expr/java_time_format.h"
+
 namespace sluice::serde::pb {
 
 using FD = gpb::FieldDescriptor;
@@ -98,28 +100,9 @@ const gpb::OneofDescriptor* OneofByName(const gpb::Descriptor* m, const std::str
   return nullptr;
 }
 
-// ---- calendar helpers (proleptic Gregorian, as java.time) ----
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-void CivilFromDays(int64_t z, int32_t* y, int32_t* m, int32_t* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *d = static_cast<int32_t>(doy - (153 * mp + 2) / 5 + 1);
-  *m = static_cast<int32_t>(mp < 10 ? mp + 3 : mp - 9);
-  *y = static_cast<int32_t>(yoe + era * 400 + (*m <= 2));
-}
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+// Calendar and floor division as java.time does them (engine/expr/java_time_format.h).
+using jtime::DaysFromCivil;
+using jtime::FloorDiv;
 
 }  // namespace
 
@@ -887,8 +870,9 @@ Status MessageWriter::WriteSingle(FieldWriter& f, const Value& v, bool in_repeat
       return Status::OK();
     }
     case Shape::kDate: {
-      int32_t y, m, d;
-      CivilFromDays(v.AsDate().days, &y, &m, &d);
+      int64_t y;
+      int m, d;
+      jtime::CivilFromDays(v.AsDate().days, &y, &m, &d);
       f.scratch.clear();
       PutIntField(1, y, &f.scratch);
       PutIntField(2, m, &f.scratch);

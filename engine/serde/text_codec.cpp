@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/expr/java_time_format.h"
+
 namespace sluice::serde {
 
 namespace {
@@ -35,15 +37,7 @@ bool ReadDigits(std::string_view s, size_t* pos, int n, int* v) {
   return true;
 }
 
-// Days from civil date (Howard Hinnant's algorithm): proleptic Gregorian, as java.time.
-int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
+using jtime::DaysFromCivil;  // engine/expr/java_time_format.h
 
 bool ParseDatePart(std::string_view s, size_t* pos, int64_t* days) {
   int y, m, d;
