@@ -4,6 +4,11 @@
 // `--queries-file FILE` runs headless (ksql.queries.file: the file's statements at start-up,
 // POST /ksql refused).
 #include <CLI/CLI.hpp>
+#include <execinfo.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <exception>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -16,6 +21,24 @@
 extern char** environ;
 
 namespace {
+
+// An exception nobody caught ends the server: say which, and where (the stack, for gdb's
+// addr2line or c++filt), rather than only "terminate called".
+[[noreturn]] void OnTerminate() {
+  if (auto e = std::current_exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::cerr << "sluiced: uncaught exception: " << ex.what() << "\n";
+    } catch (...) {
+      std::cerr << "sluiced: uncaught exception of unknown type\n";
+    }
+  }
+  void* frames[64];
+  const int n = backtrace(frames, 64);
+  backtrace_symbols_fd(frames, n, STDERR_FILENO);
+  std::abort();
+}
 
 std::vector<std::string> Environment() {
   std::vector<std::string> env;
@@ -38,6 +61,7 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_flag("--print-config", print_config, "Print the sample configuration (every property, its default) and exit");
   CLI11_PARSE(app, argc, argv);
+  std::set_terminate(OnTerminate);
 
   if (check) {
     if (check_file.empty()) {
