@@ -103,30 +103,6 @@ bool TwosComplementToInt128(std::string_view raw, __int128* out) {
   return true;
 }
 
-// Java's default-capacity HashMap iteration order (ksqlDB's translator builds MAP values with
-// `new HashMap<>()`): bucket of the spread hash in a table of 16 that doubles past 3/4 full,
-// insertion order within a bucket; a repeated key keeps its first slot and its last value.
-void OrderLikeDefaultJavaHashMap(MapValue* entries) {
-  if (entries->size() < 2) return;
-  for (const auto& e : *entries)
-    if (!e.first.IsString()) return;
-  MapValue unique;
-  unique.reserve(entries->size());
-  for (auto& e : *entries) {
-    auto it = std::find_if(unique.begin(), unique.end(), [&](const auto& u) { return u.first == e.first; });
-    if (it == unique.end()) unique.push_back(std::move(e));
-    else it->second = std::move(e.second);
-  }
-  size_t table = 16;
-  while (unique.size() > table * 3 / 4) table <<= 1;
-  auto bucket = [table](const Value& key) {
-    const auto h = static_cast<uint32_t>(JavaStringHash(key.AsString()));
-    return (h ^ (h >> 16)) & (table - 1);
-  };
-  std::stable_sort(unique.begin(), unique.end(),
-                   [&](const auto& a, const auto& b) { return bucket(a.first) < bucket(b.first); });
-  *entries = std::move(unique);
-}
 }  // namespace
 
 Status Decoder::Truncated() {

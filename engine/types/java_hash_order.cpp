@@ -28,21 +28,23 @@ int32_t JavaStringHash(const std::string& s) {
   return static_cast<int32_t>(h);
 }
 
-void OrderLikeJavaHashMap(MapValue* entries) {
+namespace {
+
+// Reorders as a HashMap whose table starts with `initial_table` buckets (a power of two)
+// and doubles whenever size > 0.75 * table, filled in order, iterates.
+void OrderLikeHashMapTable(MapValue* entries, size_t initial_table) {
   if (entries->empty()) return;
   for (const auto& e : *entries)
     if (!e.first.IsString()) return;
   // put(): a repeated key keeps its first slot and takes the new value.
   MapValue unique;
+  unique.reserve(entries->size());
   for (auto& e : *entries) {
     auto it = std::find_if(unique.begin(), unique.end(), [&](const auto& u) { return u.first == e.first; });
     if (it == unique.end()) unique.push_back(std::move(e));
     else it->second = std::move(e.second);
   }
-  // new HashMap<>(n): table of tableSizeFor(n) buckets, doubled whenever size > 0.75 * table.
-  const size_t n = entries->size();
-  size_t table = 1;
-  while (table < n) table <<= 1;
+  size_t table = initial_table;
   while (unique.size() > table * 3 / 4) table <<= 1;
   auto bucket = [table](const Value& key) {
     const auto h = static_cast<uint32_t>(JavaStringHash(key.AsString()));
@@ -52,5 +54,16 @@ void OrderLikeJavaHashMap(MapValue* entries) {
                    [&](const auto& a, const auto& b) { return bucket(a.first) < bucket(b.first); });
   *entries = std::move(unique);
 }
+
+}  // namespace
+
+void OrderLikeJavaHashMap(MapValue* entries) {
+  // new HashMap<>(n): a table of tableSizeFor(n) buckets.
+  size_t table = 1;
+  while (table < entries->size()) table <<= 1;
+  OrderLikeHashMapTable(entries, table);
+}
+
+void OrderLikeDefaultJavaHashMap(MapValue* entries) { OrderLikeHashMapTable(entries, 16); }
 
 }  // namespace sluice

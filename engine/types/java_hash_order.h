@@ -14,5 +14,8 @@ int32_t JavaStringHash(const std::string& utf8);
 // final table, insertion order within a bucket). A repeated key keeps its first position and
 // its last value, as put() does. Maps with non-STRING keys are left in insertion order.
 void OrderLikeJavaHashMap(MapValue* entries);
+// The same for `new HashMap<>()` (a table of 16 to start with), as ksqlDB's Avro translator
+// builds MAP values.
+void OrderLikeDefaultJavaHashMap(MapValue* entries);
 
 }  // namespace sluice
