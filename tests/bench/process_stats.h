@@ -30,4 +30,10 @@ inline long OpenFds() {
   return n;
 }
 
+// The process's resident memory, threads and descriptors at one moment.
+struct Sample {
+  long rss_kb, threads, fds;
+};
+inline Sample Measure() { return {StatusField("VmRSS"), StatusField("Threads"), OpenFds()}; }
+
 }  // namespace sluice::bench

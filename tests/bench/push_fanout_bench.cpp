@@ -53,14 +53,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-using bench::OpenFds;
-using bench::StatusField;
-
-struct Sample {
-  long rss_kb, threads, fds;
-};
-
-Sample Measure() { return {StatusField("VmRSS"), StatusField("Threads"), OpenFds()}; }
+using bench::Measure;
+using bench::Sample;
 
 void Print(const std::string& what, size_t queries, const Sample& s) {
   std::printf("%-34s push queries %4zu  RSS %8.1f MB  threads %5ld  fds %5ld\n", what.c_str(), queries,

@@ -38,14 +38,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-using bench::OpenFds;
-using bench::StatusField;
-
-struct Sample {
-  long rss_kb, threads, fds;
-};
-
-Sample Measure() { return {StatusField("VmRSS"), StatusField("Threads"), OpenFds()}; }
+using bench::Measure;
+using bench::Sample;
 
 void Print(const char* what, int queries, const Sample& s) {
   std::printf("%-30s push queries %4d  RSS %8.1f MB  threads %5ld  fds %5ld\n", what, queries, s.rss_kb / 1024.0,
