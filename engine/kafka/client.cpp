@@ -1,5 +1,7 @@
 #include "engine/kafka/client.h"
 
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -71,7 +73,7 @@ void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     return;
   }
   // No hook: what librdkafka would do without a callback.
-  const bool cooperative = std::string(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+  const bool cooperative = UsesCooperativeRebalancing(rk);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (cooperative) rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, partitions));
     else rd_kafka_assign(rk, partitions);
@@ -114,6 +116,11 @@ Result<rd_kafka_t*> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf, const
     return Status::InvalidArgument("cannot create Kafka " + name + ": " + err);
   }
   return rk;
+}
+
+bool UsesCooperativeRebalancing(rd_kafka_t* rk) {
+  const char* protocol = rd_kafka_rebalance_protocol(rk);
+  return protocol != nullptr && std::string_view(protocol) == "COOPERATIVE";
 }
 
 bool IsLibrdkafkaProperty(const std::string& name) {

@@ -62,6 +62,11 @@ Result<rd_kafka_t*> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf, const
 
 // True when librdkafka knows `name` as a global client property (for the server's validation).
 bool IsLibrdkafkaProperty(const std::string& name);
+
+// True when the consumer group rebalances incrementally (cooperative-sticky). librdkafka
+// answers NULL instead of a protocol name once the consumer is closing (its group queue is
+// gone), which is exactly when the final revocation arrives; that is treated as eager.
+bool UsesCooperativeRebalancing(rd_kafka_t* rk);
 // Checks one property the way BuildClientConf would; OK, or InvalidArgument naming it.
 Status ValidateLibrdkafkaProperty(const std::string& name, const std::string& value);
 

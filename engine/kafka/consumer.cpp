@@ -144,7 +144,7 @@ Consumer::~Consumer() {
 
 void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* parts) {
-  const bool cooperative = std::string(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+  const bool cooperative = UsesCooperativeRebalancing(rk);
   const auto tps = FromPartitionList(parts);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     spdlog::info("kafka {}: assigned {} partitions", context_->name, tps.size());
