@@ -348,7 +348,8 @@ bool Shell::Execute(const std::string& statement) {
   bool ok = Local(words, statement, &handled);
   if (handled) return ok;
   const std::string first = Upper(words[0]);
-  if (first == "SELECT" || first == "PRINT") return RunQuery(core + ";");
+  if (first == "SELECT") return RunQuery(core + ";");
+  if (first == "PRINT") return RunPrint(core + ";");
   return RunKsql(core + ";");
 }
 
@@ -413,22 +414,9 @@ bool Shell::RunQuery(const std::string& statement) {
   JsonArrayStream stream;
   std::optional<QueryTable> table;
   std::string final_message, error_message;
-  bool raw = false, decided = false, any_output = false;
   size_t rows = 0;
   const bool as_json = format_ == OutputFormat::kJson;
   auto on_data = [&](const std::string& piece) {
-    if (!decided) {
-      // /query answers a JSON array; PRINT answers lines of text.
-      size_t first = piece.find_first_not_of(" \r\n\t");
-      if (first == std::string::npos) return !RestClient::Interrupted();
-      raw = piece[first] != '[';
-      decided = true;
-    }
-    if (raw) {
-      Print(piece);
-      any_output = true;
-      return !RestClient::Interrupted();
-    }
     for (const std::string& text : stream.Feed(piece)) {
       json element = json::parse(text, nullptr, false);
       if (element.is_discarded() || !element.is_object()) continue;
@@ -472,7 +460,6 @@ bool Shell::RunQuery(const std::string& statement) {
     return false;
   }
   if (table && !as_json) Print(table->Footer());
-  if (raw && any_output && !interrupted) Print("\n");
   if (!error_message.empty()) {
     PrintError(error_message);
     return false;
@@ -485,6 +472,43 @@ bool Shell::RunQuery(const std::string& statement) {
     if (!final_message.empty() && final_message != "Query Completed") Print(final_message + "\n");
     Print("Query terminated\n");
   }
+  return true;
+}
+
+// PRINT streams lines of text (POST /query): each printed as it completes, the server's empty
+// keep-alive lines skipped, then "Topic printing ceased", as ksqlDB's CLI does. Ctrl-C stops it.
+bool Shell::RunPrint(const std::string& statement) {
+  RestClient::ClearInterrupt();
+  g_sigint = 0;
+  std::string partial;
+  auto on_data = [&](const std::string& piece) {
+    partial += piece;
+    size_t start = 0, nl;
+    while ((nl = partial.find('\n', start)) != std::string::npos) {
+      std::string line = partial.substr(start, nl - start);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) Print(line + "\n");
+      start = nl + 1;
+    }
+    partial.erase(0, start);
+    return !RestClient::Interrupted();
+  };
+  RestResponse r = client_.PostStreaming("/query", RequestBody(statement), on_data);
+  const bool interrupted = r.interrupted || RestClient::Interrupted();
+  if (!r.ok && !interrupted) {
+    PrintError("Could not reach the server at " + client_.url().ToString() + ": " + r.error);
+    return false;
+  }
+  if (r.ok && r.status != 200) {
+    PrintError(format_ == OutputFormat::kJson ? r.body : RenderError(r.status, r.body));
+    return false;
+  }
+  if (!partial.empty() && !interrupted) Print(partial + "\n");
+  if (!r.error.empty() && !interrupted) {
+    PrintError("The PRINT's connection broke: " + r.error);
+    return false;
+  }
+  Print("Topic printing ceased\n");
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/executor/print_query.h"
 #include "engine/parser/parser.h"
 #include "server/http_server.h"
 
@@ -204,7 +205,9 @@ Result<std::string> InsertSql(const DataSource& source, const json& row) {
 
 // ---- a transient query's rows -> the response ---------------------------------------------
 
-class ResponseSink : public QueryRowSink {
+// Also PRINT's text lines (TextLineSink), after SetText(): one line per record, each ending
+// with '\n', as ksqlDB's TopicStreamWriter writes them into the /query response.
+class ResponseSink : public QueryRowSink, public TextLineSink {
  public:
   enum class Format { kV1, kDelimited, kJson };
   ResponseSink(std::shared_ptr<HttpExchange> ex, Format format, std::string sql)
@@ -248,10 +251,28 @@ class ResponseSink : public QueryRowSink {
     return false;
   }
 
+  void SetText() {
+    std::lock_guard<std::mutex> lock(mu_);
+    text_ = true;
+  }
+
+  bool OnLines(const std::vector<std::string>& lines) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ended_) return false;
+    if (!begun_) {
+      begun_ = true;
+      ex_->Begin(200, ContentType());
+    }
+    std::string chunk;
+    for (const std::string& line : lines) chunk += line + "\n";
+    return ex_->Write(chunk);
+  }
+
   void OnEnd(const Status& status) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (ended_) return;
     ended_ = true;
+    if (text_) return EndText(status);
     if (!begun_) {
       // Failed before its first row: a plain error answer.
       if (!status.ok()) ex_->Reply(400, StatementError(status.message(), sql_), ContentType());
@@ -269,6 +290,18 @@ class ResponseSink : public QueryRowSink {
         if (!status.ok()) ex_->Write(error + "\n");
         break;
       case Format::kJson: ex_->Write(status.ok() ? "]" : "," + error + "]"); break;
+    }
+    ex_->End();
+  }
+
+  // PRINT's end. Refused before any line: ksqlDB's Errors.badRequest (generic_error 40000).
+  // Failed while printing: the message as the last line (TopicStreamWriter.outputException).
+  void EndText(const Status& status) {
+    if (!begun_) {
+      if (!status.ok()) return ex_->Reply(400, ErrorBody(40000, status.message()), ContentType());
+      ex_->Begin(200, ContentType());  // LIMIT 0: an empty answer
+    } else if (!status.ok()) {
+      ex_->Write(status.message() + "\n");
     }
     ex_->End();
   }
@@ -300,7 +333,7 @@ class ResponseSink : public QueryRowSink {
   std::shared_ptr<HttpExchange> ex_;
   Format format_;
   std::string sql_;
-  bool begun_ = false, ended_ = false, is_pull_ = false, closing_ = false;
+  bool begun_ = false, ended_ = false, is_pull_ = false, closing_ = false, text_ = false;
   std::optional<int64_t> stream_pull_limit_;  // set for a pull query over a stream (-1: no LIMIT)
   int64_t rows_ = 0;
 };
@@ -472,7 +505,7 @@ void QueryEndpoints::Start(const std::shared_ptr<HttpExchange>& ex, Format forma
     });
   });
 
-  asio::post(pool_, [this, ex, sink, active, sql = std::move(sql), properties = std::move(properties),
+  asio::post(pool_, [this, ex, format, sink, active, sql = std::move(sql), properties = std::move(properties),
                       variables = std::move(variables)] {
     if (ex->closed()) return;
     auto statements = SplitRequestStatements(sql);
@@ -486,6 +519,10 @@ void QueryEndpoints::Start(const std::shared_ptr<HttpExchange>& ex, Format forma
     if (!parsed.ok()) {
       sink->OnEnd(parsed.status());
       return;
+    }
+    if ((*parsed)->kind == StatementKind::kPrintTopic && format == Format::kV1) {
+      active->statement = std::move(*parsed);
+      return RunPrint(ex, active, sql);
     }
     if ((*parsed)->kind != StatementKind::kQuery) {
       sink->OnEnd(Status::InvalidArgument("Not a SELECT statement; use the /ksql endpoint for it: " + sql));
@@ -501,22 +538,41 @@ void QueryEndpoints::Start(const std::shared_ptr<HttpExchange>& ex, Format forma
       sink->OnEnd(started.status());
       return;
     }
-    std::unique_ptr<RunningQuery> handle = std::move(*started);
-    if (handle->finished()) return;  // a pull query: every row is queued already
-    std::lock_guard<std::mutex> lock(active->mu);
-    if (active->closed) return;  // the client left meanwhile: `handle` stops it here
-    active->id = handle->id();
-    active->handle = std::move(handle);
-    {
-      std::lock_guard<std::mutex> reg(mu_);
-      if (stopped_) {
-        active->handle.reset();
-        return;
-      }
-      active_[active->id] = active;
-    }
-    spdlog::info("Push query {} started for {} ({})", active->id, ex->request().peer, sql);
+    Keep(ex, active, std::move(*started), sql);
   });
+}
+
+// A query that goes on streaming: kept until its response ends or /close-query stops it.
+void QueryEndpoints::Keep(const std::shared_ptr<HttpExchange>& ex, const std::shared_ptr<ActiveQuery>& active,
+                          std::unique_ptr<RunningQuery> handle, const std::string& sql) {
+  if (handle->finished()) return;  // a pull query: every row is queued already
+  std::lock_guard<std::mutex> lock(active->mu);
+  if (active->closed) return;  // the client left meanwhile: `handle` stops it here
+  active->id = handle->id();
+  active->handle = std::move(handle);
+  {
+    std::lock_guard<std::mutex> reg(mu_);
+    if (stopped_) {
+      active->handle.reset();
+      return;
+    }
+    active_[active->id] = active;
+  }
+  spdlog::info("Push query {} started for {} ({})", active->id, ex->request().peer, sql);
+}
+
+// PRINT streams text lines; it reads only the query runner and the schema registry, so it
+// starts without the engine lock.
+void QueryEndpoints::RunPrint(const std::shared_ptr<HttpExchange>& ex, const std::shared_ptr<ActiveQuery>& active,
+                              const std::string& sql) {
+  active->sink->SetText();
+  auto started = StartPrint(service_.engine(), static_cast<const PrintTopic&>(*active->statement), active->sink);
+  if (!started.ok()) {
+    spdlog::info("REST {}: PRINT not started: {}", ex->request().path, started.status().message());
+    active->sink->OnEnd(started.status());
+    return;
+  }
+  Keep(ex, active, std::move(*started), sql);
 }
 
 void QueryEndpoints::Stop(const std::string& query_id) {

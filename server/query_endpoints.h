@@ -4,6 +4,8 @@
 //   POST /query          v1: {"ksql","streamsProperties"} -> a JSON array streamed row by row,
 //                        [{"header":{queryId,schema}}, {"row":{"columns":[...]}}, ...,
 //                        {"finalMessage":"Limit Reached"}] (errors: {"errorMessage":{...}})
+//                        PRINT 'topic' ...: text lines ("Key format: ...", "rowtime: ..., key:
+//                        ..., value: ..., partition: N"), as ksqlDB's TopicStreamWriter
 //   POST /query-stream   {"sql","properties","sessionVariables"} -> delimited (default or
 //                        application/vnd.ksqlapi.delimited.v1): metadata line, one JSON array
 //                        per row; application/json: one JSON array of the same
@@ -74,6 +76,11 @@ class QueryEndpoints {
              std::map<std::string, std::string> properties, std::map<std::string, std::string> variables);
   void RunPull(const std::shared_ptr<HttpExchange>& ex, const QueryStatement& query,
                const std::map<std::string, std::string>& properties, const std::shared_ptr<QueryRowSink>& sink);
+  // Keeps a streaming query (push query, PRINT) until its response ends or it is stopped.
+  void Keep(const std::shared_ptr<HttpExchange>& ex, const std::shared_ptr<ActiveQuery>& active,
+            std::unique_ptr<RunningQuery> handle, const std::string& sql);
+  void RunPrint(const std::shared_ptr<HttpExchange>& ex, const std::shared_ptr<ActiveQuery>& active,
+                const std::string& sql);
   void Stop(const std::string& query_id);
   void ProcessInsertLines(const std::shared_ptr<InsertStream>& stream, std::string lines, bool last);
 

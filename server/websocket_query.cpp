@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/executor/print_query.h"
 #include "engine/expr/expression_compiler.h"
 #include "engine/parser/expression.h"
 #include "engine/parser/parser.h"
@@ -48,7 +49,9 @@ constexpr uint16_t kUnexpectedCondition = 1011;  // the query failed while runni
 std::string PropertyText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 // The rows of one query -> text frames on its websocket.
-class WebSocketSink : public QueryRowSink {
+// Also PRINT's record lines (TextLineSink): one text frame per line, the line as a JSON string,
+// as ksqlDB's WebSocketSubscriber writes PrintPublisher's strings.
+class WebSocketSink : public QueryRowSink, public TextLineSink {
  public:
   explicit WebSocketSink(std::shared_ptr<WebSocketConnection> connection) : connection_(std::move(connection)) {}
 
@@ -74,6 +77,15 @@ class WebSocketSink : public QueryRowSink {
     json r = {{"columns", std::move(row.columns)}};
     if (row.tombstone) r["tombstone"] = true;
     return connection_->SendText(json{{"row", std::move(r)}}.dump());
+  }
+
+  bool OnLines(const std::vector<std::string>& lines) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ended_) return false;
+    begun_ = true;
+    for (const std::string& line : lines)
+      if (!connection_->SendText(json(line).dump(-1, ' ', false, json::error_handler_t::replace))) return false;
+    return true;
   }
 
   void OnEnd(const Status& status) override {
@@ -227,6 +239,10 @@ void WebSocketQueryEndpoint::Handle(const std::shared_ptr<WebSocketConnection>& 
       active->sink->OnEnd(Status::InvalidArgument("Error parsing query: " + parsed.status().message()));
       return;
     }
+    if ((*parsed)->kind == StatementKind::kPrintTopic) {
+      active->statement = std::move(*parsed);
+      return RunPrint(connection, active);
+    }
     if ((*parsed)->kind != StatementKind::kQuery) {
       active->sink->OnEnd(Status::InvalidArgument("Unexpected statement type: only SELECT runs on " +
                                                   connection->request().path + ": " + request.sql));
@@ -255,6 +271,29 @@ void WebSocketQueryEndpoint::Run(const std::shared_ptr<WebSocketConnection>& con
     }
     handle = std::move(*started);
   }
+  Keep(connection, active, std::move(handle));
+}
+
+// PRINT: the record lines only (no format or keep-alive lines, as ksqlDB's PrintPublisher);
+// it reads the query runner and the schema registry, not the engine's state: no engine lock.
+void WebSocketQueryEndpoint::RunPrint(const std::shared_ptr<WebSocketConnection>& connection,
+                                      const std::shared_ptr<Active>& active) {
+  const auto& stmt = static_cast<const PrintTopic&>(*active->statement);
+  auto started = StartPrint(service_.engine(), stmt, active->sink, {.format_lines = false, .keep_alive_lines = false});
+  if (!started.ok()) {
+    // WSQueryEndpoint's own wording for an unknown topic.
+    active->sink->OnEnd(started.status().code() == Status::Code::kNotFound
+                            ? Status::NotFound("Topic does not exist, or KSQL does not have permission to list the topic: " +
+                                               stmt.topic)
+                            : started.status());
+    return;
+  }
+  Keep(connection, active, std::move(*started));
+}
+
+// A query that goes on streaming (push query, PRINT): kept until its socket closes.
+void WebSocketQueryEndpoint::Keep(const std::shared_ptr<WebSocketConnection>& connection,
+                                  const std::shared_ptr<Active>& active, std::unique_ptr<RunningQuery> handle) {
   if (handle->finished()) return;  // a pull query: its rows and close are queued already
   spdlog::info("Push query {} started for websocket {}", handle->id(), connection->request().peer);
   {

@@ -8,7 +8,9 @@
 // query's key columns), then one {"row":{"columns":[...]}} per row. It closes with 1000 "done"
 // when a pull query has sent every row or a push query reached its LIMIT; 1011 with the
 // message when a running query fails; 1003 with the message when the request cannot start a
-// query (no or bad `request`, a parse error, not a SELECT, an unknown source). A client that
+// query (no or bad `request`, a parse error, not a SELECT or PRINT, an unknown source or topic).
+// PRINT sends one text frame per record, the line as a JSON string ("rowtime: ..., key: ...,
+// value: ..., partition: N"), and closes 1000 "done" at its LIMIT. A client that
 // closes or disconnects ends its push query. Queries start through Engine::StartQuery under
 // KsqlService's engine lock on this endpoint's worker pool, as the HTTP query endpoints do.
 #include <map>
@@ -43,6 +45,9 @@ class WebSocketQueryEndpoint {
  private:
   void Run(const std::shared_ptr<WebSocketConnection>& connection, const std::shared_ptr<Active>& active,
            const std::map<std::string, std::string>& properties);
+  void RunPrint(const std::shared_ptr<WebSocketConnection>& connection, const std::shared_ptr<Active>& active);
+  void Keep(const std::shared_ptr<WebSocketConnection>& connection, const std::shared_ptr<Active>& active,
+            std::unique_ptr<RunningQuery> handle);
   bool Forget(const std::shared_ptr<Active>& active);  // true once shutting down
 
   KsqlService& service_;

@@ -47,6 +47,17 @@ class TransientRun {
   virtual int AssignedPartitions() const { return -1; }
 };
 
+// Where PRINT's records go (QueryRunner::TailTopic), on the runner's thread.
+class TopicTailOutput {
+ public:
+  virtual ~TopicTailOutput() = default;
+  // One poll's records, in partition/offset order; empty when nothing arrived for the idle
+  // interval. false: stop reading (LIMIT reached, the client went away).
+  virtual bool OnPoll(const std::vector<KafkaRecord>& records) = 0;
+  // Reading failed and stopped (at most once).
+  virtual void OnError(const Status& status) = 0;
+};
+
 class QueryRunner {
  public:
   virtual ~QueryRunner() = default;
@@ -108,6 +119,18 @@ class QueryRunner {
   virtual Result<std::unique_ptr<TransientRun>> SubscribeToSink(const std::string& query_id,
                                                                 std::function<bool(const KafkaRecord&)> on_record) {
     return Status::NotSupported("This query runner has no scalable push queries (" + query_id + ")");
+  }
+  // Every topic's name, internal ones included (PRINT suggests one spelled in another case).
+  virtual Result<std::vector<std::string>> ListTopicNames() {
+    return Status::NotSupported("This query runner cannot list topics");
+  }
+  // PRINT: every partition of `topic` read from its beginning or from its end, raw, by a
+  // consumer of its own (assigned, in no group, committing nothing) on a thread of its own,
+  // until `output` says stop or the handle is destroyed (which waits for the thread).
+  virtual Result<std::unique_ptr<TransientRun>> TailTopic(const std::string& topic, bool from_beginning,
+                                                          std::chrono::milliseconds idle,
+                                                          std::shared_ptr<TopicTailOutput> output) {
+    return Status::NotSupported("This query runner cannot read topics for PRINT (" + topic + ")");
   }
   // RUNNING, PAUSED, or ERROR with the reason the query stopped (a fatal Kafka error, a bad
   // timestamp with ksql.timestamp.throw.on.invalid, ...); kNotRunning for an unknown id.

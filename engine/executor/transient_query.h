@@ -55,6 +55,17 @@ class QueryRowSink {
   virtual void OnEnd(const Status& status) = 0;
 };
 
+// PRINT's output (engine/executor/print_query.cpp): lines of text, not rows.
+class TextLineSink {
+ public:
+  virtual ~TextLineSink() = default;
+  // Lines without their '\n', in order, from the runner's thread (one thread at a time).
+  // Returning false stops the PRINT (the client went away).
+  virtual bool OnLines(const std::vector<std::string>& lines) = 0;
+  // Once, last: OK when LIMIT was reached or the PRINT was stopped; the error when it failed.
+  virtual void OnEnd(const Status& status) = 0;
+};
+
 // A transient query in flight. Destroying it stops the query (push) and frees what it held.
 class RunningQuery {
  public:

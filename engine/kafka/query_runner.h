@@ -107,6 +107,12 @@ class KafkaQueryRunner : public QueryRunner {
                    std::chrono::milliseconds max_staleness, const RecordFn& fn) override;
   Status ReadTopic(const std::string& topic, const RecordFn& fn) override;
 
+  // PRINT (topic_tail.cpp): a consumer assigned every partition of the topic, on a thread.
+  Result<std::vector<std::string>> ListTopicNames() override;
+  Result<std::unique_ptr<TransientRun>> TailTopic(const std::string& topic, bool from_beginning,
+                                                  std::chrono::milliseconds idle,
+                                                  std::shared_ptr<TopicTailOutput> output) override;
+
   QueryRunStatus QueryStatus(const std::string& query_id) const override;
   RunnerStats Stats() const;
   // Partitions currently paused on the query's consumers (PAUSE takes effect on each thread's
