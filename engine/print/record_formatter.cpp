@@ -14,6 +14,7 @@
 #include "engine/serde/protobuf_schema.h"
 #include "engine/serde/protobuf_wire.h"
 #include "engine/types/java_double.h"
+#include "engine/types/java_hash_order.h"
 
 namespace sluice::print {
 
@@ -374,11 +375,10 @@ class AvroPrinter {
     *out += "\"";
     return true;
   }
-  // Arrays ([a, b]) and maps ({"k": v}): blocks of items until a zero count. Map entries print
-  // in the order they were written (Java's HashMap would reorder them).
+  // Arrays ([a, b]) and maps ({"k": v}): blocks of items until a zero count.
   bool Blocks(const avro::Node* items, const avro::Node* values, int depth, std::string* out) {
-    *out += items ? "[" : "{";
-    bool first = true;
+    std::vector<std::string> elements;  // arrays: each item's text
+    MapValue entries;                   // maps: key -> the value's text
     for (;;) {
       int64_t count;
       if (!in_.ReadLong(&count)) return false;
@@ -390,18 +390,29 @@ class AvroPrinter {
       }
       if (static_cast<uint64_t>(count) > in_.remaining() + 1) return false;
       for (int64_t i = 0; i < count; ++i) {
-        *out += first ? "" : ", ";
-        first = false;
-        if (values) {
-          std::string_view key;
-          if (!in_.ReadBytes(&key)) return false;
-          Quoted(key, false, false, out);
-          *out += ": ";
-        }
-        if (!Print(items ? items : values, false, depth + 1, out)) return false;
+        std::string_view key;
+        if (values && !in_.ReadBytes(&key)) return false;
+        std::string text;
+        if (!Print(items ? items : values, false, depth + 1, &text)) return false;
+        if (values) entries.emplace_back(Value(std::string(key)), Value(std::move(text)));
+        else elements.push_back(std::move(text));
       }
     }
-    *out += items ? "]" : "}";
+    if (items) {
+      *out += "[";
+      for (size_t i = 0; i < elements.size(); ++i) *out += (i ? ", " : "") + elements[i];
+      *out += "]";
+      return true;
+    }
+    // Avro's reader fills a HashMap: its iteration order, not the written one.
+    OrderLikeJavaHashMap(&entries);
+    *out += "{";
+    for (size_t i = 0; i < entries.size(); ++i) {
+      *out += i ? ", " : "";
+      Quoted(entries[i].first.AsString(), false, false, out);
+      *out += ": " + entries[i].second.AsString();
+    }
+    *out += "}";
     return true;
   }
 

@@ -166,6 +166,19 @@ TEST_CASE("PRINT decodes AVRO through the schema registry", "[print]") {
         R"("OK": true, "N": null})");
   CHECK(formats.front() == "AVRO");
 
+  // Map entries come out in Java's HashMap order (two entries: a table of 4, "d" in bucket 0).
+  auto mid = registry->Register("m-value", SchemaType::kAvro, R"({"type": "map", "values": "long"})");
+  REQUIRE(mid.ok());
+  std::string map;
+  AppendConfluentHeader(*mid, &map);
+  WriteLong(2, &map);
+  WriteBytes("c", &map);
+  WriteLong(1, &map);
+  WriteBytes("d", &map);
+  WriteLong(2, &map);
+  WriteLong(0, &map);
+  CHECK(FormatValue(map, registry).first == R"({"d": 2, "c": 1})");
+
   // A top-level string prints bare, as the deserializer's String.
   auto sid = registry->Register("s-value", SchemaType::kAvro, R"("string")");
   REQUIRE(sid.ok());
