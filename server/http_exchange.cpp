@@ -60,6 +60,19 @@ void HttpExchange::Begin(int status, const std::string& content_type) {
   WakeLocked(lock);
 }
 
+void HttpExchange::Respond(int status, const std::string& content_type, std::vector<std::string> pieces) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (head_ || finished_) return;
+  head_ = Head{status, content_type, /*one_shot=*/false};
+  for (auto& piece : pieces) {
+    if (piece.empty()) continue;  // an empty piece would end a chunked response
+    queued_bytes_ += piece.size();
+    pieces_.push_back(std::move(piece));
+  }
+  ended_ = true;
+  WakeLocked(lock);
+}
+
 bool HttpExchange::Write(std::string piece) {
   std::unique_lock<std::mutex> lock(mu_);
   if (finished_ || overflowed_ || ended_ || !head_) return false;

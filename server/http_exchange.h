@@ -61,6 +61,10 @@ class HttpExchange {
   void Reply(int status, std::string body, const std::string& content_type,
              std::vector<std::pair<std::string, std::string>> headers);
   void Begin(int status, const std::string& content_type);
+  // Begin, Write of each piece and End at once: one wake of the connection, so a small answer
+  // (a pull query's) goes out in one write. Not bounded by max_queued_bytes (the caller holds
+  // the whole answer anyway).
+  void Respond(int status, const std::string& content_type, std::vector<std::string> pieces);
   // False when the client is gone or the queue overflowed: stop producing.
   bool Write(std::string piece);
   void End();

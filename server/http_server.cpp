@@ -1,5 +1,6 @@
 #include "server/http_server.h"
 
+#include <atomic>
 #include <csignal>
 #include <thread>
 
@@ -148,20 +149,29 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     exchange_ = std::make_shared<HttpExchange>(std::move(request));
     // The waker keeps the session alive until the exchange is over (Finish drops it): nothing
     // else may hold it while a handler works on the answer.
+    // Wakes from the handler's own call (this thread, inside handle()) are not posted: Pump
+    // runs right after it.
     auto strand = stream_.get_executor();
     exchange_->SetWaker([self = shared_from_this(), strand] {
+      if (self->handler_thread_.load(std::memory_order_acquire) == std::this_thread::get_id()) return;
       asio::post(strand, [self] { self->Pump(); });
     });
+    handler_thread_.store(std::this_thread::get_id(), std::memory_order_release);
     try {
       routes_.handle(exchange_);
     } catch (const std::exception& e) {
       spdlog::error("REST {} {}: unhandled error: {}", exchange_->request().method, exchange_->request().path, e.what());
       exchange_->Reply(500, ErrorBody(50000, std::string("Internal server error: ") + e.what()), kKsqlContentType);
     }
-    // A client that hangs up before the answer ends its exchange (and query) at once. No
-    // timeout while the answer is pending or streaming: a push query may run for days.
+    handler_thread_.store(std::thread::id(), std::memory_order_release);
     Lowest().expires_never();
-    Watch();
+    // Answered already (GET /info, a cached pull query): sent now, no watch to start and cancel.
+    if (!exchange_->ended()) {
+      // A client that hangs up before the answer ends its exchange (and query) at once. No
+      // timeout while the answer is pending or streaming: a push query may run for days.
+      Watch();
+    }
+    Pump();
   }
 
   // An authenticated websocket upgrade leaves this session for a websocket one (true); a
@@ -349,6 +359,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool watch_failed_ = false;
   bool resume_after_watch_ = false;
   std::string out_;  // what the next write sends
+  std::atomic<std::thread::id> handler_thread_{};  // the network thread inside routes_.handle
 };
 
 class Acceptor {

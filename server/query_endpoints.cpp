@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/executor/print_query.h"
+#include "engine/executor/pull/pull_plan.h"
 #include "engine/parser/parser.h"
 #include "server/http_server.h"
 
@@ -218,19 +219,20 @@ class ResponseSink : public QueryRowSink, public TextLineSink {
     if (begun_ || ended_) return;
     begun_ = true;
     is_pull_ = schema.is_pull;
+    buffering_ = schema.is_pull;
     if (schema.pull_on_stream) stream_pull_limit_ = schema.limit.value_or(-1);
-    ex_->Begin(200, ContentType());
+    if (!buffering_) ex_->Begin(200, ContentType());
     ojson meta;
     switch (format_) {
       case Format::kV1:
         meta = {{"header", {{"queryId", schema.query_id}, {"schema", schema.schema}}}};
-        ex_->Write("[" + meta.dump());
+        Emit("[" + meta.dump());
         break;
       case Format::kDelimited:
       case Format::kJson:
         meta = {{"queryId", schema.query_id}, {"columnNames", schema.column_names},
                 {"columnTypes", schema.column_types}};
-        ex_->Write(format_ == Format::kJson ? "[" + meta.dump() : meta.dump() + "\n");
+        Emit(format_ == Format::kJson ? "[" + meta.dump() : meta.dump() + "\n");
         break;
     }
   }
@@ -243,10 +245,10 @@ class ResponseSink : public QueryRowSink, public TextLineSink {
       case Format::kV1: {
         ojson r{{"columns", row.columns}};
         if (row.tombstone) r["tombstone"] = true;
-        return ex_->Write(",\n" + ojson{{"row", r}}.dump());
+        return Emit(",\n" + ojson{{"row", r}}.dump());
       }
-      case Format::kDelimited: return ex_->Write(row.columns.dump() + "\n");
-      case Format::kJson: return ex_->Write("," + row.columns.dump());
+      case Format::kDelimited: return Emit(row.columns.dump() + "\n");
+      case Format::kJson: return Emit("," + row.columns.dump());
     }
     return false;
   }
@@ -282,16 +284,17 @@ class ResponseSink : public QueryRowSink, public TextLineSink {
     const std::string error = status.ok() ? "" : ErrorBody(50000, status.message());
     switch (format_) {
       case Format::kV1:
-        if (!status.ok()) ex_->Write(",\n" + std::string("{\"errorMessage\":") + error + "}]\n");
-        else if (const char* final = FinalMessage()) ex_->Write(std::string(",\n{\"finalMessage\":\"") + final + "\"}]\n");
-        else ex_->Write("]\n");
+        if (!status.ok()) Emit(",\n" + std::string("{\"errorMessage\":") + error + "}]\n");
+        else if (const char* final = FinalMessage()) Emit(std::string(",\n{\"finalMessage\":\"") + final + "\"}]\n");
+        else Emit("]\n");
         break;
       case Format::kDelimited:
-        if (!status.ok()) ex_->Write(error + "\n");
+        if (!status.ok()) Emit(error + "\n");
         break;
-      case Format::kJson: ex_->Write(status.ok() ? "]" : "," + error + "]"); break;
+      case Format::kJson: Emit(status.ok() ? "]" : "," + error + "]"); break;
     }
-    ex_->End();
+    if (buffering_) ex_->Respond(200, ContentType(), std::move(buffered_));
+    else ex_->End();
   }
 
   // PRINT's end. Refused before any line: ksqlDB's Errors.badRequest (generic_error 40000).
@@ -319,6 +322,22 @@ class ResponseSink : public QueryRowSink, public TextLineSink {
     closing_ = true;
   }
 
+  // A pull query's answer is queued whole at its end (one wake of the connection, one write),
+  // unless it grows past kPullBufferBytes: then it streams like a push query's.
+  static constexpr size_t kPullBufferBytes = 64 * 1024;
+  bool Emit(std::string piece) {
+    if (!buffering_) return ex_->Write(std::move(piece));
+    buffered_bytes_ += piece.size();
+    buffered_.push_back(std::move(piece));
+    if (buffered_bytes_ <= kPullBufferBytes) return true;
+    buffering_ = false;
+    ex_->Begin(200, ContentType());
+    bool ok = true;
+    for (auto& p : buffered_) ok = ok && ex_->Write(std::move(p));
+    buffered_.clear();
+    return ok;
+  }
+
   std::string ContentType() const {
     switch (format_) {
       case Format::kV1: return WantsJson(ex_->request().accept) ? "application/json" : kKsqlContentType;
@@ -336,6 +355,9 @@ class ResponseSink : public QueryRowSink, public TextLineSink {
   bool begun_ = false, ended_ = false, is_pull_ = false, closing_ = false, text_ = false;
   std::optional<int64_t> stream_pull_limit_;  // set for a pull query over a stream (-1: no LIMIT)
   int64_t rows_ = 0;
+  bool buffering_ = false;
+  std::vector<std::string> buffered_;
+  size_t buffered_bytes_ = 0;
 };
 
 }  // namespace
@@ -463,10 +485,10 @@ void QueryEndpoints::QueryStream(const std::shared_ptr<HttpExchange>& ex) {
 // A pull query holds the engine lock only while it is analyzed: the read itself goes through
 // the query runner, which serves concurrent reads, so pull queries run side by side.
 void QueryEndpoints::RunPull(const std::shared_ptr<HttpExchange>& ex, const QueryStatement& query,
-                             const std::map<std::string, std::string>& properties,
+                             const RawStatement& raw, const std::map<std::string, std::string>& properties,
                              const std::shared_ptr<QueryRowSink>& sink) {
   std::unique_lock<std::mutex> engine_lock(service_.engine_mutex());
-  auto prepared = service_.engine().PreparePullQuery(query, properties);
+  auto prepared = service_.engine().PreparePullQuery(query, properties, &raw);
   if (!prepared.ok()) {
     engine_lock.unlock();
     spdlog::info("REST {}: query not started: {}", ex->request().path, prepared.status().message());
@@ -475,6 +497,42 @@ void QueryEndpoints::RunPull(const std::shared_ptr<HttpExchange>& ex, const Quer
   }
   if (!(*prepared)->needs_engine_lock()) engine_lock.unlock();
   (*prepared)->Run(sink);
+}
+
+// A pull query whose text differs from an earlier one only in its literals skips the parser
+// (Engine::PrepareCachedPullQuery); false when the cache has nothing for it.
+bool QueryEndpoints::RunCachedPull(const RawStatement& raw, const std::map<std::string, std::string>& properties,
+                                   const std::shared_ptr<QueryRowSink>& sink) {
+  std::unique_lock<std::mutex> engine_lock(service_.engine_mutex());
+  auto prepared = service_.engine().PrepareCachedPullQuery(raw, properties);
+  if (!prepared.ok() || !*prepared) return false;
+  if (!(*prepared)->needs_engine_lock()) engine_lock.unlock();
+  (*prepared)->Run(sink);
+  return true;
+}
+
+// A pull query the plan cache knows runs at once on the network thread: no hand-off to the
+// worker pool and back (two thread switches per lookup). Only when the engine
+// lock is free now (a DDL holding it must not stall the network thread), when the rows need no
+// engine lock, and when the query accepts a copy up to sluice.query.pull.max.staleness.ms old
+// (0 asks the broker at every query: that waits on the worker pool).
+bool QueryEndpoints::RunCachedPullInline(const std::string& sql, const std::map<std::string, std::string>& properties,
+                                         const std::shared_ptr<QueryRowSink>& sink) {
+  std::unique_lock<std::mutex> engine_lock(service_.engine_mutex(), std::try_to_lock);
+  if (!engine_lock.owns_lock()) return false;
+  std::string staleness;
+  if (auto it = properties.find(kPullMaxStalenessProperty); it != properties.end()) staleness = it->second;
+  else if (auto e = service_.engine().properties().find(kPullMaxStalenessProperty);
+           e != service_.engine().properties().end())
+    staleness = e->second;
+  if (!staleness.empty() && staleness.find_first_not_of('0') == std::string::npos) return false;
+  auto statements = SplitRequestStatements(sql);
+  if (statements.size() != 1) return false;
+  auto prepared = service_.engine().PrepareCachedPullQuery(statements[0], properties);
+  if (!prepared.ok() || !*prepared || (*prepared)->needs_engine_lock()) return false;
+  engine_lock.unlock();
+  (*prepared)->Run(sink);
+  return true;
 }
 
 void QueryEndpoints::Start(const std::shared_ptr<HttpExchange>& ex, Format format, std::string sql,
@@ -505,6 +563,7 @@ void QueryEndpoints::Start(const std::shared_ptr<HttpExchange>& ex, Format forma
     });
   });
 
+  if (RunCachedPullInline(sql, properties, sink)) return;
   asio::post(pool_, [this, ex, format, sink, active, sql = std::move(sql), properties = std::move(properties),
                       variables = std::move(variables)] {
     if (ex->closed()) return;
@@ -515,6 +574,7 @@ void QueryEndpoints::Start(const std::shared_ptr<HttpExchange>& ex, Format forma
                                                                     std::to_string(statements.size())));
       return;
     }
+    if (RunCachedPull(statements[0], properties, sink)) return;
     auto parsed = ParseStatement(statements[0], &variables);
     if (!parsed.ok()) {
       sink->OnEnd(parsed.status());
@@ -530,7 +590,7 @@ void QueryEndpoints::Start(const std::shared_ptr<HttpExchange>& ex, Format forma
     }
     active->statement = std::move(*parsed);
     const auto& query = static_cast<const QueryStatement&>(*active->statement);
-    if (query.query && query.query->emit == EmitKind::kNone) return RunPull(ex, query, properties, sink);
+    if (query.query && query.query->emit == EmitKind::kNone) return RunPull(ex, query, statements[0], properties, sink);
     std::lock_guard<std::mutex> engine_lock(service_.engine_mutex());
     auto started = service_.engine().StartQuery(static_cast<const QueryStatement&>(*active->statement), properties, sink);
     if (!started.ok()) {

@@ -74,8 +74,12 @@ class QueryEndpoints {
   enum class Format { kV1, kDelimited, kJson };
   void Start(const std::shared_ptr<HttpExchange>& ex, Format format, std::string sql,
              std::map<std::string, std::string> properties, std::map<std::string, std::string> variables);
-  void RunPull(const std::shared_ptr<HttpExchange>& ex, const QueryStatement& query,
+  void RunPull(const std::shared_ptr<HttpExchange>& ex, const QueryStatement& query, const RawStatement& raw,
                const std::map<std::string, std::string>& properties, const std::shared_ptr<QueryRowSink>& sink);
+  bool RunCachedPull(const RawStatement& raw, const std::map<std::string, std::string>& properties,
+                     const std::shared_ptr<QueryRowSink>& sink);
+  bool RunCachedPullInline(const std::string& sql, const std::map<std::string, std::string>& properties,
+                           const std::shared_ptr<QueryRowSink>& sink);
   // Keeps a streaming query (push query, PRINT) until its response ends or it is stopped.
   void Keep(const std::shared_ptr<HttpExchange>& ex, const std::shared_ptr<ActiveQuery>& active,
             std::unique_ptr<RunningQuery> handle, const std::string& sql);

@@ -96,6 +96,7 @@ Status Engine::Execute(const std::string& sql) {
 
 Status Engine::ExecuteStatement(const Statement& stmt) {
   last_started_query_.reset();
+  InvalidatePullCache();  // any statement may change what a pull query's text means
   switch (stmt.kind) {
     case StatementKind::kCreateSource: return CreateSourceStatement(static_cast<const CreateSource&>(stmt));
     case StatementKind::kCreateAsSelect: return CreateAsSelectStatement(static_cast<const CreateAsSelect&>(stmt));

@@ -24,6 +24,7 @@ namespace sluice {
 
 class PushDelivery;  // engine/executor/push/push_rows.h
 class PreparedPullQuery;  // engine/executor/transient_query.h
+class PullPlanCache;      // engine/executor/pull/pull_cache.h
 
 struct PersistentQuery {
   std::string id;  // CSAS_<SINK>_<n>, CTAS_<SINK>_<n>, INSERTQUERY_<n>
@@ -82,8 +83,20 @@ class Engine {
   // runner (the runner's reads are thread-safe), else it reads the engine's in-memory topics
   // and must run under the lock too (needs_engine_lock()). The prepared query shares what it
   // reads (the source's description), so it stays valid after a DROP.
+  // `remember_as` (the statement as the request wrote it): on success the parsed query goes
+  // into the pull plan cache, for PrepareCachedPullQuery.
   Result<std::unique_ptr<PreparedPullQuery>> PreparePullQuery(const QueryStatement& stmt,
-                                                              const std::map<std::string, std::string>& properties);
+                                                              const std::map<std::string, std::string>& properties,
+                                                              const RawStatement* remember_as = nullptr);
+  // A pull query from its text without parsing it, through the plan cache
+  // (engine/executor/pull/pull_cache.h): a statement that differs from a remembered one only
+  // in string/integer literals reuses its parse; the analysis runs as usual. Null (and OK) when
+  // nothing fits, or when the analysis fails (the caller parses the statement and gets the
+  // usual error): parse it then, and call PreparePullQuery with `remember_as`. The cache is
+  // emptied by every executed statement.
+  Result<std::unique_ptr<PreparedPullQuery>> PrepareCachedPullQuery(const RawStatement& raw,
+                                                                    const std::map<std::string, std::string>& properties);
+  const PullPlanCache* pull_cache() const { return pull_cache_.get(); }  // null before the first pull query
   void CreateTopic(const std::string& name, int partitions);
   Status Produce(KafkaRecord record);
 
@@ -128,7 +141,13 @@ class Engine {
                                                           std::shared_ptr<PushDelivery> delivery,
                                                           const std::function<void()>& on_active);
 
+  // pull_query.cpp: the prepared query of a parsed one; and emptying the plan cache.
+  Result<std::unique_ptr<PreparedPullQuery>> PreparePull(const Query& query, const std::string& text,
+                                                         const std::map<std::string, std::string>& properties);
+  void InvalidatePullCache();
+
   std::map<std::string, std::string> properties_;
+  std::shared_ptr<PullPlanCache> pull_cache_;  // shared_ptr: the type is incomplete here
   std::unique_ptr<StateBackend> state_;
   QueryRunner* runner_ = nullptr;
   std::optional<std::string> last_started_query_;

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/executor/engine.h"
+#include "engine/executor/pull/pull_cache.h"
 #include "engine/executor/pull/pull_plan.h"
 #include "engine/runtime/query_task.h"
 
@@ -186,22 +187,54 @@ class PreparedPull : public PreparedPullQuery {
 
 }  // namespace
 
-Result<std::unique_ptr<PreparedPullQuery>> Engine::PreparePullQuery(const QueryStatement& stmt,
-                                                                    const std::map<std::string, std::string>& properties) {
-  if (!stmt.query) return Status::InvalidArgument("Empty query: " + stmt.text);
-  std::map<std::string, std::string> props = properties_;
-  for (const auto& [k, v] : properties) props[k] = v;
+Result<std::unique_ptr<PreparedPullQuery>> Engine::PreparePull(const Query& query, const std::string& text,
+                                                               const std::map<std::string, std::string>& properties) {
+  // The engine's properties under the request's, copied only when the request has some (a
+  // server's are dozens of entries: a copy per key lookup showed in its profile).
+  std::map<std::string, std::string> merged;
+  if (!properties.empty()) {
+    merged = properties_;
+    for (const auto& [k, v] : properties) merged[k] = v;
+  }
+  const std::map<std::string, std::string>& props = properties.empty() ? properties_ : merged;
   std::set<std::string> materialized;  // tables a running persistent query writes
   for (const auto& q : queries_)
     if (q.plan->sink && q.plan->sink->kind == SourceKind::kTable) materialized.insert(q.plan->sink->name);
-  auto plan = AnalyzePullQuery(*stmt.query, metastore_, props, materialized);
+  auto plan = AnalyzePullQuery(query, metastore_, props, materialized);
   if (!plan.ok()) return plan.status();
   auto max_staleness = MaxStaleness(props);
   if (!max_staleness.ok()) return max_staleness.status();
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   plan->schema.query_id = "query_" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
   return std::unique_ptr<PreparedPullQuery>(
-      std::make_unique<PreparedPull>(std::move(*plan), *max_staleness, runner_, this, stmt.text));
+      std::make_unique<PreparedPull>(std::move(*plan), *max_staleness, runner_, this, text));
+}
+
+Result<std::unique_ptr<PreparedPullQuery>> Engine::PreparePullQuery(const QueryStatement& stmt,
+                                                                    const std::map<std::string, std::string>& properties,
+                                                                    const RawStatement* remember_as) {
+  if (!stmt.query) return Status::InvalidArgument("Empty query: " + stmt.text);
+  auto prepared = PreparePull(*stmt.query, stmt.text, properties);
+  if (prepared.ok() && remember_as) {
+    if (!pull_cache_) pull_cache_ = std::make_shared<PullPlanCache>();
+    pull_cache_->Remember(*remember_as, PullPlanCache::PropertiesKey(properties), stmt.query);
+  }
+  return prepared;
+}
+
+Result<std::unique_ptr<PreparedPullQuery>> Engine::PrepareCachedPullQuery(
+    const RawStatement& raw, const std::map<std::string, std::string>& properties) {
+  if (!pull_cache_) return std::unique_ptr<PreparedPullQuery>();
+  auto query = pull_cache_->Bind(raw, PullPlanCache::PropertiesKey(properties));
+  if (!query) return std::unique_ptr<PreparedPullQuery>();
+  auto prepared = PreparePull(*query, raw.text, properties);
+  // An error is reported by the full path, whose positions are this statement's own.
+  if (!prepared.ok()) return std::unique_ptr<PreparedPullQuery>();
+  return prepared;
+}
+
+void Engine::InvalidatePullCache() {
+  if (pull_cache_) pull_cache_->Clear();
 }
 
 Result<std::unique_ptr<RunningQuery>> Engine::StartPullQuery(const QueryStatement& stmt,

@@ -10,7 +10,11 @@
 // the machine the server runs on; both share the same cores, as they would in any local run.
 //
 //   sluice-bench-pull [--seconds 30] [--keys 1000000] [--clients 200] [--partitions 16]
-//                     [--client-threads 1] [--bin DIR] [--keep-server]
+//                     [--client-threads 1] [--bin DIR] [--keep-server] [--no-parsed-phase]
+//
+// A third phase (unless --no-parsed-phase) sends the same statements with a trailing comment,
+// which the server's pull plan cache refuses: the parser runs for every request, as it did
+// before the cache (plus one lexer pass to split the text), a baseline for the cache.
 //
 // Goal (issue #12): >= 100k lookups/s with p99 < 1 ms on the 2-core machine; ksqlDB ~3k/s.
 #include <arpa/inet.h>
@@ -61,6 +65,7 @@ struct Options {
   int client_threads = 1;
   std::string bin;
   bool keep_server = false;  // print the server's pid and wait (for a profiler) before the run
+  bool parsed_phase = true;  // a third phase with statements the plan cache refuses
 };
 
 int FreePort() {
@@ -174,8 +179,11 @@ HttpAnswer HttpCall(int port, const std::string& method, const std::string& path
 
 std::string KeyOf(int i) { return "k" + std::to_string(i); }
 
-std::string PullBody(int key) {
-  return "{\"ksql\":\"SELECT * FROM " + std::string(kTable) + " WHERE ID='" + KeyOf(key) + "';\"}";
+// `parsed`: the statement ends with a comment, which the server's pull plan cache (and its
+// one-lexer-pass split) refuses: every request goes through the parser, as before the cache.
+std::string PullBody(int key, bool parsed = false) {
+  return "{\"ksql\":\"SELECT * FROM " + std::string(kTable) + " WHERE ID='" + KeyOf(key) + "';" +
+         (parsed ? " -- parsed" : "") + "\"}";
 }
 
 // The row of key i as /query writes it: {"row":{"columns":["k<i>",<i>]}}.
@@ -183,7 +191,7 @@ std::string ExpectedRow(int key) { return "[\"" + KeyOf(key) + "\"," + std::to_s
 
 // ---- the load client ----------------------------------------------------------------------
 
-enum class Load { kInfo, kPull };
+enum class Load { kInfo, kPull, kPullParsed };
 
 // One keep-alive connection: sends a request, reads its whole answer (Content-Length or
 // chunked), checks it, records the latency, sends the next.
@@ -284,7 +292,7 @@ class LoadClient {
       c.out = "GET /info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     } else {
       c.key = static_cast<int>(rng_() % static_cast<uint64_t>(keys_));
-      const std::string body = PullBody(c.key);
+      const std::string body = PullBody(c.key, load_ == Load::kPullParsed);
       c.out = "POST /query HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/vnd.ksql.v1+json\r\n"
               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     }
@@ -449,6 +457,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     else if (a == "--client-threads") o->client_threads = std::atoi(value());
     else if (a == "--bin") o->bin = value();
     else if (a == "--keep-server") o->keep_server = true;
+    else if (a == "--no-parsed-phase") o->parsed_phase = false;
     else return false;
   }
   return o->seconds > 0 && o->keys > 0 && o->clients > 0 && o->partitions > 0 && o->client_threads > 0 &&
@@ -462,7 +471,7 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &o)) {
     std::fprintf(stderr,
                  "usage: sluice-bench-pull [--seconds 30] [--keys 1000000] [--clients 200] [--partitions 16] "
-                 "[--client-threads 1] [--bin DIR] [--keep-server]\n");
+                 "[--client-threads 1] [--bin DIR] [--keep-server] [--no-parsed-phase]\n");
     return 2;
   }
   if (o.bin.empty()) o.bin = DefaultBinDir();
@@ -542,7 +551,14 @@ int main(int argc, char** argv) {
   Print("pull query POST /query (key)", pull);
   std::printf("ratio pull/baseline: %.3f   goal: >= 100000 lookups/s, p99 < 1 ms (ksqlDB ~3k/s)\n",
               info.rate() > 0 ? pull.rate() / info.rate() : 0.0);
+  LoadResult parsed;
+  if (o.parsed_phase) {
+    std::fflush(stdout);
+    parsed = RunLoad(o, port, Load::kPullParsed, o.seconds);
+    Print("pull query, parsed every time (no plan cache)", parsed);
+    std::printf("ratio cached/parsed: %.3f\n", parsed.rate() > 0 ? pull.rate() / parsed.rate() : 0.0);
+  }
   if (!server.alive()) return std::fprintf(stderr, "sluiced died:\n%s\n", ReadFile(server_log).c_str()), 1;
   // Errors fail the run (wrong or missing rows are bugs); throughput never does.
-  return pull.errors == 0 && info.errors == 0 && pull.ok > 0 ? 0 : 1;
+  return pull.errors == 0 && info.errors == 0 && parsed.errors == 0 && pull.ok > 0 ? 0 : 1;
 }
