@@ -44,6 +44,13 @@ print_query "PRINT people FROM BEGINNING INTERVAL 2 LIMIT 2;" "$WORK/p2"
 check "INTERVAL 2 prints the first and third records" \
   test "$(lines "$WORK/p2" | grep -o 'key: [0-9]' | tr '\n' ' ')" = "key: 1 key: 3 "
 
+# AVRO written by a query (schema in the embedded registry): decoded through the registry.
+payload=$(python3 -c 'import json; print(json.dumps({"ksql": "CREATE STREAM PEOPLE_AVRO WITH (KAFKA_TOPIC='"'"'people_avro'"'"', VALUE_FORMAT='"'"'AVRO'"'"') AS SELECT * FROM PEOPLE;", "streamsProperties": {"auto.offset.reset": "earliest"}}))')
+check "a CSAS writes the rows as AVRO" test "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/ksql" -d "$payload")" = 200
+print_query "PRINT 'people_avro' FROM BEGINNING LIMIT 3;" "$WORK/avro"
+check "AVRO values are detected" grep -q '^Value format: AVRO' "$WORK/avro"
+check "... and printed as Avro's GenericData does" grep -qF 'key: 2, value: {"NAME": "bob"}, partition: 0' "$WORK/avro"
+
 # Raw bytes from another producer: text keys, a value no format reads, a null value.
 printf 'k1:hello\nk2:\xff\xfe\n' | kcat -b "$BOOTSTRAP" -P -t raw -p 0 -K:
 kcat -b "$BOOTSTRAP" -P -t raw -p 0 -K: -Z <<<'k3:'
