@@ -22,10 +22,13 @@ constexpr int kVersionNotFound = 40402;
 constexpr int kSchemaNotFound = 40403;
 constexpr int kSubjectNotSoftDeleted = 40405;
 constexpr int kSubjectLevelNotConfigured = 40408;
+constexpr int kSubjectLevelModeNotConfigured = 40409;
 constexpr int kIncompatibleSchema = 409;
 constexpr int kInvalidSchema = 42201;
 constexpr int kInvalidVersion = 42202;
 constexpr int kInvalidCompatibilityLevel = 42203;
+constexpr int kInvalidMode = 42204;
+constexpr int kOperationNotPermitted = 42205;  // modes: read-only, not importing, id taken
 constexpr int kStoreError = 50001;
 
 const std::vector<std::string> kLevels{"NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD",
@@ -41,6 +44,7 @@ HttpReply SubjectNotFound(const std::string& subject) {
 }
 HttpReply InvalidSchema(const std::string& details) { return Error(422, kInvalidSchema, "Invalid schema: " + details); }
 HttpReply Ok(const json& body) { return {200, body.dump()}; }
+HttpReply NotPermitted(const std::string& message) { return Error(422, kOperationNotPermitted, message); }
 
 
 // "/subjects/a%2Fb/versions/" -> {"subjects", "a/b", "versions"}.
@@ -131,6 +135,7 @@ HttpReply SchemaRegistryService::Handle(const std::string& method, const std::st
     if (seg[0] == "subjects") return Subjects(method, seg, q, body);
     if (seg[0] == "config") return Config(method, seg, q, body);
     if (seg[0] == "compatibility") return Compatibility(method, seg, q, body);
+    if (seg[0] == "mode") return Mode(method, seg, q, body);
   } catch (const std::exception& e) {  // nlohmann type errors on odd bodies end here, not in a crash
     spdlog::warn("schema registry {} {}: {}", method, path, e.what());
     return Error(500, kStoreError, std::string("Error in the backend data store: ") + e.what());
@@ -230,23 +235,80 @@ HttpReply SchemaRegistryService::GetVersion(const std::string& subject, const st
   return Ok(SchemaJson(*schema, true));
 }
 
+// Confluent's order: a schema already in the subject answers its id (in any mode); then the
+// mode decides (READONLY refuses, an id needs IMPORT, IMPORT needs an id); compatibility is
+// not checked while importing; an id already holding another schema is refused.
 HttpReply SchemaRegistryService::Register(const std::string& subject, const std::string& body) {
   auto candidate = ParseCandidate(body);
   if (!candidate.ok()) return InvalidSchema(candidate.status().message());
-  if (auto existing = FindInSubject(subject, *candidate)) return Ok(json{{"id", existing->id}});
-  std::vector<std::string> problems = Incompatibilities(LevelOf(subject), *candidate, AllVersions(subject));
-  if (!problems.empty()) {
-    json details = problems;
-    return Error(409, kIncompatibleSchema,
-                 "Schema being registered is incompatible with an earlier schema for subject \"" + subject +
-                     "\", details: " + details.dump());
+  const json req = json::parse(body);  // ParseCandidate checked it is an object
+  std::optional<int> id;
+  if (req.contains("id") && !req["id"].is_null()) {
+    if (!req["id"].is_number_integer()) return InvalidSchema("\"id\" must be an integer");
+    if (req["id"].get<long long>() >= 0) id = req["id"].get<int>();  // -1: none, as Confluent's clients send it
   }
-  auto id = registry_->Register(subject, candidate->type, candidate->text);
-  if (!id.ok()) return Error(500, kStoreError, id.status().message());
-  if (!candidate->references.empty()) references_[*id] = candidate->references;
+  if (auto existing = FindInSubject(subject, *candidate); existing && (!id || existing->id == *id))
+    return Ok(json{{"id", existing->id}});
+  const RegistryMode mode = ModeOf(subject);
+  if (mode == RegistryMode::kReadOnly) return NotPermitted("Subject " + subject + " is in read-only mode");
+  if (id && mode != RegistryMode::kImport) return NotPermitted("Subject " + subject + " is not in import mode");
+  if (!id && mode != RegistryMode::kReadWrite) return NotPermitted("Subject " + subject + " is not in read-write mode");
+  if (auto refused = CheckImportVersion(subject, req)) return *refused;
+  if (id) {
+    if (*id == 0) return NotPermitted("Schema id 0 is not supported by Sluice's embedded registry: ids start at 1");
+    if (auto holder = registry_->ById(*id); holder.ok() && !SameSchema(*holder, *candidate))
+      return NotPermitted("Overwrite new schema with id " + std::to_string(*id) + " is not permitted.");
+  } else {
+    std::vector<std::string> problems = Incompatibilities(LevelOf(subject), *candidate, AllVersions(subject));
+    if (!problems.empty()) {
+      json details = problems;
+      return Error(409, kIncompatibleSchema,
+                   "Schema being registered is incompatible with an earlier schema for subject \"" + subject +
+                       "\", details: " + details.dump());
+    }
+  }
+  std::vector<SchemaReference> refs;
+  for (const json& r : candidate->references)
+    refs.push_back({r["name"].get<std::string>(), r["subject"].get<std::string>(), r["version"].get<int>()});
+  auto registered = registry_->RegisterWith(subject, candidate->type, candidate->text, refs, id);
+  if (!registered.ok()) {
+    if (registered.status().code() == Status::Code::kAlreadyExists ||
+        registered.status().code() == Status::Code::kInvalidArgument)
+      return NotPermitted(registered.status().message());
+    return Error(500, kStoreError, registered.status().message());
+  }
+  if (!candidate->references.empty()) references_[*registered] = candidate->references;
   soft_deleted_.erase(subject);
-  spdlog::info("schema registry: registered id {} under subject {} ({})", *id, subject, SchemaTypeName(candidate->type));
-  return Ok(json{{"id", *id}});
+  spdlog::info("schema registry: registered id {} under subject {} ({}{})", *registered, subject,
+               SchemaTypeName(candidate->type), id ? ", imported at its id" : "");
+  return Ok(json{{"id", *registered}});
+}
+
+// An import may name the version; the in-memory registry numbers versions 1, 2, ... without
+// gaps, so only the next one can be honoured (a migration of a subject from its first version
+// gives exactly these).
+std::optional<HttpReply> SchemaRegistryService::CheckImportVersion(const std::string& subject, const json& req) {
+  if (!req.contains("version") || req["version"].is_null()) return std::nullopt;
+  if (!req["version"].is_number_integer()) return InvalidSchema("\"version\" must be an integer");
+  const long long version = req["version"].get<long long>();
+  if (version <= 0) return std::nullopt;  // 0 and -1: not given
+  auto versions = registry_->Versions(subject);
+  const long long next = versions.ok() ? static_cast<long long>(versions->size()) + 1 : 1;
+  if (version == next) return std::nullopt;
+  return NotPermitted("Subject " + subject + ": version " + std::to_string(version) +
+                      " cannot be imported, Sluice's embedded registry can only add the next version (" +
+                      std::to_string(next) + ")");
+}
+
+bool SchemaRegistryService::SameSchema(const RegisteredSchema& s, const Candidate& c) {
+  if (s.type != c.type || !SameText(c.type, c.text, s.text)) return false;
+  auto refs = references_.find(s.id);
+  return (refs == references_.end() ? json::array() : refs->second) == c.references;
+}
+
+RegistryMode SchemaRegistryService::ModeOf(const std::string& subject) {
+  auto mode = registry_->Mode(subject, true);
+  return mode.ok() ? *mode : RegistryMode::kReadWrite;  // a registry without modes reads and writes
 }
 
 HttpReply SchemaRegistryService::Lookup(const std::string& subject, const std::string& body) {
@@ -259,6 +321,7 @@ HttpReply SchemaRegistryService::Lookup(const std::string& subject, const std::s
 }
 
 HttpReply SchemaRegistryService::DeleteSubject(const std::string& subject, bool permanent) {
+  if (ModeOf(subject) == RegistryMode::kReadOnly) return NotPermitted("Subject " + subject + " is in read-only mode");
   if (permanent) {
     auto soft = soft_deleted_.find(subject);
     if (soft != soft_deleted_.end()) {
@@ -293,6 +356,8 @@ HttpReply SchemaRegistryService::Config(const std::string& method, const std::ve
     return Error(404, kSubjectLevelNotConfigured,
                  "Subject '" + subject + "' does not have subject-level compatibility configured");
   }
+  if ((method == "PUT" || method == "DELETE") && ModeOf(subject) == RegistryMode::kReadOnly)
+    return NotPermitted("Subject " + subject + " is in read-only mode");
   if (method == "PUT") {
     json req = json::parse(body, nullptr, false);
     std::string level = req.is_object() && req.contains("compatibility") && req["compatibility"].is_string()
@@ -316,6 +381,50 @@ HttpReply SchemaRegistryService::Config(const std::string& method, const std::ve
     json previous{{"compatibilityLevel", it->second}};
     subject_levels_.erase(it);
     return Ok(previous);
+  }
+  return MethodNotAllowed();
+}
+
+// ---- /mode ----
+
+// GET, PUT /mode and GET, PUT, DELETE /mode/{subject}, as Confluent's ModeResource.
+HttpReply SchemaRegistryService::Mode(const std::string& method, const std::vector<std::string>& seg,
+                                      const Query& query, const std::string& body) {
+  if (seg.size() > 2) return NotFoundRoute();
+  const bool global = seg.size() == 1;
+  const std::string subject = global ? "" : seg[1];
+  if (method == "GET") {
+    auto mode = registry_->Mode(subject, QueryFlag(query, "defaultToGlobal"));
+    if (mode.ok()) return Ok(json{{"mode", RegistryModeName(*mode)}});
+    if (mode.status().code() == Status::Code::kNotFound)
+      return Error(404, kSubjectLevelModeNotConfigured, mode.status().message());
+    return Error(500, kStoreError, mode.status().message());
+  }
+  if (method == "PUT") {
+    json req = json::parse(body, nullptr, false);
+    const std::string name = req.is_object() && req.contains("mode") && req["mode"].is_string()
+                                 ? req["mode"].get<std::string>() : "";
+    auto mode = ParseRegistryMode(name);
+    if (!mode.ok()) return Error(422, kInvalidMode, "Invalid mode. Valid values are READWRITE, READONLY and IMPORT");
+    const bool force = QueryFlag(query, "force");
+    // Soft-deleted subjects count as schemas for IMPORT, as in Confluent's registry: their
+    // ids are still taken.
+    if (*mode == RegistryMode::kImport && !force && ModeOf(subject) != RegistryMode::kImport &&
+        (global ? !soft_deleted_.empty() : soft_deleted_.count(subject) > 0))
+      return NotPermitted("Cannot import since found existing subjects");
+    Status st = registry_->SetMode(subject, *mode, force);
+    if (st.code() == Status::Code::kInvalidArgument) return NotPermitted(st.message());
+    if (!st.ok()) return Error(500, kStoreError, st.message());
+    spdlog::info("schema registry: mode of {} set to {}", global ? "the registry" : "subject " + subject,
+                 RegistryModeName(*mode));
+    return Ok(json{{"mode", RegistryModeName(*mode)}});
+  }
+  if (method == "DELETE" && !global) {
+    auto previous = registry_->DeleteMode(subject);
+    if (previous.ok()) return Ok(json{{"mode", RegistryModeName(*previous)}});
+    if (previous.status().code() != Status::Code::kNotFound) return Error(500, kStoreError, previous.status().message());
+    if (!registry_->Versions(subject).ok()) return SubjectNotFound(subject);
+    return Error(404, kSubjectLevelModeNotConfigured, previous.status().message());
   }
   return MethodNotAllowed();
 }
@@ -411,12 +520,8 @@ Result<SchemaRegistryService::Candidate> SchemaRegistryService::ParseCandidate(c
 }
 
 std::optional<RegisteredSchema> SchemaRegistryService::FindInSubject(const std::string& subject, const Candidate& c) {
-  for (const RegisteredSchema& v : AllVersions(subject)) {
-    if (v.type != c.type || !SameText(c.type, c.text, v.text)) continue;
-    auto refs = references_.find(v.id);
-    const json stored = refs == references_.end() ? json::array() : refs->second;
-    if (stored == c.references) return v;
-  }
+  for (const RegisteredSchema& v : AllVersions(subject))
+    if (SameSchema(v, c)) return v;
   return std::nullopt;
 }
 

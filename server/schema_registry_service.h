@@ -6,7 +6,8 @@
 // listener (`sluice.schema.registry.listener`). See server/README.md for the endpoints.
 //
 // Kept here, beside the registry: the compatibility levels (global and per subject), the
-// references of each schema id, and soft-deleted subjects. Registrations, deletes and config
+// references of each schema id, and soft-deleted subjects. Modes (READWRITE, READONLY,
+// IMPORT: /mode) are the registry's own, so that they bind the engine's registrations too. Registrations, deletes and config
 // changes are serialized; reads go straight to the registry.
 #include <map>
 #include <memory>
@@ -49,6 +50,8 @@ class SchemaRegistryService {
                    const std::string& body);
   HttpReply Compatibility(const std::string& method, const std::vector<std::string>& seg, const Query& query,
                           const std::string& body);
+  HttpReply Mode(const std::string& method, const std::vector<std::string>& seg, const Query& query,
+                 const std::string& body);
 
   HttpReply Register(const std::string& subject, const std::string& body);
   HttpReply Lookup(const std::string& subject, const std::string& body);
@@ -56,6 +59,11 @@ class SchemaRegistryService {
   HttpReply DeleteSubject(const std::string& subject, bool permanent);
 
   Result<Candidate> ParseCandidate(const std::string& body);
+  // An import's "version": a refusal, or nullopt when it can be honoured (or none is given).
+  std::optional<HttpReply> CheckImportVersion(const std::string& subject, const nlohmann::json& request);
+  // Schema `s` is `c`: same type, same schema, same references.
+  bool SameSchema(const RegisteredSchema& s, const Candidate& c);
+  RegistryMode ModeOf(const std::string& subject);  // the subject's, else the global one
   // The version of `subject` that holds this schema, if any.
   std::optional<RegisteredSchema> FindInSubject(const std::string& subject, const Candidate& c);
   // Why `c` may not follow `existing` under `level` (empty: compatible).

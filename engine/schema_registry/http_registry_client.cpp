@@ -121,6 +121,17 @@ Result<SchemaType> TypeOf(const json& j) {
   return ParseSchemaType(j["schemaType"].get<std::string>());
 }
 
+// A schema's "references" as the registry lists them (absent: none).
+std::vector<SchemaReference> ReferencesOf(const json& j) {
+  std::vector<SchemaReference> out;
+  if (!j.contains("references") || !j["references"].is_array()) return out;
+  for (const json& r : j["references"])
+    if (r.is_object() && r.value("name", json()).is_string() && r.value("subject", json()).is_string() &&
+        r.value("version", json()).is_number_integer())
+      out.push_back({r["name"].get<std::string>(), r["subject"].get<std::string>(), r["version"].get<int>()});
+  return out;
+}
+
 Result<json> ParseBody(const std::string& body, const std::string& url, const std::string& target) {
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded())
@@ -287,15 +298,28 @@ Result<HttpSchemaRegistryClient::Response> HttpSchemaRegistryClient::Send(const 
 }
 
 Result<int> HttpSchemaRegistryClient::Register(const std::string& subject, SchemaType type, const std::string& text) {
+  return RegisterWith(subject, type, text, {}, std::nullopt);
+}
+
+Result<int> HttpSchemaRegistryClient::RegisterWith(const std::string& subject, SchemaType type, const std::string& text,
+                                                   const std::vector<SchemaReference>& references,
+                                                   std::optional<int> given_id) {
+  const bool plain = references.empty() && !given_id;  // what the cache below knows
   const auto key = std::make_tuple(subject, type, text);
-  {
+  if (plain) {
     std::lock_guard lock(mu_);
     if (auto it = by_subject_text_.find(key); it != by_subject_text_.end()) return it->second;
   }
   json req{{"schema", text}};
   if (type != SchemaType::kAvro) req["schemaType"] = SchemaTypeName(type);  // older registries know no schemaType
+  if (!references.empty()) {
+    req["references"] = json::array();
+    for (const SchemaReference& r : references)
+      req["references"].push_back({{"name", r.name}, {"subject", r.subject}, {"version", r.version}});
+  }
+  if (given_id) req["id"] = *given_id;
   const std::string target = "/subjects/" + Encode(subject) + "/versions";
-  const std::string what = "subject '" + subject + "'";
+  const std::string what = "subject '" + subject + "'" + (given_id ? " at id " + std::to_string(*given_id) : "");
   auto res = Send("POST", target, req.dump(), what);
   if (!res.ok()) return res.status();
   if (res->status != 200) return ErrorFromResponse("POST", target, res->status, res->body, res->url, what);
@@ -305,10 +329,10 @@ Result<int> HttpSchemaRegistryClient::Register(const std::string& subject, Schem
     return Status::IOError("Schema Registry " + res->url + ": " + target + ": no id in " + res->body.substr(0, 200));
   const int id = (*j)["id"].get<int>();
   std::lock_guard lock(mu_);
-  by_subject_text_[key] = id;
+  if (plain) by_subject_text_[key] = id;
   // Registering returns only the id: the schema by id is what was sent (the registry may store
   // another layout of it, which ById would fetch; the caller's text reads the same data).
-  by_id_.try_emplace(id, RegisteredSchema{id, 0, "", type, text});
+  by_id_.try_emplace(id, RegisteredSchema{id, 0, "", type, text, references});
   return id;
 }
 
@@ -328,7 +352,7 @@ Result<RegisteredSchema> HttpSchemaRegistryClient::ById(int id) {
     return Status::IOError("Schema Registry " + res->url + ": " + target + ": no schema in " + res->body.substr(0, 200));
   auto type = TypeOf(*j);
   if (!type.ok()) return type.status();
-  RegisteredSchema s{id, 0, "", *type, (*j)["schema"].get<std::string>()};
+  RegisteredSchema s{id, 0, "", *type, (*j)["schema"].get<std::string>(), ReferencesOf(*j)};
   std::lock_guard lock(mu_);
   by_id_[id] = s;
   return s;
@@ -348,9 +372,9 @@ Result<RegisteredSchema> HttpSchemaRegistryClient::FetchVersion(const std::strin
   auto type = TypeOf(*j);
   if (!type.ok()) return type.status();
   RegisteredSchema s{(*j)["id"].get<int>(), (*j)["version"].get<int>(), subject, *type,
-                     (*j)["schema"].get<std::string>()};
+                     (*j)["schema"].get<std::string>(), ReferencesOf(*j)};
   std::lock_guard lock(mu_);
-  by_id_.try_emplace(s.id, RegisteredSchema{s.id, 0, "", s.type, s.text});
+  by_id_.try_emplace(s.id, RegisteredSchema{s.id, 0, "", s.type, s.text, s.references});
   return s;
 }
 
@@ -393,6 +417,42 @@ Result<std::vector<int>> HttpSchemaRegistryClient::Versions(const std::string& s
   auto j = ParseBody(res->body, res->url, target);
   if (!j.ok()) return j.status();
   return IntList(*j, res->url, target);
+}
+
+namespace {
+std::string ModeTarget(const std::string& subject) { return subject.empty() ? "/mode" : "/mode/" + Encode(subject); }
+std::string ModeWhat(const std::string& subject) { return subject.empty() ? "global mode" : "mode of subject '" + subject + "'"; }
+
+Result<RegistryMode> ModeFromBody(const std::string& body, const std::string& url, const std::string& target) {
+  json j = json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("mode") || !j["mode"].is_string())
+    return Status::IOError("Schema Registry " + url + ": " + target + ": no mode in " + body.substr(0, 200));
+  return ParseRegistryMode(j["mode"].get<std::string>());
+}
+}  // namespace
+
+Result<RegistryMode> HttpSchemaRegistryClient::Mode(const std::string& subject, bool default_to_global) {
+  const std::string target = ModeTarget(subject) + (default_to_global && !subject.empty() ? "?defaultToGlobal=true" : "");
+  auto res = Send("GET", target, "", ModeWhat(subject));
+  if (!res.ok()) return res.status();
+  if (res->status != 200) return ErrorFromResponse("GET", target, res->status, res->body, res->url, ModeWhat(subject));
+  return ModeFromBody(res->body, res->url, target);
+}
+
+Status HttpSchemaRegistryClient::SetMode(const std::string& subject, RegistryMode mode, bool force) {
+  const std::string target = ModeTarget(subject) + (force ? "?force=true" : "");
+  auto res = Send("PUT", target, json{{"mode", RegistryModeName(mode)}}.dump(), ModeWhat(subject));
+  if (!res.ok()) return res.status();
+  if (res->status != 200) return ErrorFromResponse("PUT", target, res->status, res->body, res->url, ModeWhat(subject));
+  return Status::OK();
+}
+
+Result<RegistryMode> HttpSchemaRegistryClient::DeleteMode(const std::string& subject) {
+  const std::string target = ModeTarget(subject);
+  auto res = Send("DELETE", target, "", ModeWhat(subject));
+  if (!res.ok()) return res.status();
+  if (res->status != 200) return ErrorFromResponse("DELETE", target, res->status, res->body, res->url, ModeWhat(subject));
+  return ModeFromBody(res->body, res->url, target);
 }
 
 // ksqlDB deletes a dropped source's subjects for good: a soft delete, then a permanent one.

@@ -43,12 +43,20 @@ class HttpSchemaRegistryClient final : public SchemaRegistry {
   static Result<std::shared_ptr<HttpSchemaRegistryClient>> Create(HttpRegistryOptions options);
 
   Result<int> Register(const std::string& subject, SchemaType type, const std::string& text) override;
+  // With references, and at a given id: the registry must be in IMPORT mode for the subject
+  // (SetMode below); Confluent's registry refuses otherwise (422, error code 42205).
+  Result<int> RegisterWith(const std::string& subject, SchemaType type, const std::string& text,
+                           const std::vector<SchemaReference>& references, std::optional<int> id) override;
   Result<RegisteredSchema> ById(int id) override;
   Result<RegisteredSchema> Latest(const std::string& subject) override;
   Result<RegisteredSchema> Version(const std::string& subject, int version) override;
   Result<std::vector<std::string>> Subjects() override;
   Result<std::vector<int>> Versions(const std::string& subject) override;
   Result<std::vector<int>> DeleteSubject(const std::string& subject) override;
+  // GET, PUT and DELETE /mode[/{subject}]. Refusals: NotFound (404), InvalidArgument (422).
+  Result<RegistryMode> Mode(const std::string& subject, bool default_to_global) override;
+  Status SetMode(const std::string& subject, RegistryMode mode, bool force) override;
+  Result<RegistryMode> DeleteMode(const std::string& subject) override;
 
   // HTTP requests sent so far (tests check that the caches spare them).
   int requests_sent() const;

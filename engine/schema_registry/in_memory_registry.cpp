@@ -1,6 +1,7 @@
 // The in-memory registry: ids are global and start at 1, versions count per subject, as a
 // fresh Confluent Schema Registry numbers them.
 #include <algorithm>
+#include <cctype>
 
 #include "engine/schema_registry/schema_registry.h"
 
@@ -13,6 +14,24 @@ const char* SchemaTypeName(SchemaType type) {
     case SchemaType::kJson: return "JSON";
   }
   return "AVRO";
+}
+
+const char* RegistryModeName(RegistryMode mode) {
+  switch (mode) {
+    case RegistryMode::kReadWrite: return "READWRITE";
+    case RegistryMode::kReadOnly: return "READONLY";
+    case RegistryMode::kImport: return "IMPORT";
+  }
+  return "READWRITE";
+}
+
+Result<RegistryMode> ParseRegistryMode(const std::string& name) {
+  std::string upper = name;
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  if (upper == "READWRITE") return RegistryMode::kReadWrite;
+  if (upper == "READONLY") return RegistryMode::kReadOnly;
+  if (upper == "IMPORT") return RegistryMode::kImport;
+  return Status::InvalidArgument("Invalid mode " + name + ". Valid values are READWRITE, READONLY and IMPORT");
 }
 
 Result<SchemaType> ParseSchemaType(const std::string& name) {
@@ -33,6 +52,14 @@ Result<int> InMemorySchemaRegistry::RegisterWith(const std::string& subject, Sch
                                                  std::optional<int> given_id) {
   std::lock_guard lock(mu_);
   const Stored schema{type, text, references};
+  std::vector<int>& versions = subject_versions_[subject];
+  // Already there: its id, whatever the mode (Confluent looks up before it checks the mode).
+  for (int id : versions)
+    if (by_id_.at(id) == schema && (!given_id || id == *given_id)) return id;
+  const RegistryMode mode = ModeInScope(subject);
+  if (mode == RegistryMode::kReadOnly) return Status::InvalidArgument("Subject " + subject + " is in read-only mode");
+  if (mode == RegistryMode::kImport && !given_id)
+    return Status::InvalidArgument("Subject " + subject + " is not in read-write mode");
   if (given_id) {
     if (*given_id < 1) return Status::InvalidArgument("Invalid schema id " + std::to_string(*given_id));
     auto it = by_id_.find(*given_id);
@@ -40,9 +67,6 @@ Result<int> InMemorySchemaRegistry::RegisterWith(const std::string& subject, Sch
       return Status::AlreadyExists("Overwrite new schema with id " + std::to_string(*given_id) +
                                    " is not permitted.");
   }
-  std::vector<int>& versions = subject_versions_[subject];
-  for (int id : versions)
-    if (by_id_.at(id) == schema && (!given_id || id == *given_id)) return id;
   int id = given_id.value_or(0);
   if (id == 0)
     for (const auto& [existing, stored] : by_id_)
@@ -115,8 +139,52 @@ Result<std::vector<int>> InMemorySchemaRegistry::DeleteSubject(const std::string
   auto versions = Versions(subject);
   if (!versions.ok()) return versions.status();
   std::lock_guard lock(mu_);
+  if (ModeInScope(subject) == RegistryMode::kReadOnly)
+    return Status::InvalidArgument("Subject " + subject + " is in read-only mode");
   subject_versions_.erase(subject);
+  subject_modes_.erase(subject);  // as Confluent forgets a deleted subject's mode
   return versions;
+}
+
+RegistryMode InMemorySchemaRegistry::ModeInScope(const std::string& subject) const {
+  auto it = subject_modes_.find(subject);
+  return it == subject_modes_.end() ? global_mode_ : it->second;
+}
+
+Result<RegistryMode> InMemorySchemaRegistry::Mode(const std::string& subject, bool default_to_global) {
+  std::lock_guard lock(mu_);
+  if (subject.empty()) return global_mode_;
+  auto it = subject_modes_.find(subject);
+  if (it != subject_modes_.end()) return it->second;
+  if (default_to_global) return global_mode_;
+  return Status::NotFound("Subject '" + subject + "' does not have subject-level mode configured");
+}
+
+Status InMemorySchemaRegistry::SetMode(const std::string& subject, RegistryMode mode, bool force) {
+  std::lock_guard lock(mu_);
+  const bool global = subject.empty();
+  const RegistryMode current = global ? global_mode_ : ModeInScope(subject);
+  // Importing keeps the ids it is given: only where nothing was registered yet (a registry
+  // with ids of its own could clash), unless the caller forces it.
+  if (mode == RegistryMode::kImport && current != RegistryMode::kImport && !force) {
+    bool has_schemas = false;
+    for (const auto& [name, versions] : subject_versions_)
+      if (!versions.empty() && (global || name == subject)) has_schemas = true;
+    if (has_schemas) return Status::InvalidArgument("Cannot import since found existing subjects");
+  }
+  if (global) global_mode_ = mode;
+  else subject_modes_[subject] = mode;
+  return Status::OK();
+}
+
+Result<RegistryMode> InMemorySchemaRegistry::DeleteMode(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  auto it = subject_modes_.find(subject);
+  if (it == subject_modes_.end())
+    return Status::NotFound("Subject '" + subject + "' does not have subject-level mode configured");
+  const RegistryMode previous = it->second;
+  subject_modes_.erase(it);
+  return previous;
 }
 
 void AppendConfluentHeader(int schema_id, std::string* out) {

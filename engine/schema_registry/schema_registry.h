@@ -21,6 +21,13 @@ enum class SchemaType { kAvro, kProtobuf, kJson };
 const char* SchemaTypeName(SchemaType type);  // "AVRO", "PROTOBUF", "JSON"
 Result<SchemaType> ParseSchemaType(const std::string& name);
 
+// Confluent's registry modes: READWRITE (the default) registers as usual; READONLY refuses
+// registrations and deletes; IMPORT registers schemas at the ids (and versions) a migration
+// gives, and only those. A subject without a mode of its own follows the global one.
+enum class RegistryMode { kReadWrite, kReadOnly, kImport };
+const char* RegistryModeName(RegistryMode mode);  // "READWRITE", "READONLY", "IMPORT"
+Result<RegistryMode> ParseRegistryMode(const std::string& name);  // case-insensitive
+
 // A schema that another imports (Protobuf `import "x.proto"`, Avro named types): the import's
 // name and where the registry keeps it.
 struct SchemaReference {
@@ -68,9 +75,35 @@ class SchemaRegistry {
   virtual Result<std::vector<int>> Versions(const std::string& subject) = 0;
   // Deletes every version of `subject`; returns the deleted versions (DROP ... DELETE TOPIC).
   virtual Result<std::vector<int>> DeleteSubject(const std::string& subject) = 0;
+
+  // Modes (Confluent's /mode API). `subject` "" is the global mode. Mode: the subject's own,
+  // else (with `default_to_global`) the global one, else NotFound. SetMode to IMPORT needs
+  // the scope (the subject, or for the global mode every subject) to have no schemas, unless
+  // `force`; refused as InvalidArgument "Cannot import since found existing subjects".
+  // DeleteMode: the subject follows the global mode again; returns the mode it had.
+  // Registries that keep no modes answer NotSupported.
+  virtual Result<RegistryMode> Mode(const std::string& subject, bool default_to_global) {
+    (void)subject, (void)default_to_global;
+    return Status::NotSupported("this schema registry keeps no modes");
+  }
+  virtual Status SetMode(const std::string& subject, RegistryMode mode, bool force) {
+    (void)subject, (void)mode, (void)force;
+    return Status::NotSupported("this schema registry keeps no modes");
+  }
+  virtual Result<RegistryMode> DeleteMode(const std::string& subject) {
+    (void)subject;
+    return Status::NotSupported("this schema registry keeps no modes");
+  }
 };
 
 // In memory, in this process: sluiced's embedded registry and the test runners' registry.
+// Modes apply to every registration, the engine's included, as a Confluent registry applies
+// them to ksqlDB's: READONLY refuses ("Subject <s> is in read-only mode"), IMPORT refuses a
+// new schema without an id ("Subject <s> is not in read-write mode"); a schema already in the
+// subject is answered with its id in any mode. In-process callers may give an id in any mode
+// other than READONLY (the test runners import the corpora's keySchemaId/valueSchemaId so);
+// the REST API (server/schema_registry_service.cpp) asks for IMPORT, as Confluent's does.
+// Mode refusals are InvalidArgument; an id held by another schema is AlreadyExists.
 class InMemorySchemaRegistry final : public SchemaRegistry {
  public:
   Result<int> Register(const std::string& subject, SchemaType type,
@@ -83,7 +116,10 @@ class InMemorySchemaRegistry final : public SchemaRegistry {
   Result<RegisteredSchema> Version(const std::string& subject, int version) override;
   Result<std::vector<std::string>> Subjects() override;
   Result<std::vector<int>> Versions(const std::string& subject) override;
-  Result<std::vector<int>> DeleteSubject(const std::string& subject) override;
+  Result<std::vector<int>> DeleteSubject(const std::string& subject) override;  // and its mode
+  Result<RegistryMode> Mode(const std::string& subject, bool default_to_global) override;
+  Status SetMode(const std::string& subject, RegistryMode mode, bool force) override;
+  Result<RegistryMode> DeleteMode(const std::string& subject) override;
 
  private:
   struct Stored {
@@ -93,10 +129,13 @@ class InMemorySchemaRegistry final : public SchemaRegistry {
     bool operator==(const Stored&) const = default;
   };
   RegisteredSchema Describe(int id) const;  // mu_ held
+  RegistryMode ModeInScope(const std::string& subject) const;  // mu_ held
   std::mutex mu_;
   std::map<int, Stored> by_id_;                                // id -> schema
   int next_id_ = 1;                                            // above every id given so far
   std::map<std::string, std::vector<int>> subject_versions_;   // subject -> ids by version - 1
+  RegistryMode global_mode_ = RegistryMode::kReadWrite;
+  std::map<std::string, RegistryMode> subject_modes_;          // subjects with a mode of their own
 };
 
 // Confluent's wire format: magic byte 0, then the schema id as 4 big-endian bytes, then the

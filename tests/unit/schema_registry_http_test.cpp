@@ -377,6 +377,140 @@ TEST_CASE("Embedded registry API: soft and permanent deletes", "[schema_registry
   CHECK(Body(call("DELETE", "/subjects/s"))["error_code"] == 40401);
 }
 
+TEST_CASE("Embedded registry API: modes and registering at a given id", "[schema_registry]") {
+  auto registry = std::make_shared<InMemorySchemaRegistry>();
+  SchemaRegistryService api(registry);
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body = "",
+                  const std::string& query = "") { return api.Handle(method, path, query, body); };
+  auto at = [](const std::string& schema, int id, const std::string& type = "") {
+    json j = json::parse(Req(schema, type));
+    j["id"] = id;
+    return j.dump();
+  };
+  const std::string kImport = R"({"mode":"IMPORT"})";
+
+  CHECK(Body(call("GET", "/mode")) == json{{"mode", "READWRITE"}});
+  HttpReply r = call("GET", "/mode/t-value");
+  CHECK(r.status == 404);
+  CHECK(Body(r) == json{{"error_code", 40409}, {"message", "Subject 't-value' does not have subject-level mode configured"}});
+  CHECK(Body(call("GET", "/mode/t-value", "", "defaultToGlobal=true")) == json{{"mode", "READWRITE"}});
+
+  // An id outside IMPORT mode is refused.
+  r = call("POST", "/subjects/t-value/versions", at(kUserV1, 102));
+  CHECK(r.status == 422);
+  CHECK(Body(r) == json{{"error_code", 42205}, {"message", "Subject t-value is not in import mode"}});
+
+  // IMPORT on the empty subject: the schema gets the id it is given, the next id continues above it.
+  CHECK(Body(call("PUT", "/mode/t-value", kImport)) == json{{"mode", "IMPORT"}});
+  CHECK(Body(call("GET", "/mode/t-value")) == json{{"mode", "IMPORT"}});
+  CHECK(Body(call("GET", "/mode")) == json{{"mode", "READWRITE"}});
+  r = call("POST", "/subjects/t-value/versions", at(kUserV1, 102));
+  REQUIRE(r.status == 200);
+  CHECK(Body(r) == json{{"id", 102}});
+  CHECK(Body(call("GET", "/subjects/t-value/versions/1"))["id"] == 102);
+  CHECK(call("GET", "/schemas/ids/102/schema").body == nlohmann::ordered_json::parse(kUserV1).dump());
+  CHECK(Body(call("POST", "/subjects/t-value/versions", at(kUserV1, 102))) == json{{"id", 102}});  // again: same answer
+  // Without an id, IMPORT refuses; compatibility is not checked while importing.
+  CHECK(Body(call("POST", "/subjects/t-value/versions", Req(kUserV2))) ==
+        json{{"error_code", 42205}, {"message", "Subject t-value is not in read-write mode"}});
+  CHECK(call("POST", "/subjects/t-value/versions", at(kUserRequiredAge, 103)).status == 200);
+  // An id holding another schema is refused, and nothing is registered.
+  r = call("POST", "/subjects/t-value/versions", at(R"("int")", 102));
+  CHECK(r.status == 422);
+  CHECK(Body(r) == json{{"error_code", 42205}, {"message", "Overwrite new schema with id 102 is not permitted."}});
+  CHECK(Body(call("GET", "/subjects/t-value/versions")) == json::array({1, 2}));
+  // A version other than the next is refused (versions have no gaps here); the next is fine.
+  json versioned = json::parse(at(R"("string")", 104));
+  versioned["version"] = 7;
+  CHECK(Body(call("POST", "/subjects/t-value/versions", versioned.dump()))["error_code"] == 42205);
+  versioned["version"] = 3;
+  CHECK(Body(call("POST", "/subjects/t-value/versions", versioned.dump())) == json{{"id", 104}});
+
+  // Back to the global mode: registering as usual, ids above the imported ones.
+  CHECK(Body(call("DELETE", "/mode/t-value")) == json{{"mode", "IMPORT"}});
+  CHECK(Body(call("DELETE", "/mode/t-value"))["error_code"] == 40409);
+  CHECK(Body(call("DELETE", "/mode/nowhere"))["error_code"] == 40401);
+  CHECK(Body(call("PUT", "/config/t-value", R"({"compatibility":"NONE"})")).contains("compatibility"));
+  CHECK(Body(call("POST", "/subjects/t-value/versions", Req(R"("long")"))) == json{{"id", 105}});
+
+  // IMPORT on a subject with schemas, or globally on a registry with some: refused unless forced.
+  r = call("PUT", "/mode/t-value", kImport);
+  CHECK(r.status == 422);
+  CHECK(Body(r) == json{{"error_code", 42205}, {"message", "Cannot import since found existing subjects"}});
+  CHECK(Body(call("PUT", "/mode", kImport))["error_code"] == 42205);
+  CHECK(Body(call("PUT", "/mode/t-value", kImport, "force=true")) == json{{"mode", "IMPORT"}});
+  CHECK(call("POST", "/subjects/t-value/versions", at(R"("double")", 9)).status == 200);
+  CHECK(call("DELETE", "/mode/t-value").status == 200);
+  // A soft-deleted subject still counts.
+  REQUIRE(call("POST", "/subjects/gone/versions", Req(R"("int")")).status == 200);
+  REQUIRE(call("DELETE", "/subjects/gone").status == 200);
+  CHECK(Body(call("PUT", "/mode/gone", kImport))["error_code"] == 42205);
+
+  // READONLY refuses registering, deleting and config changes; lookups still answer.
+  CHECK(Body(call("PUT", "/mode", R"({"mode":"readonly"})")) == json{{"mode", "READONLY"}});
+  r = call("POST", "/subjects/new-value/versions", Req(R"("int")"));
+  CHECK(r.status == 422);
+  CHECK(Body(r) == json{{"error_code", 42205}, {"message", "Subject new-value is in read-only mode"}});
+  CHECK(Body(call("DELETE", "/subjects/t-value"))["error_code"] == 42205);
+  CHECK(Body(call("PUT", "/config/t-value", R"({"compatibility":"FULL"})"))["error_code"] == 42205);
+  CHECK(call("POST", "/subjects/t-value", Req(R"("long")")).status == 200);
+  CHECK(Body(call("POST", "/subjects/t-value/versions", Req(R"("long")"))) == json{{"id", 105}});  // already there
+  // A subject's own mode wins over the global one.
+  CHECK(call("PUT", "/mode/rw", R"({"mode":"READWRITE"})").status == 200);
+  CHECK(call("POST", "/subjects/rw/versions", Req(R"("int")")).status == 200);
+  // The engine's own registrations obey the mode too.
+  CHECK(registry->Register("engine-value", SchemaType::kAvro, R"("boolean")").status().message() ==
+        "Subject engine-value is in read-only mode");
+
+  CHECK(Body(call("PUT", "/mode", R"({"mode":"WRITEONLY"})")) ==
+        json{{"error_code", 42204}, {"message", "Invalid mode. Valid values are READWRITE, READONLY and IMPORT"}});
+  CHECK(Body(call("PUT", "/mode", "{}"))["error_code"] == 42204);
+  CHECK(Body(call("DELETE", "/mode"))["error_code"] == 405);
+  CHECK(Body(call("GET", "/mode/a/b"))["error_code"] == 404);
+}
+
+TEST_CASE("Registry client: modes, and schemas with references registered at their ids", "[schema_registry]") {
+  Served served;
+  auto client = served.Client();
+  CHECK(*client->Mode("", false) == RegistryMode::kReadWrite);
+  CHECK(client->Mode("input-value", false).status().code() == Status::Code::kNotFound);
+  const std::string event = "syntax = \"proto3\";\n\nmessage Event {\n int64 TIMESTAMP = 1;\n}\n";
+  const std::string logistics =
+      "syntax = \"proto3\";\n\nimport \"event.proto\";\n\nmessage Logistics {\n Event EVENT = 1;\n}\n";
+  REQUIRE(*client->Register("event.proto", SchemaType::kProtobuf, event) == 1);
+  const std::vector<SchemaReference> refs{{"event.proto", "event.proto", 1}};
+
+  // Not importing: the registry refuses the id, and the client says why.
+  auto refused = client->RegisterWith("input-value", SchemaType::kProtobuf, logistics, refs, 5);
+  CHECK(refused.status().code() == Status::Code::kInvalidArgument);
+  CHECK(refused.status().message().find("42205") != std::string::npos);
+  CHECK(refused.status().message().find("not in import mode") != std::string::npos);
+
+  REQUIRE(client->SetMode("input-value", RegistryMode::kImport, false).ok());
+  CHECK(*client->Mode("input-value", false) == RegistryMode::kImport);
+  auto id = client->RegisterWith("input-value", SchemaType::kProtobuf, logistics, refs, 5);
+  REQUIRE(id.ok());
+  CHECK(*id == 5);
+  CHECK(*client->DeleteMode("input-value") == RegistryMode::kImport);
+  CHECK(*client->Mode("input-value", true) == RegistryMode::kReadWrite);
+  // The registry keeps the references: a reader by id (the engine, another client) gets them.
+  auto stored = served.registry->ById(5);
+  REQUIRE(stored.ok());
+  CHECK(stored->references == refs);
+  auto other = served.Client();
+  auto read = other->ById(5);
+  REQUIRE(read.ok());
+  CHECK(read->references == refs);
+  CHECK(other->Version("input-value", 1)->references == refs);
+
+  // IMPORT where schemas exist: refused unless forced.
+  Status st = client->SetMode("event.proto", RegistryMode::kImport, false);
+  CHECK(st.code() == Status::Code::kInvalidArgument);
+  CHECK(st.message().find("Cannot import since found existing subjects") != std::string::npos);
+  CHECK(client->SetMode("event.proto", RegistryMode::kImport, true).ok());
+  CHECK(client->DeleteMode("nowhere").status().code() == Status::Code::kNotFound);
+}
+
 TEST_CASE("Embedded registry API: a base64 FileDescriptorProto is kept as .proto text", "[schema_registry]") {
   // confluent-kafka-python sends PROTOBUF schemas this way: base64 of a serialized
   // FileDescriptorProto {name: "ping.proto", message_type {name: "Ping", field {name: "n",

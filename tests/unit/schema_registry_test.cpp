@@ -69,6 +69,47 @@ TEST_CASE("Registry: given ids and references", "[schema_registry]") {
         Status::Code::kInvalidArgument);
 }
 
+TEST_CASE("Registry modes: READONLY refuses, IMPORT needs ids and an empty scope", "[schema_registry]") {
+  InMemorySchemaRegistry r;
+  CHECK(*r.Mode("", false) == RegistryMode::kReadWrite);
+  CHECK(r.Mode("s", false).status().code() == Status::Code::kNotFound);
+  CHECK(*r.Mode("s", true) == RegistryMode::kReadWrite);
+  REQUIRE(*r.Register("s", SchemaType::kAvro, R"("int")") == 1);
+
+  // READONLY: no new schema, no delete; what is there is still answered.
+  REQUIRE(r.SetMode("s", RegistryMode::kReadOnly, false).ok());
+  auto refused = r.Register("s", SchemaType::kAvro, R"("long")");
+  CHECK(refused.status().code() == Status::Code::kInvalidArgument);
+  CHECK(refused.status().message() == "Subject s is in read-only mode");
+  CHECK(*r.Register("s", SchemaType::kAvro, R"("int")") == 1);
+  CHECK(r.DeleteSubject("s").status().message() == "Subject s is in read-only mode");
+  CHECK(*r.Register("other", SchemaType::kAvro, R"("long")") == 2);  // the subject's mode only
+  CHECK(*r.DeleteMode("s") == RegistryMode::kReadOnly);
+  CHECK(r.DeleteMode("s").status().code() == Status::Code::kNotFound);
+
+  // IMPORT on a subject with schemas: refused unless forced; on an empty one: allowed.
+  Status st = r.SetMode("s", RegistryMode::kImport, false);
+  CHECK(st.code() == Status::Code::kInvalidArgument);
+  CHECK(st.message() == "Cannot import since found existing subjects");
+  CHECK(r.SetMode("", RegistryMode::kImport, false).message() == "Cannot import since found existing subjects");
+  REQUIRE(r.SetMode("fresh", RegistryMode::kImport, false).ok());
+  CHECK(r.Register("fresh", SchemaType::kAvro, R"("string")").status().message() ==
+        "Subject fresh is not in read-write mode");
+  CHECK(*r.RegisterWith("fresh", SchemaType::kAvro, R"("string")", {}, 40) == 40);
+  CHECK(r.RegisterWith("fresh", SchemaType::kAvro, R"("bytes")", {}, 1).status().code() ==
+        Status::Code::kAlreadyExists);  // id 1 holds "int"
+  CHECK(*r.Mode("fresh", false) == RegistryMode::kImport);
+  REQUIRE(r.SetMode("s", RegistryMode::kImport, true).ok());  // forced
+  CHECK(*r.RegisterWith("s", SchemaType::kAvro, R"("float")", {}, 41) == 41);
+  CHECK(r.Version("s", 2)->id == 41);
+
+  // Deleting a subject forgets its mode, as Confluent's registry does.
+  REQUIRE(r.DeleteSubject("fresh").ok());
+  CHECK(r.Mode("fresh", false).status().code() == Status::Code::kNotFound);
+  CHECK(ParseRegistryMode("import").ok());
+  CHECK(!ParseRegistryMode("READONLY_OVERRIDE").ok());
+}
+
 TEST_CASE("Confluent wire header: magic byte, big-endian id, short payloads", "[schema_registry]") {
   std::string out;
   AppendConfluentHeader(0x01020304, &out);

@@ -24,6 +24,7 @@
 #include "engine/kafka/murmur2.h"
 #include "engine/kafka/producer.h"
 #include "tools/qtt/zero_timestamp_producer.h"
+#include "engine/common/ascii.h"
 #include "engine/parser/parser.h"
 #include "engine/schema_registry/http_registry_client.h"
 #include "tools/qtt/kafka_case_runner.h"
@@ -363,10 +364,15 @@ class RestCase {
     if (Status st = target_->Init(server_->registry_url()); !st.ok())
       return Fail("Kafka or registry client: " + OneLine(st.message()));
     CreateTopics();
+    auto imports = PrepareSchemaImports();
+    if (!imports.ok()) return Fail("preparing the topics' schemas at their ids: " + OneLine(imports.status().message()));
     if (Status st = RegisterTopicSchemas(*target_, spec_); !st.ok()) {
       if (st.code() == Status::Code::kNotSupported) return Skip(OneLine(st.message()));
       return Fail("registering the topics' schemas: " + OneLine(st.message()));
     }
+    for (const std::string& subject : *imports)
+      if (auto back = target_->Registry()->DeleteMode(subject); !back.ok())
+        return Fail("ending the import of subject " + subject + ": " + OneLine(back.status().message()));
     request_properties_ = spec_.contains("properties") && spec_["properties"].is_object() ? spec_["properties"]
                                                                                          : json::object();
     CaseResult r = RunStatements();
@@ -413,6 +419,47 @@ class RestCase {
   }
 
   static constexpr int kDefaultInputPartitions = 4;
+
+  // A topic schema the case gives an id (keySchemaId/valueSchemaId) is registered at that id
+  // through the server's REST API, which allows it in IMPORT mode only, as Confluent's
+  // registry does: its subject is put in IMPORT mode (it is empty, the server just started),
+  // and the schemas it references are registered first, since the registry checks that a
+  // reference exists (RegisterTopicSchemas registers them after the topics' schemas, so that
+  // a schema without an id gets the first id; with an id, the order does not matter).
+  // Returns the subjects put in IMPORT mode: the caller puts them back to the global mode
+  // (READWRITE) once the schemas are in, so that the statements can register under them.
+  Result<std::vector<std::string>> PrepareSchemaImports() {
+    std::vector<std::string> subjects;
+    if (!spec_.contains("topics") || !spec_["topics"].is_array()) return subjects;
+    const std::shared_ptr<SchemaRegistry> registry = target_->Registry();
+    for (const auto& t : spec_["topics"]) {
+      const std::string topic = t.value("name", "");
+      for (const std::string side : {"key", "value"}) {
+        if (topic.empty() || !t.contains(side + "SchemaId") || !t[side + "SchemaId"].is_number_integer()) continue;
+        for (const auto& r : t.value(side + "SchemaReferences", json::array())) {
+          const SchemaType type = RegistryTypeOfFormat(r.value("format", ""));
+          auto id = registry->Register(r.value("name", ""), type, SchemaText(r.value("schema", json()), type));
+          if (!id.ok()) return Status::InvalidArgument("reference " + r.value("name", "") + ": " + id.status().message());
+        }
+        const std::string subject = topic + "-" + side;
+        if (Status st = registry->SetMode(subject, RegistryMode::kImport, false); !st.ok()) return st;
+        subjects.push_back(subject);
+      }
+    }
+    return subjects;
+  }
+
+  // As RegisterTopicSchemas (qtt_runner.cpp) reads a reference's format and schema.
+  static SchemaType RegistryTypeOfFormat(const std::string& format) {
+    const std::string f = AsciiUpper(format);
+    if (f == "PROTOBUF" || f == "PROTOBUF_NOSR") return SchemaType::kProtobuf;
+    if (f == "JSON_SR" || f == "JSON") return SchemaType::kJson;
+    return SchemaType::kAvro;
+  }
+  static std::string SchemaText(const json& schema, SchemaType type) {
+    if (type == SchemaType::kProtobuf && schema.is_string()) return schema.get<std::string>();
+    return Dump(schema);
+  }
 
   CaseResult RunStatements() {
     const bool wait_for_push =
