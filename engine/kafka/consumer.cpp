@@ -148,8 +148,12 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   const auto tps = FromPartitionList(parts);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     spdlog::info("kafka {}: assigned {} partitions", context_->name, tps.size());
-    KafkaError e = cooperative ? TakeKafkaError(rd_kafka_incremental_assign(rk, parts), "assign")
-                               : MakeKafkaError(rd_kafka_assign(rk, parts), "assign");
+    rd_kafka_topic_partition_list_t* starts = nullptr;
+    if (listener_.start_offsets && !tps.empty()) starts = ToPartitionList(listener_.start_offsets(tps));
+    rd_kafka_topic_partition_list_t* assigned = starts ? starts : parts;
+    KafkaError e = cooperative ? TakeKafkaError(rd_kafka_incremental_assign(rk, assigned), "assign")
+                               : MakeKafkaError(rd_kafka_assign(rk, assigned), "assign");
+    if (starts) rd_kafka_topic_partition_list_destroy(starts);
     if (!e.ok()) spdlog::error("kafka {}: {}", context_->name, e.ToString());
     if (listener_.on_assigned) listener_.on_assigned(tps);
   } else {

@@ -77,6 +77,11 @@ class RecordBatch {
 
 // Called on the polling thread inside Poll(), around librdkafka's own (incremental) assign.
 struct RebalanceListener {
+  // Where newly assigned partitions start fetching, asked before they are assigned (offset
+  // RD_KAFKA_OFFSET_STORED: the group's committed offset, else auto.offset.reset). Deciding
+  // before the one assignment matters: assigning first and re-assigning with other offsets
+  // lets the first assignment's committed-offset lookup land late and rewind the partition.
+  std::function<std::vector<TopicPartitionOffset>(const std::vector<TopicPartition>&)> start_offsets;
   std::function<void(const std::vector<TopicPartition>&)> on_assigned;
   std::function<void(const std::vector<TopicPartition>&)> on_revoked;  // before they go
 };

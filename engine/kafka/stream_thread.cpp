@@ -103,6 +103,7 @@ Status StreamThread::Start() {
     SLUICE_RETURN_IF_ERROR(own_producer_->InitTransactions(std::chrono::seconds(60)));
   }
   RebalanceListener listener;
+  listener.start_offsets = [this](const std::vector<TopicPartition>& parts) { return StartOffsets(parts); };
   listener.on_assigned = [this](const std::vector<TopicPartition>& parts) { OnAssigned(parts); };
   listener.on_revoked = [this](const std::vector<TopicPartition>& parts) { OnRevoked(parts); };
   KafkaProperties props = ctx_->consumer_properties;
@@ -562,7 +563,19 @@ Status StreamThread::RestoreStore(const StoreSpec& store, int partition, TaskSlo
 // transactions only), then the group's committed offset; a repartition topic with neither
 // starts at its beginning (its records were all written for this query), a source topic at
 // auto.offset.reset.
-Status StreamThread::StartOffsets(const std::vector<TopicPartition>& parts) {
+// Asked by the consumer before it assigns `parts`. A failure here (the offsets topic cannot be
+// read) fails the query at the next poll; the partitions start at their committed offsets
+// meanwhile and nothing is processed from there (the loop stops first).
+std::vector<TopicPartitionOffset> StreamThread::StartOffsets(const std::vector<TopicPartition>& parts) {
+  auto starts = ReadStartOffsets(parts);
+  if (starts.ok()) return std::move(*starts);
+  if (callback_error_.ok()) callback_error_ = WithContext(starts.status(), "on assignment");
+  std::vector<TopicPartitionOffset> committed;
+  for (const auto& tp : parts) committed.push_back({tp.topic, tp.partition, RD_KAFKA_OFFSET_STORED});
+  return committed;
+}
+
+Result<std::vector<TopicPartitionOffset>> StreamThread::ReadStartOffsets(const std::vector<TopicPartition>& parts) {
   std::map<std::string, int64_t> stored;
   if (ctx_->exactly_once) {
     SLUICE_RETURN_IF_ERROR(EnsureRestoreConsumer());
@@ -587,28 +600,29 @@ Status StreamThread::StartOffsets(const std::vector<TopicPartition>& parts) {
   auto committed = consumer_->Committed(parts, kMetadataTimeout);
   if (!committed.ok()) return committed.status();
   std::vector<TopicPartitionOffset> assign;
-  bool explicit_start = false;
   for (const auto& c : *committed) {
     TopicPartitionOffset o{c.topic, c.partition, c.offset};
+    const char* from = "the group's committed offset";
     if (auto it = stored.find(OffsetKey(c.topic, c.partition)); it != stored.end()) {
       o.offset = it->second;
-      explicit_start = true;
+      from = "the offsets topic";
     } else if (o.offset < 0 && c.topic == ctx_->topology.repartition_topic) {
       o.offset = RD_KAFKA_OFFSET_BEGINNING;
-      explicit_start = true;
+      from = "the beginning (repartition topic)";
     } else if (o.offset < 0) {
       o.offset = RD_KAFKA_OFFSET_STORED;  // auto.offset.reset
+      from = "auto.offset.reset";
     }
+    spdlog::info("{}: {} partition {} starts at {} ({})", Name(), o.topic, o.partition, o.offset, from);
     assign.push_back(o);
   }
-  if (!explicit_start) return Status::OK();
-  return consumer_->Assign(assign);
+  return assign;
 }
 
 void StreamThread::OnAssigned(const std::vector<TopicPartition>& parts) {
   ctx_->assigned_partitions += static_cast<int>(parts.size());
   if (!callback_error_.ok() || parts.empty()) return;
-  Status s = StartOffsets(parts);
+  Status s;
   for (const auto& tp : parts) {
     if (!s.ok()) break;
     auto subs = ctx_->subs_of_topic.find(tp.topic);

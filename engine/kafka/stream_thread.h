@@ -128,7 +128,8 @@ class StreamThread {
   Status CommitTransaction(const std::vector<TopicPartitionOffset>& offsets);
   void OnAssigned(const std::vector<TopicPartition>& parts);
   void OnRevoked(const std::vector<TopicPartition>& parts);
-  Status StartOffsets(const std::vector<TopicPartition>& parts);
+  std::vector<TopicPartitionOffset> StartOffsets(const std::vector<TopicPartition>& parts);
+  Result<std::vector<TopicPartitionOffset>> ReadStartOffsets(const std::vector<TopicPartition>& parts);
   Status EnsureRestoreConsumer();
   Result<TaskSlot*> TaskFor(size_t sub, int partition);
   Status RestoreStores(TaskSlot& slot);

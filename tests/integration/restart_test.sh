@@ -25,16 +25,24 @@ B="127.0.0.1:$BOOT_PORT"
 
 # Record i: key k<i>, group g<i % GROUPS_N>, amount i % 97; the CSAS keeps amount >= 10.
 # Written in chunks of 1000 every 80 ms so that the kill lands while input is still arriving.
-produce_paced() {  # produce_paced TOPIC
+# produce_paced TOPIC: N records, 1000 every 80 ms. At HOLD_AT it waits (at most 90 s) for
+# $WORK/stopped, so that the stop always comes in the middle of the input, however slow a
+# loaded machine makes the server's stop.
+HOLD_AT=60000
+produce_paced() {
   python3 -c '
-import sys, time
-n, groups = int(sys.argv[1]), int(sys.argv[2])
+import os, sys, time
+n, groups, hold_at, marker = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 out = sys.stdout
 for start in range(0, n, 1000):
+    if start == hold_at:
+        deadline = time.time() + 90
+        while not os.path.exists(marker) and time.time() < deadline:
+            time.sleep(0.1)
     out.write("".join("k%d|{\"GRP\":\"g%d\",\"AMOUNT\":%d}\n" % (i, i % groups, i % 97)
                       for i in range(start, min(n, start + 1000))))
     out.flush()
-    time.sleep(0.08)' "$N" "$GROUPS_N" | kcat -b "$B" -P -t "$1" -K'|' -z none
+    time.sleep(0.08)' "$N" "$GROUPS_N" "$HOLD_AT" "$WORK/stopped" | kcat -b "$B" -P -t "$1" -K'|' -z none
 }
 
 # read_topic TOPIC ISOLATION: every record, key|value per line, from the start to the end.
@@ -132,6 +140,7 @@ run_scenario() {  # run_scenario MODE KILL|TERM
     'len(b)==3 and all(e["commandStatus"]["status"]=="SUCCESS" for e in b) and b[2]["commandStatus"]["queryId"] is not None'
   [ "$HTTP_STATUS" = 200 ] || { cat "$WORK/body"; return; }
 
+  rm -f "$WORK/stopped"
   produce_paced "$src" &
   local producer=$!
   PIDS+=("$producer")
@@ -150,6 +159,7 @@ run_scenario() {  # run_scenario MODE KILL|TERM
   at_stop_out=$(high_watermarks "$csas")
   echo "stopped ($sig) with $at_stop_in inputs produced and $at_stop_out CSAS sink offsets"
   check "$what: the stop came in the middle of the input" test "$at_stop_in" -lt "$N"
+  touch "$WORK/stopped"
 
   start_sluiced "$WORK/$up-2.log" "${conf[@]}" || { fail "$what: sluiced did not restart"; return; }
   check "$what: the restart replayed the three commands" grep -q "Replayed 3 of 3 commands" "$WORK/$up-2.log"
