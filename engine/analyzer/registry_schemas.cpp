@@ -171,7 +171,8 @@ Result<InferredSchema> ReadTopicSchema(const std::string& topic, bool is_key, Fo
                                    "'.\ntopic: " + topic + "\nexpected format: " +
                                    FormatOfRegistryType(expected) + "\nactual format: " + actual);
   }
-  auto columns = ColumnsFromSchema(kind, schema->text, full_name, is_key, config.schema_registry.get());
+  auto columns = ColumnsFromSchema(kind, schema->text, full_name, is_key, config.schema_registry.get(),
+                                   schema_id ? InferredFieldNames::kOriginal : InferredFieldNames::kUpperCase);
   if (!columns.ok()) {
     if (columns.status().code() == Status::Code::kNotSupported) return columns.status();
     return Status::InvalidArgument(std::string("Unable to verify if the ") + Side(is_key) +

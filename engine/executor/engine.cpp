@@ -63,6 +63,56 @@ class EmptyScope : public ColumnScope {
   }
 };
 
+// INSERT VALUES' coercion of a value to its column's type, as ksqlDB's DefaultSqlValueCoercer:
+// a STRUCT takes the target's fields by name, a field the value lacks is NULL and a field the
+// target lacks is dropped (so a struct literal may name a subset of a registered schema's
+// fields, whose Avro defaults the serializer then writes); arrays and maps coerce their
+// elements; anything else as an implicit cast. False when the value cannot become `to`.
+bool CoerceInsertValue(const Value& v, const TypePtr& from, const TypePtr& to, Value* out, std::string* error) {
+  if (v.IsNull() || !from || TypeEquals(from, to)) {
+    *out = v;
+    return true;
+  }
+  if (from->kind != to->kind || !(to->kind == TypeKind::kStruct || to->kind == TypeKind::kArray ||
+                                  to->kind == TypeKind::kMap)) {
+    if (!CanCoerceLiteral(*from, *to)) return false;
+    *out = CastValue(v, *from, *to, error);
+    return true;
+  }
+  if (to->kind == TypeKind::kArray) {
+    ArrayValue items;
+    for (const Value& item : v.AsArray()) {
+      if (!CoerceInsertValue(item, from->element, to->element, &items.emplace_back(), error)) return false;
+    }
+    *out = Value::Array(std::move(items));
+    return true;
+  }
+  if (to->kind == TypeKind::kMap) {
+    MapValue entries;
+    for (const auto& [k, val] : v.AsMap()) {
+      Value key, mapped;
+      if (!CoerceInsertValue(k, from->key, to->key, &key, error) ||
+          !CoerceInsertValue(val, from->value, to->value, &mapped, error))
+        return false;
+      entries.emplace_back(std::move(key), std::move(mapped));
+    }
+    *out = Value::Map(std::move(entries));
+    return true;
+  }
+  const StructValue& given = v.AsStruct();
+  std::vector<Value> fields(to->fields.size());
+  for (size_t i = 0; i < to->fields.size(); ++i) {
+    for (size_t j = 0; j < from->fields.size() && j < given.fields.size(); ++j) {
+      if (from->fields[j].name != to->fields[i].name) continue;
+      if (!CoerceInsertValue(given.fields[j], from->fields[j].type, to->fields[i].type, &fields[i], error))
+        return false;
+      break;
+    }
+  }
+  *out = Value::Struct(to, std::move(fields));
+  return true;
+}
+
 // The analysis config after SET/UNSET: rebuilt from the properties, but the Schema Registry is
 // the engine's (SetSchemaRegistry), not a property: without this a request's
 // streamsProperties (applied as SETs) dropped it and later AVRO/PROTOBUF statements failed.
@@ -437,13 +487,14 @@ Status Engine::InsertValuesStatement(const InsertValues& stmt) {
     if (!slot.count(col->name))
       return Status::InvalidArgument("Cannot insert into HEADER columns: " + col->name);
     if (compiled->type && !TypeEquals(compiled->type, col->type)) {
-      if (!CanCoerceLiteral(*compiled->type, *col->type))
+      std::string error;
+      Value coerced;
+      if (!CoerceInsertValue(v, compiled->type, col->type, &coerced, &error))
         return Status::InvalidArgument("Expected type " + col->type->ToString() + " for field " +
                                        col->name + " but got " + FormatExpression(*stmt.values[i]) +
                                        "(" + compiled->type->ToString() + ")");
-      std::string error;
-      v = CastValue(v, *compiled->type, *col->type, &error);
       if (!error.empty()) return Status::InvalidArgument(error);
+      v = std::move(coerced);
     }
     const auto [is_key, index] = slot[col->name];
     (is_key ? key : value)[index] = std::move(v);

@@ -294,11 +294,12 @@ Result<std::unique_ptr<RowSerializer>> MakeAvroSerializer(const FormatOptions& o
       std::move(columns), unwrapped, id, std::move(schema), std::move(column_of_field)));
 }
 
-Result<std::vector<Column>> AvroColumnsFromSchema(const std::string& schema_text, bool is_key) {
+Result<std::vector<Column>> AvroColumnsFromSchema(const std::string& schema_text, bool is_key,
+                                                  bool original_field_names) {
   auto schema = avro::Schema::Parse(schema_text);
   if (!schema.ok()) return schema.status();
   const Node* root = avro::NonNull(schema.value()->root());
-  auto type = avro::ToSqlType(root);
+  auto type = avro::ToSqlType(root, original_field_names);
   if (!type.ok()) return Status::InvalidArgument("Unsupported type at root of schema: " + type.status().message());
   // A key is always one column (ksqlDB unwraps keys); a value record gives one column a field.
   if (is_key) return std::vector<Column>{{"ROWKEY", type.value()}};

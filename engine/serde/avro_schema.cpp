@@ -249,6 +249,8 @@ std::string UnionBranchName(const Node* branch) {
 namespace {
 class SqlTypeMapper {
  public:
+  explicit SqlTypeMapper(bool original_field_names) : original_field_names_(original_field_names) {}
+
   Result<TypePtr> Map(const Node* n) {
     switch (n->type) {
       case AvroType::kNull:
@@ -306,7 +308,7 @@ class SqlTypeMapper {
     std::vector<StructField> fields;
     for (const FieldDef& f : n->fields) {
       auto t = Map(f.type);
-      if (t.ok()) fields.push_back({AsciiUpper(f.name), t.value()});
+      if (t.ok()) fields.push_back({FieldName(f.name), t.value()});
       else if (t.status().message().rfind("Recursive", 0) == 0) return t;
     }
     in_progress_.erase(n);
@@ -320,7 +322,7 @@ class SqlTypeMapper {
       if (b->type == AvroType::kNull) continue;
       auto t = Map(b);
       if (!t.ok()) return t;
-      std::string name = AsciiUpper(UnionBranchName(b));
+      std::string name = FieldName(UnionBranchName(b));
       for (const auto& f : fields)
         if (f.name == name)
           return Status::InvalidArgument("Multiple union schemas map to the Connect union field name");
@@ -330,11 +332,16 @@ class SqlTypeMapper {
     return SqlType::Struct(std::move(fields));
   }
 
+  std::string FieldName(const std::string& name) const { return original_field_names_ ? name : AsciiUpper(name); }
+
+  const bool original_field_names_;
   std::set<const Node*> in_progress_;
 };
 }  // namespace
 
-Result<TypePtr> ToSqlType(const Node* node) { return SqlTypeMapper().Map(node); }
+Result<TypePtr> ToSqlType(const Node* node, bool original_field_names) {
+  return SqlTypeMapper(original_field_names).Map(node);
+}
 
 // ---- columns -> the Avro schema ksqlDB registers ----
 

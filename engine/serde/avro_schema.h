@@ -77,8 +77,9 @@ inline const Node* NonNull(const Node* node) {
 // int/long/float/double/boolean/string/enum, bytes/fixed (DECIMAL when logical decimal),
 // date/time-millis/timestamp-millis, arrays, maps (string keys; Connect's MapEntry arrays),
 // records as STRUCTs with upper-cased field names, ["null", T] as T, other unions as STRUCTs
-// with one field per branch. Unsupported: standalone null, recursive records.
-Result<TypePtr> ToSqlType(const Node* node);
+// with one field per branch (`original_field_names`: names as written, see
+// InferredFieldNames). Unsupported: standalone null, recursive records.
+Result<TypePtr> ToSqlType(const Node* node, bool original_field_names = false);
 
 // The field name a multi-branch union gives a branch (Connect's: "int", "string", a record's
 // or enum's simple name).

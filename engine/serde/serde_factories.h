@@ -26,7 +26,8 @@ Result<std::unique_ptr<RowDeserializer>> MakeAvroDeserializer(const FormatOption
                                                               std::vector<bool> needed);
 Result<std::unique_ptr<RowSerializer>> MakeAvroSerializer(const FormatOptions& opts,
                                                           std::vector<Column> columns);
-Result<std::vector<Column>> AvroColumnsFromSchema(const std::string& schema_text, bool is_key);
+Result<std::vector<Column>> AvroColumnsFromSchema(const std::string& schema_text, bool is_key,
+                                                  bool original_field_names = false);
 // Whether ksqlDB's Avro schema can be derived from these columns: "Avro only supports MAPs
 // with STRING keys", "Schema is not compatible with Avro: Illegal initial character: 1X".
 Status AvroSupports(const FormatOptions& opts, const std::vector<Column>& columns, bool is_key);

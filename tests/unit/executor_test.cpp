@@ -209,3 +209,21 @@ TEST_CASE("errors point at the offending expression and use ksqlDB's wording", "
   CHECK(s.message().find("must include the partitioning expressions ORDERS.ID and ORDERS.USER_ID in its "
                          "projection (eg, SELECT ORDERS.ID, ORDERS.USER_ID...).") != std::string::npos);
 }
+
+TEST_CASE("INSERT VALUES coerces a struct literal to its column's struct, as ksqlDB does", "[executor]") {
+  Engine engine({});
+  RequireOk(engine.Execute("CREATE STREAM s (id STRING KEY, st STRUCT<A INT, B STRING>, arr ARRAY<STRUCT<A INT, B STRING>>) "
+                           "WITH (kafka_topic='s', value_format='JSON', partitions=1);"));
+  // A field the literal lacks is NULL; a field the column lacks is dropped; arrays of structs too.
+  RequireOk(engine.Execute("INSERT INTO s (id, st, arr) VALUES ('k', STRUCT(B:='x', EXTRA:=1), ARRAY[STRUCT(A:=1)]);"));
+  const auto& records = engine.Records("s");
+  REQUIRE(records.size() == 1);
+  REQUIRE(records[0].value.has_value());
+  CHECK(nlohmann::json::parse(*records[0].value) ==
+        nlohmann::json::parse(R"({"ST":{"A":null,"B":"x"},"ARR":[{"A":1,"B":null}]})"));
+  // A field whose value cannot become the column field's type is still refused.
+  Status wrong = engine.Execute("INSERT INTO s (id, st) VALUES ('k', STRUCT(A:='not a number'));");
+  CHECK_FALSE(wrong.ok());
+  CHECK_THAT(wrong.message(), Catch::Contains("for field ST but got STRUCT(A:='not a number')"));
+  CHECK(engine.Records("s").size() == 1);
+}

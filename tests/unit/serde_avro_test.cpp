@@ -318,6 +318,22 @@ TEST_CASE("avro schema inference", "[serde][avro]") {
   CHECK(!AvroCols(R"({"type": "record", "name": "R", "fields": [{"name": "r", "type": "R"}]})", false).ok());
 }
 
+TEST_CASE("avro schema inference keeps field names as written for a schema named by id", "[serde][avro]") {
+  const std::string text = R"({"type": "record", "name": "R", "fields": [
+      {"name": "template_id", "type": "string"},
+      {"name": "data", "type": {"type": "record", "name": "D", "fields": [{"name": "num_votes", "type": "long"}]}}]})";
+  auto original = ColumnsFromSchema(FormatKind::kAvro, text, "", false, nullptr, InferredFieldNames::kOriginal);
+  REQUIRE(original.ok());
+  REQUIRE(original->size() == 2);
+  CHECK((*original)[0].name == "template_id");
+  CHECK((*original)[1].name == "data");
+  CHECK((*original)[1].type->fields[0].name == "num_votes");
+  auto upper = AvroCols(text, false);
+  REQUIRE(upper.ok());
+  CHECK((*upper)[0].name == "TEMPLATE_ID");
+  CHECK((*upper)[1].type->fields[0].name == "NUM_VOTES");
+}
+
 TEST_CASE("avro: a case's JSON encoded with a topic's registered schema reads back", "[serde][avro]") {
   auto registry = NewRegistry();
   const std::string schema = R"({"name": "blah", "type": "record", "fields": [
