@@ -2,6 +2,9 @@
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= 2
+# Most integration tests wait on brokers and consumer groups, not on the CPU: four at a time
+# (the CPU-heavy conformance runs count as two, tests/conformance/CMakeLists.txt).
+TEST_JOBS ?= 4
 CMAKE_FLAGS ?=
 
 .PHONY: all build deps configure test run debug sanitize clean
@@ -18,7 +21,7 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j$(JOBS) -- --no-print-directory
 
 test: deps build
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(TEST_JOBS)
 
 # Starts sluiced (embedded Kafka broker unless ARGS="--config FILE" sets bootstrap.servers);
 # it prints where the REST API (http://localhost:8088) and the broker listen.
