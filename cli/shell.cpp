@@ -451,14 +451,7 @@ bool Shell::RunQuery(const std::string& statement) {
   };
   RestResponse r = client_.PostStreaming("/query", RequestBody(statement), on_data);
   const bool interrupted = r.interrupted || RestClient::Interrupted();
-  if (!r.ok && !interrupted) {
-    PrintError("Could not reach the server at " + client_.url().ToString() + ": " + r.error);
-    return false;
-  }
-  if (r.ok && r.status != 200) {
-    PrintError(as_json ? r.body : RenderError(r.status, r.body));
-    return false;
-  }
+  if (ReportStreamRefused(r, interrupted, as_json)) return false;
   if (table && !as_json) Print(table->Footer());
   if (!error_message.empty()) {
     PrintError(error_message);
@@ -473,6 +466,20 @@ bool Shell::RunQuery(const std::string& statement) {
     Print("Query terminated\n");
   }
   return true;
+}
+
+// A streamed POST /query (push query, PRINT) that got no stream: the server is not there, or
+// it answered an error status. Says so and returns true; false when the stream was served.
+bool Shell::ReportStreamRefused(const RestResponse& r, bool interrupted, bool as_json) {
+  if (!r.ok && !interrupted) {
+    PrintError("Could not reach the server at " + client_.url().ToString() + ": " + r.error);
+    return true;
+  }
+  if (r.ok && r.status != 200) {
+    PrintError(as_json ? r.body : RenderError(r.status, r.body));
+    return true;
+  }
+  return false;
 }
 
 // PRINT streams lines of text (POST /query): each printed as it completes, the server's empty
@@ -495,14 +502,7 @@ bool Shell::RunPrint(const std::string& statement) {
   };
   RestResponse r = client_.PostStreaming("/query", RequestBody(statement), on_data);
   const bool interrupted = r.interrupted || RestClient::Interrupted();
-  if (!r.ok && !interrupted) {
-    PrintError("Could not reach the server at " + client_.url().ToString() + ": " + r.error);
-    return false;
-  }
-  if (r.ok && r.status != 200) {
-    PrintError(format_ == OutputFormat::kJson ? r.body : RenderError(r.status, r.body));
-    return false;
-  }
+  if (ReportStreamRefused(r, interrupted, format_ == OutputFormat::kJson)) return false;
   if (!partial.empty() && !interrupted) Print(partial + "\n");
   if (!r.error.empty() && !interrupted) {
     PrintError("The PRINT's connection broke: " + r.error);

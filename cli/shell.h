@@ -70,6 +70,7 @@ class Shell {
   bool RunKsql(const std::string& statement);
   bool RunQuery(const std::string& statement);
   bool RunPrint(const std::string& statement);
+  bool ReportStreamRefused(const RestResponse& r, bool interrupted, bool as_json);
   bool Local(const std::vector<std::string>& words, const std::string& statement, bool* handled);
   nlohmann::json RequestBody(const std::string& statement) const;
   void Print(const std::string& text);

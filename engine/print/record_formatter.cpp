@@ -9,6 +9,8 @@
 #include <google/protobuf/text_format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/expr/functions/function_util.h"  // AppendUtf8
+#include "engine/expr/java_time_format.h"         // CivilFromDays, FloorDiv
 #include "engine/serde/avro_binary.h"
 #include "engine/serde/avro_schema.h"
 #include "engine/serde/protobuf_schema.h"
@@ -39,21 +41,6 @@ const char* FormatName(Format format) {
 }
 
 namespace {
-
-// Days since 1970-01-01 -> civil date (Howard Hinnant's days_from_civil inverse).
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
-}
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 uint64_t BigEndian(std::string_view bytes, size_t at, size_t width) {
   uint64_t v = 0;
@@ -120,24 +107,6 @@ uint32_t NextCodePoint(std::string_view s, size_t* i) {
   return cp;
 }
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Avro's GenericData.writeEscapedString, over code points. `latin1`: every byte is one char
 // (how GenericData prints BYTES values).
 void AppendAvroEscaped(std::string_view s, bool latin1, std::string* out) {
@@ -159,7 +128,7 @@ void AppendAvroEscaped(std::string_view s, bool latin1, std::string* out) {
       *out += "\\u";
       for (int shift = 12; shift >= 0; shift -= 4) out->push_back(kHex[(cp >> shift) & 0xF]);
     } else {
-      AppendUtf8(cp, out);
+      fnutil::AppendUtf8(out, cp);
     }
   }
 }
@@ -168,13 +137,13 @@ void AppendAvroEscaped(std::string_view s, bool latin1, std::string* out) {
 
 std::string FormatRowtime(int64_t ts) {
   if (ts == -1) return "N/A";  // ConsumerRecord.NO_TIMESTAMP
-  const int64_t days = FloorDiv(ts, 86400000);
-  const int64_t ms_of_day = ts - days * 86400000;
+  const int64_t days = jtime::FloorDiv(ts, jtime::kMillisPerDay);
+  const int64_t ms_of_day = ts - days * jtime::kMillisPerDay;
   int64_t y;
-  unsigned m, d;
-  CivilFromDays(days, &y, &m, &d);
+  int m, d;
+  jtime::CivilFromDays(days, &y, &m, &d);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld/%02u/%02u %02lld:%02lld:%02lld.%03lld Z", static_cast<long long>(y), m, d,
+  std::snprintf(buf, sizeof buf, "%04lld/%02d/%02d %02lld:%02lld:%02lld.%03lld Z", static_cast<long long>(y), m, d,
                 static_cast<long long>(ms_of_day / 3600000), static_cast<long long>(ms_of_day / 60000 % 60),
                 static_cast<long long>(ms_of_day / 1000 % 60), static_cast<long long>(ms_of_day % 1000));
   return buf;
@@ -367,7 +336,7 @@ class AvroPrinter {
   static bool Quoted(std::string_view s, bool latin1, bool top, std::string* out) {
     if (top) {
       size_t i = 0;
-      while (i < s.size()) AppendUtf8(NextCodePoint(s, &i), out);
+      while (i < s.size()) fnutil::AppendUtf8(out, NextCodePoint(s, &i));
       return true;
     }
     *out += "\"";

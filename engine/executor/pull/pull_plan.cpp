@@ -7,6 +7,7 @@
 #include "engine/analyzer/expression_rewriter.h"
 #include "engine/analyzer/rowtime_literals.h"
 #include "engine/expr/cast.h"
+#include "engine/expr/java_time_format.h"  // CivilFromDays, FloorDiv
 #include "engine/serde/format.h"
 
 namespace sluice {
@@ -623,27 +624,12 @@ Result<PullQueryPlan> AnalyzePullQuery(const Query& q, const MetaStore& metastor
 
 namespace {
 
-// Howard Hinnant's days-to-civil: proleptic Gregorian year, month, day of a day since 1970.
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
-}
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
 std::string DateText(int64_t days) {  // java.time.LocalDate#toString
   int64_t y;
-  unsigned m, d;
-  CivilFromDays(days, &y, &m, &d);
+  int m, d;
+  jtime::CivilFromDays(days, &y, &m, &d);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02d", static_cast<long long>(y), m, d);
   return buf;
 }
 
@@ -661,8 +647,8 @@ std::string TimeText(int64_t millis_of_day) {
 
 // The REST API's date format for TIMESTAMP: yyyy-MM-dd'T'HH:mm:ss.SSS in UTC.
 std::string TimestampText(int64_t millis) {
-  const int64_t days = FloorDiv(millis, 86400000);
-  const int64_t ms = millis - days * 86400000;
+  const int64_t days = jtime::FloorDiv(millis, jtime::kMillisPerDay);
+  const int64_t ms = millis - days * jtime::kMillisPerDay;
   char buf[48];
   std::snprintf(buf, sizeof buf, "%sT%02lld:%02lld:%02lld.%03lld", DateText(days).c_str(),
                 static_cast<long long>(ms / 3600000), static_cast<long long>(ms / 60000 % 60),
