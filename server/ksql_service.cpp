@@ -483,7 +483,8 @@ Result<std::optional<json>> KsqlService::ExecuteOne(const Statement& stmt, Reque
 
   int64_t sequence = next_sequence_++;
   if (record && command_log_) {
-    Command command{*command_id, stmt.text, scope.properties, -1};
+    // A CREATE whose columns came from the registry is kept with them (engine.h).
+    Command command{*command_id, engine_.last_statement_text(), scope.properties, -1};
     auto offset = command_log_->Append(command);
     if (!offset.ok()) {
       // Executed here but not recorded: it will be missing after a restart. Say so.

@@ -236,6 +236,24 @@ Status CheckSinkColumnsAgainstSchema(const std::vector<Column>& sink_columns,
                                  RenderColumns(registered.columns, is_key));
 }
 
+Status CheckDeclaredColumnsAgainstSchemaId(const std::vector<Column>& declared,
+                                           const std::string& topic, bool is_key, FormatKind kind,
+                                           int schema_id, const std::string& full_name,
+                                           const AnalysisConfig& config, bool unwrapped) {
+  const std::string both = std::string("Table elements and ") +
+                           (is_key ? "KEY_SCHEMA_ID" : "VALUE_SCHEMA_ID") +
+                           " cannot both exist for create statement.";
+  if (!UsesSchemaRegistry(kind)) return Status::InvalidArgument(both);
+  auto registered = ReadTopicSchema(topic, is_key, kind, schema_id, full_name, config, unwrapped);
+  if (!registered.ok())
+    return Status::InvalidArgument(both + "\nThe schema with id " + std::to_string(schema_id) +
+                                   " could not be read: " + registered.status().message());
+  if (declared.size() != registered->columns.size() ||
+      !CheckSinkColumnsAgainstSchema(declared, *registered, is_key).ok())
+    return Status::InvalidArgument(both);
+  return Status::OK();
+}
+
 namespace {
 
 bool SubjectHasSchema(SchemaRegistry& registry, const std::string& subject) {

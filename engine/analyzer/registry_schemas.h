@@ -54,6 +54,16 @@ Result<InferredSchema> ReadTopicSchema(const std::string& topic, bool is_key, Fo
 Result<bool> ShouldInferColumns(std::optional<int> schema_id, bool has_columns,
                                 FormatKind kind, bool is_key);
 
+// CREATE STREAM/TABLE that gives a side's columns and a schema id for it (the form a statement
+// whose columns came from the registry is kept in, source_statement_text.h): accepted when the
+// columns are exactly those the schema gives (names compared case-insensitively), else
+// ksqlDB's "Table elements and VALUE_SCHEMA_ID cannot both exist for create statement."
+// (ksqlDB refuses both together whatever the columns).
+Status CheckDeclaredColumnsAgainstSchemaId(const std::vector<Column>& declared,
+                                           const std::string& topic, bool is_key, FormatKind kind,
+                                           int schema_id, const std::string& full_name,
+                                           const AnalysisConfig& config, bool unwrapped);
+
 // CREATE ... AS SELECT with KEY_/VALUE_SCHEMA_ID: the registered schema must hold the
 // query's columns, in order, with their types (names compared case-insensitively: the codecs
 // upper-case the names they infer, ksqlDB's keep the schema's spelling).

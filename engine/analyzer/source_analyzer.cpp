@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine/analyzer/registry_schemas.h"
+#include "engine/analyzer/source_statement_text.h"
 #include "engine/analyzer/with_properties.h"
 #include "engine/common/ascii.h"
 #include "engine/expr/expression_compiler.h"
@@ -110,34 +111,67 @@ Status CheckTableHasKey(const CreateSource& stmt, const std::vector<SourceColumn
   return Status::InvalidArgument("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.");
 }
 
+// The ids of the registered schemas a CREATE's columns were read from (or checked against).
+struct SchemaIdsUsed {
+  std::optional<int> key, value;
+};
+
+std::vector<Column> ColumnsIn(const std::vector<SourceColumn>& columns, ColumnNamespace ns) {
+  std::vector<Column> out;
+  for (const auto& c : columns)
+    if (c.ns == ns) out.push_back({c.name, c.type});
+  return out;
+}
+
 // ksqlDB's DefaultSchemaInjector: key and value columns the statement leaves out come from the
-// topic's registered schemas when the format infers them (or a *_SCHEMA_ID names one).
+// topic's registered schemas when the format infers them (or a *_SCHEMA_ID names one). A side
+// that gives both its columns and a schema id is the form such a statement is kept in
+// (source_statement_text.h): its columns must be the schema's.
 Status AddInferredColumns(const WithProperties& props, FormatKind key_kind, FormatKind value_kind,
-                          const AnalysisConfig& config, std::vector<SourceColumn>* columns) {
+                          const AnalysisConfig& config, std::vector<SourceColumn>* columns,
+                          SchemaIdsUsed* used) {
   bool has_key = false, has_value = false;
   for (const auto& c : *columns) {
     has_key |= c.ns == ColumnNamespace::kKey;
     has_value |= c.ns == ColumnNamespace::kValue;
   }
-  auto infer_key = ShouldInferColumns(props.key_schema_id, has_key, key_kind, true);
-  if (!infer_key.ok()) return infer_key.status();
-  auto infer_value = ShouldInferColumns(props.value_schema_id, has_value, value_kind, false);
-  if (!infer_value.ok()) return infer_value.status();
   const std::string& topic = *props.kafka_topic;
-  if (*infer_key) {
+  const std::string value_full_name =
+      props.value_schema_full_name.value_or(props.value_avro_schema_full_name.value_or(""));
+  const bool unwrapped = props.wrap_single_value && !*props.wrap_single_value;
+  bool infer_key = false, infer_value = false;
+  if (has_key && props.key_schema_id) {
+    SLUICE_RETURN_IF_ERROR(CheckDeclaredColumnsAgainstSchemaId(
+        ColumnsIn(*columns, ColumnNamespace::kKey), topic, true, key_kind, *props.key_schema_id,
+        props.key_schema_full_name.value_or(""), config, false));
+    used->key = props.key_schema_id;
+  } else {
+    auto infer = ShouldInferColumns(props.key_schema_id, has_key, key_kind, true);
+    if (!infer.ok()) return infer.status();
+    infer_key = *infer;
+  }
+  if (has_value && props.value_schema_id) {
+    SLUICE_RETURN_IF_ERROR(CheckDeclaredColumnsAgainstSchemaId(
+        ColumnsIn(*columns, ColumnNamespace::kValue), topic, false, value_kind,
+        *props.value_schema_id, value_full_name, config, unwrapped));
+    used->value = props.value_schema_id;
+  } else {
+    auto infer = ShouldInferColumns(props.value_schema_id, has_value, value_kind, false);
+    if (!infer.ok()) return infer.status();
+    infer_value = *infer;
+  }
+  if (infer_key) {
     auto key = ReadTopicSchema(topic, true, key_kind, props.key_schema_id,
                                props.key_schema_full_name.value_or(""), config);
     if (!key.ok()) return key.status();
     std::vector<SourceColumn> inferred;
     for (auto& c : key->columns) inferred.push_back({c.name, c.type, ColumnNamespace::kKey, ""});
     columns->insert(columns->begin(), inferred.begin(), inferred.end());
+    used->key = key->id;
   }
-  if (*infer_value) {
-    const std::string full_name =
-        props.value_schema_full_name.value_or(props.value_avro_schema_full_name.value_or(""));
-    const bool unwrapped = props.wrap_single_value && !*props.wrap_single_value;
-    auto value = ReadTopicSchema(topic, false, value_kind, props.value_schema_id, full_name, config,
-                                 unwrapped);
+  if (infer_value) {
+    auto value = ReadTopicSchema(topic, false, value_kind, props.value_schema_id, value_full_name,
+                                 config, unwrapped);
     if (!value.ok()) return value.status();
     auto first_other = std::find_if(columns->begin(), columns->end(), [](const SourceColumn& c) {
       return c.ns != ColumnNamespace::kKey;
@@ -145,6 +179,7 @@ Status AddInferredColumns(const WithProperties& props, FormatKind key_kind, Form
     std::vector<SourceColumn> inferred;
     for (auto& c : value->columns) inferred.push_back({c.name, c.type, ColumnNamespace::kValue, ""});
     columns->insert(first_other, inferred.begin(), inferred.end());
+    used->value = value->id;
   }
   return Status::OK();
 }
@@ -246,7 +281,8 @@ Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaSt
 
   auto columns = BuildColumns(stmt, metastore);
   if (!columns.ok()) return columns.status();
-  SLUICE_RETURN_IF_ERROR(AddInferredColumns(*props, *key_kind, *value_kind, config, &*columns));
+  SchemaIdsUsed schema_ids;
+  SLUICE_RETURN_IF_ERROR(AddInferredColumns(*props, *key_kind, *value_kind, config, &*columns, &schema_ids));
   SLUICE_RETURN_IF_ERROR(CheckTableHasKey(stmt, *columns));
   if (columns->empty())
     return Status::InvalidArgument("The statement does not define any columns.");
@@ -262,6 +298,13 @@ Result<DataSourcePtr> AnalyzeCreateSource(const CreateSource& stmt, const MetaSt
   source->key_format = MakeFormatOptions(*key_kind, props->key_delimiter, false);
   AttachSchemaOptions(&source->key_format, source->topic, true, *props, config, source->name);
   AttachSchemaOptions(&source->value_format, source->topic, false, *props, config, source->name);
+  // Columns read from a registered schema are that schema's: the source writes with it, and is
+  // kept with its columns and the schema's id, as the statement that replays it the same way.
+  if (schema_ids.key || schema_ids.value) {
+    if (schema_ids.key) source->key_format.schema_id = schema_ids.key;
+    if (schema_ids.value) source->value_format.schema_id = schema_ids.value;
+    source->sql = CreateSourceTextWithColumns(stmt, *source, schema_ids.key, schema_ids.value);
+  }
   SLUICE_RETURN_IF_ERROR(ValidateColumns(source->key_format, key_columns, true));
   SLUICE_RETURN_IF_ERROR(ValidateColumns(source->value_format, value_columns, false));
 

@@ -146,6 +146,7 @@ Status Engine::Execute(const std::string& sql) {
 
 Status Engine::ExecuteStatement(const Statement& stmt) {
   last_started_query_.reset();
+  last_statement_text_ = stmt.text;
   InvalidatePullCache();  // any statement may change what a pull query's text means
   switch (stmt.kind) {
     case StatementKind::kCreateSource: return CreateSourceStatement(static_cast<const CreateSource&>(stmt));
@@ -267,7 +268,9 @@ Status Engine::CreateSourceStatement(const CreateSource& stmt) {
     }
   }
   CreateTopic((*source)->topic, (*source)->partitions);
-  return metastore_.PutSource(*source, stmt.or_replace);
+  SLUICE_RETURN_IF_ERROR(metastore_.PutSource(*source, stmt.or_replace));
+  last_statement_text_ = (*source)->sql;
+  return Status::OK();
 }
 
 Status Engine::CreateAsSelectStatement(const CreateAsSelect& stmt) {

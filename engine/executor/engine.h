@@ -66,6 +66,10 @@ class Engine {
   // CTAS_<SINK>_<n>, INSERTQUERY_<n>), if it started one.
   const std::optional<std::string>& last_started_query() const { return last_started_query_; }
   Status ExecuteStatement(const Statement& stmt);
+  // The last executed statement as it is to be recorded for a replay (the command topic): its
+  // text as written, except a CREATE STREAM/TABLE whose columns came from the Schema Registry,
+  // kept with those columns and the schemas' ids (engine/analyzer/source_statement_text.h).
+  const std::string& last_statement_text() const { return last_statement_text_; }
   // EXPLAIN <statement> (planned, not run) or EXPLAIN <query id>: ksqlDB's queryDescription
   // entity ({"@type": "queryDescription", "statementText", "queryDescription": {id,
   // statementText, windowType, fields, sources, sinks, topology, executionPlan, ...}}).
@@ -151,6 +155,7 @@ class Engine {
   std::unique_ptr<StateBackend> state_;
   QueryRunner* runner_ = nullptr;
   std::optional<std::string> last_started_query_;
+  std::string last_statement_text_;
   AnalysisConfig config_;
   MetaStore metastore_;
   VariableMap variables_;
