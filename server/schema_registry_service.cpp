@@ -539,11 +539,29 @@ std::string SchemaRegistryService::LevelOf(const std::string& subject) {
   return it == subject_levels_.end() ? global_level_ : it->second;
 }
 
+namespace {
+
+// Confluent's rules for PROTOBUF (server/schema_registry_protobuf.h): BACKWARD looks at the
+// changes from the old schema to the new one, FORWARD at those from the new to the old.
+void AddProtobufIncompatibilities(const std::string& which, const std::string& old_text,
+                                  const std::string& new_text, bool backward, bool forward,
+                                  std::vector<std::string>* problems) {
+  auto add = [&](const std::string& from, const std::string& to, const char* direction) {
+    auto changes = ProtobufBreakingChanges(from, to);
+    if (!changes.ok()) return;  // registered in-process without validation: nothing to compare
+    for (const std::string& change : *changes) problems->push_back(which + ": " + direction + change);
+  };
+  if (backward) add(old_text, new_text, "the new schema cannot read data written with it: ");
+  if (forward) add(new_text, old_text, "it cannot read data written with the new schema: ");
+}
+
+}  // namespace
+
 // BACKWARD: the new schema reads what the old wrote; FORWARD: the old reads the new; FULL:
 // both. Non-transitive levels check against the latest version, *_TRANSITIVE against all.
-// Avro schemas are resolved as Avro does; a change of schema type is incompatible; PROTOBUF and
-// JSON schemas of the same type are not checked further (Sluice's embedded registry does not
-// implement those formats' rules).
+// Avro schemas are resolved as Avro does, PROTOBUF schemas compared as Confluent's SchemaDiff
+// does; a change of schema type is incompatible; JSON schemas of the same type are not checked
+// further (Sluice's embedded registry does not implement that format's rules).
 std::vector<std::string> SchemaRegistryService::Incompatibilities(const std::string& level, const Candidate& c,
                                                                   const std::vector<RegisteredSchema>& existing) {
   if (level == "NONE" || existing.empty()) return {};
@@ -559,6 +577,10 @@ std::vector<std::string> SchemaRegistryService::Incompatibilities(const std::str
     if (old.type != c.type) {
       problems.push_back("Incompatible because of different schema type (" + which + " is " +
                          SchemaTypeName(old.type) + ")");
+      continue;
+    }
+    if (c.type == SchemaType::kProtobuf) {
+      AddProtobufIncompatibilities(which, old.text, c.text, backward, forward, &problems);
       continue;
     }
     if (c.type != SchemaType::kAvro) continue;

@@ -612,3 +612,75 @@ TEST_CASE("Embedded registry listener: a taken port fails, or falls back to an e
   CHECK(SchemaRegistrySetup::Serve(std::make_shared<InMemorySchemaRegistry>(), "localhost:8081", false).status().code() ==
         Status::Code::kInvalidArgument);
 }
+
+TEST_CASE("Embedded registry API: PROTOBUF compatibility as Confluent's SchemaDiff", "[schema_registry]") {
+  auto registry = std::make_shared<InMemorySchemaRegistry>();
+  SchemaRegistryService api(registry);
+  auto post = [&](const std::string& subject, const std::string& proto) {
+    return api.Handle("POST", "/subjects/" + subject + "/versions", "", Req(proto, "PROTOBUF"));
+  };
+  const std::string v1 =
+      "syntax = \"proto3\"; package shop; enum Kind { A = 0; B = 1; }\n"
+      "message Order { int32 id = 1; string name = 2; Kind kind = 3; Line line = 4; map<string, int64> counts = 5;\n"
+      "  oneof pay { string card = 6; int64 cash = 7; } }\n"
+      "message Line { string sku = 1; }";
+  REQUIRE(post("o", v1).status == 200);
+
+  // Compatible under BACKWARD (the default): added/removed optional fields, a renamed field,
+  // int32 -> int64 and enum -> int32 (one wire group), string -> bytes, a new message, a new enum constant.
+  const std::string v2 =
+      "syntax = \"proto3\"; package shop; enum Kind { A = 0; B = 1; C = 2; }\n"
+      "message Order { int64 id = 1; bytes title = 2; int32 kind = 3; Line line = 4; map<string, int64> counts = 5;\n"
+      "  oneof pay { string card = 6; int64 cash = 7; } double total = 8; }\n"
+      "message Line { string sku = 1; }\nmessage Extra { bool b = 1; }";
+  HttpReply ok = post("o", v2);
+  INFO(ok.body);
+  CHECK(ok.status == 200);
+
+  // Each of these breaks readers of v2: Confluent's 409 with the difference named.
+  const std::vector<std::pair<std::string, std::string>> breaking = {
+      {"FIELD_SCALAR_KIND_CHANGED at #/Order/1",
+       "syntax = \"proto3\"; package shop; message Order { string id = 1; }\nmessage Line { string sku = 1; }\nmessage Extra { bool b = 1; }"},
+      {"FIELD_KIND_CHANGED at #/Order/4",
+       "syntax = \"proto3\"; package shop; message Order { int32 line = 4; }\nmessage Line { string sku = 1; }\nmessage Extra { bool b = 1; }"},
+      {"FIELD_NAMED_TYPE_CHANGED at #/Order/4",
+       "syntax = \"proto3\"; package shop; message Order { Extra line = 4; }\nmessage Line { string sku = 1; }\nmessage Extra { bool b = 1; }"},
+      {"FIELD_SCALAR_KIND_CHANGED at #/Order/5",
+       "syntax = \"proto3\"; package shop; message Order { map<string, string> counts = 5; }\nmessage Line { string sku = 1; }\nmessage Extra { bool b = 1; }"},
+      {"MESSAGE_REMOVED at #/Extra", "syntax = \"proto3\"; package shop; message Order { int64 id = 1; }\nmessage Line { string sku = 1; }"},
+      {"PACKAGE_CHANGED at #/", "syntax = \"proto3\"; package other; message Order { int64 id = 1; }\nmessage Line { string sku = 1; }\nmessage Extra { bool b = 1; }"},
+      {"ONEOF_FIELD_REMOVED at #/Order/pay/7",
+       "syntax = \"proto3\"; package shop; message Order { oneof pay { string card = 6; } }\nmessage Line { string sku = 1; }\nmessage Extra { bool b = 1; }"},
+      {"MULTIPLE_FIELDS_MOVED_TO_ONEOF at #/Order/either",
+       "syntax = \"proto3\"; package shop; message Order { oneof either { int64 id = 1; double total = 8; } }\nmessage Line { string sku = 1; }\nmessage Extra { bool b = 1; }"}};
+  for (const auto& [difference, proto] : breaking) {
+    HttpReply r = post("o", proto);
+    INFO(difference << " -> " << r.body);
+    CHECK(r.status == 409);
+    CHECK(Body(r)["error_code"] == 409);
+    CHECK_THAT(Body(r)["message"].get<std::string>(),
+               Catch::StartsWith("Schema being registered is incompatible with an earlier schema for subject \"o\"") &&
+                   Catch::Contains(difference));
+  }
+  CHECK(*registry->Versions("o") == std::vector<int>{1, 2});
+
+  // One field moved into a new oneof is compatible; the check endpoint agrees with registering.
+  const std::string moved =
+      "syntax = \"proto3\"; package shop; message Order { oneof either { int64 id = 1; } }\nmessage Line { string sku = 1; }\nmessage Extra { bool b = 1; }";
+  CHECK(Body(api.Handle("POST", "/compatibility/subjects/o/versions/latest", "", Req(moved, "PROTOBUF")))["is_compatible"] == true);
+  CHECK(post("o", moved).status == 200);
+
+  // Required (proto2) fields may be neither added nor removed. FORWARD compares the other way
+  // round (new to old); NONE checks nothing.
+  const std::string p2 = "syntax = \"proto2\"; message R { required int32 a = 1; }";
+  const std::string p2_more = "syntax = \"proto2\"; message R { required int32 a = 1; required int32 b = 2; }";
+  REQUIRE(post("p", p2).status == 200);
+  CHECK_THAT(post("p", p2_more).body, Catch::Contains("REQUIRED_FIELD_ADDED at #/R/2"));
+  REQUIRE(api.Handle("PUT", "/config/p", "", R"({"compatibility":"FORWARD"})").status == 200);
+  CHECK_THAT(post("p", p2_more).body, Catch::Contains("REQUIRED_FIELD_REMOVED at #/R/2"));
+  CHECK_THAT(post("p", "syntax = \"proto2\"; message R { optional int32 c = 3; }").body,
+             Catch::Contains("REQUIRED_FIELD_ADDED at #/R/1"));
+  CHECK(post("p", "syntax = \"proto2\"; message R { required int32 a = 1; optional int32 d = 4; }").status == 200);
+  REQUIRE(api.Handle("PUT", "/config/p", "", R"({"compatibility":"NONE"})").status == 200);
+  CHECK(post("p", "syntax = \"proto3\"; package x; message Q { string z = 1; }").status == 200);
+}
