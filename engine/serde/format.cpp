@@ -195,13 +195,15 @@ Result<std::unique_ptr<RowSerializer>> MakeSerializer(const FormatOptions& opts,
 
 Result<std::vector<Column>> ColumnsFromSchema(FormatKind kind, const std::string& schema_text,
                                               const std::string& full_name, bool is_key,
-                                              SchemaRegistry* registry, InferredFieldNames names) {
+                                              SchemaRegistry* registry,
+                                              std::optional<InferredFieldNames> names) {
   switch (kind) {
     case FormatKind::kAvro:
       return serde::AvroColumnsFromSchema(schema_text, is_key, names == InferredFieldNames::kOriginal);
     case FormatKind::kProtobuf:
     case FormatKind::kProtobufNoSr:
-      return serde::ProtobufColumnsFromSchema(schema_text, full_name, is_key, registry);
+      return serde::ProtobufColumnsFromSchema(schema_text, full_name, is_key, registry,
+                                              names != InferredFieldNames::kUpperCase);
     case FormatKind::kJsonSr: return serde::JsonSchemaColumnsFromSchema(schema_text, is_key);
     default:
       return Status::InvalidArgument(std::string("The '") + FormatName(kind) +

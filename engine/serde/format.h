@@ -110,13 +110,15 @@ nlohmann::json ValueToJson(const Value& v, const TypePtr& type);
 // properties), in the schema's order. `is_key` with a non-record schema gives one column ROWKEY.
 // `registry` (optional) resolves a PROTOBUF schema's imports other than the well-known ones
 // (schema references, registered under the subject named like the import).
-// `names`: ksqlDB upper-cases inferred AVRO field names, but keeps them as written when the
-// statement names the schema by id (KEY_SCHEMA_ID/VALUE_SCHEMA_ID: its ORIGINAL_FIELD_NAME
-// policy), so that the columns are the registered schema's own fields.
+// `names`: ksqlDB upper-cases inferred AVRO and PROTOBUF field names (nested struct fields and
+// Protobuf oneof columns too), but keeps them as written when the statement names the schema
+// by id (KEY_SCHEMA_ID/VALUE_SCHEMA_ID: its ORIGINAL_FIELD_NAME policy), so that the columns
+// are the registered schema's own fields; the analyzer says which. Unset: each codec's plain
+// translation (AVRO upper-cases, PROTOBUF keeps the names). JSON_SR keeps them as written.
 enum class InferredFieldNames { kUpperCase, kOriginal };
 Result<std::vector<Column>> ColumnsFromSchema(FormatKind kind, const std::string& schema_text,
                                               const std::string& full_name, bool is_key,
                                               SchemaRegistry* registry = nullptr,
-                                              InferredFieldNames names = InferredFieldNames::kUpperCase);
+                                              std::optional<InferredFieldNames> names = std::nullopt);
 
 }  // namespace sluice

@@ -262,12 +262,13 @@ Status ProtobufSupports(const std::vector<Column>& columns) { return pb::CheckCo
 
 Result<std::vector<Column>> ProtobufColumnsFromSchema(const std::string& proto_text,
                                                       const std::string& full_name, bool,
-                                                      SchemaRegistry* registry) {
+                                                      SchemaRegistry* registry,
+                                                      bool original_field_names) {
   auto schema = ProtoSchema::Parse(proto_text, registry);
   if (!schema.ok()) return schema.status();
   auto message = (*schema)->FindMessage(full_name);
   if (!message.ok()) return message.status();
-  return pb::ColumnsOf(**schema, *message);
+  return pb::ColumnsOf(**schema, *message, !original_field_names);
 }
 
 }  // namespace sluice::serde

@@ -12,6 +12,7 @@
 #include <regex>
 #include <set>
 
+#include "engine/common/ascii.h"
 #include "engine/schema_registry/schema_registry.h"
 
 namespace sluice::serde::pb {
@@ -298,6 +299,9 @@ namespace {
 struct Inference {
   const ProtoSchema& schema;
   std::vector<std::string> in_progress;  // messages being expanded: recursion guard
+  bool upper_case_names = false;         // ksqlDB's UPPERCASE_FIELD_NAME policy
+
+  std::string Name(const std::string& name) const { return upper_case_names ? AsciiUpper(name) : name; }
 
   Result<TypePtr> Field(const gpb::FieldDescriptor* f) {
     auto base = Single(f);
@@ -369,16 +373,16 @@ struct Inference {
       for (int j = 0; j < o->field_count(); ++j) {
         auto t = Field(o->field(j));
         if (!t.ok()) return t.status();
-        members.push_back({o->field(j)->name(), *t});
+        members.push_back({Name(o->field(j)->name()), *t});
       }
-      columns.push_back({o->name() + "_" + std::to_string(o->index()), SqlType::Struct(members)});
+      columns.push_back({Name(o->name() + "_" + std::to_string(o->index())), SqlType::Struct(members)});
     }
     for (int i = 0; i < m->field_count(); ++i) {
       const gpb::FieldDescriptor* f = m->field(i);
       if (f->real_containing_oneof()) continue;
       auto t = Field(f);
       if (!t.ok()) return t.status();
-      columns.push_back({f->name(), *t});
+      columns.push_back({Name(f->name()), *t});
     }
     return columns;
   }
@@ -391,8 +395,9 @@ Result<TypePtr> SqlTypeOf(const ProtoSchema& schema, const gpb::FieldDescriptor*
   return inference.Field(field);
 }
 
-Result<std::vector<Column>> ColumnsOf(const ProtoSchema& schema, const gpb::Descriptor* message) {
-  Inference inference{schema, {message->full_name()}};
+Result<std::vector<Column>> ColumnsOf(const ProtoSchema& schema, const gpb::Descriptor* message,
+                                      bool upper_case_names) {
+  Inference inference{schema, {message->full_name()}, upper_case_names};
   return inference.Columns(message);
 }
 

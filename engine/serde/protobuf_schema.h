@@ -67,8 +67,11 @@ bool IsMapField(const gpb::FieldDescriptor* field);
 // Timestamp -> DECIMAL/DATE/TIME/TIMESTAMP, other messages -> STRUCT).
 Result<TypePtr> SqlTypeOf(const ProtoSchema& schema, const gpb::FieldDescriptor* field);
 // The columns of a message: its fields in order; a oneof becomes one STRUCT column named
-// `<oneof>_<index>` holding its members, as Confluent's converter names it.
-Result<std::vector<Column>> ColumnsOf(const ProtoSchema& schema, const gpb::Descriptor* message);
+// `<oneof>_<index>` holding its members, as Confluent's converter names it. With
+// `upper_case_names` (ksqlDB's inference without a schema id) every column and struct field
+// name is upper-cased, else kept as the schema writes it.
+Result<std::vector<Column>> ColumnsOf(const ProtoSchema& schema, const gpb::Descriptor* message,
+                                      bool upper_case_names = false);
 
 // The .proto text ksqlDB registers for these columns: proto3, top-level message
 // `full_name` (or ConnectDefault1), nested STRUCTs as nested messages ConnectDefault2, 3, ...

@@ -41,7 +41,8 @@ Result<std::unique_ptr<RowSerializer>> MakeProtobufSerializer(const FormatOption
 Status ProtobufSupports(const std::vector<Column>& columns);
 Result<std::vector<Column>> ProtobufColumnsFromSchema(const std::string& proto_text,
                                                       const std::string& full_name, bool is_key,
-                                                      SchemaRegistry* registry);
+                                                      SchemaRegistry* registry,
+                                                      bool original_field_names);
 Result<std::unique_ptr<RowDeserializer>> MakeJsonSrDeserializer(const FormatOptions& opts,
                                                                 std::vector<Column> columns,
                                                                 std::vector<bool> needed);

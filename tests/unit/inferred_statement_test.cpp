@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/analyzer/source_statement_text.h"
+#include "engine/runtime/test_driver.h"
 #include "engine/schema_registry/schema_registry.h"
 #include "server/command_log.h"
 #include "server/ksql_service.h"
@@ -151,6 +152,41 @@ TEST_CASE("Inferred columns: names and texts read back by the parser", "[schema_
     CHECK(after[i].name == before[i].name);
     CHECK(TypeEquals(after[i].type, before[i].type));
   }
+}
+
+TEST_CASE("Inferred PROTOBUF columns: names upper-cased, as written with a schema id", "[schema_registry][executor]") {
+  TestDriver driver;
+  const char* proto =
+      "syntax = \"proto3\";\nmessage Order {\n  int32 order_id = 1;\n  Line line = 2;\n"
+      "  oneof pay { string card = 3; int64 cash = 4; }\n}\nmessage Line { string sku = 1; }";
+  REQUIRE(*driver.schema_registry()->Register("orders-value", SchemaType::kProtobuf, proto) == 1);
+  auto run = [&](const std::string& sql) {
+    Status st = driver.Execute(sql);
+    INFO(sql << " -> " << st.message());
+    REQUIRE(st.ok());
+  };
+  auto columns_of = [&](const char* source) {
+    std::vector<std::string> out;
+    for (const SourceColumn& c : driver.FindSource(source)->columns) out.push_back(c.name + " " + c.type->ToString());
+    return out;
+  };
+  // ksqlDB's UPPERCASE_FIELD_NAME policy: columns, nested fields and the oneof column.
+  run("CREATE STREAM upper WITH (kafka_topic='orders', value_format='PROTOBUF');");
+  CHECK(columns_of("UPPER") ==
+        std::vector<std::string>{"PAY_0 STRUCT<CARD STRING, CASH BIGINT>", "ORDER_ID INTEGER", "LINE STRUCT<SKU STRING>"});
+  // ORIGINAL_FIELD_NAME with VALUE_SCHEMA_ID: the registered schema's own names.
+  run("CREATE STREAM original WITH (kafka_topic='orders', value_format='PROTOBUF', value_schema_id=1);");
+  CHECK(columns_of("ORIGINAL") ==
+        std::vector<std::string>{"pay_0 STRUCT<card STRING, cash BIGINT>", "order_id INTEGER", "line STRUCT<sku STRING>"});
+
+  // Both read the same records: written through one, selected through the other.
+  run("CREATE STREAM out WITH (value_format='JSON') AS SELECT ORDER_ID, LINE->SKU AS SKU, PAY_0->CASH AS CASH FROM upper;"
+                         "INSERT INTO original (`order_id`, `line`, `pay_0`) VALUES "
+                         "(7, STRUCT(`sku` := 'x-1'), STRUCT(`cash` := CAST(12 AS BIGINT)));");
+  const auto& out = driver.Records("OUT");
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].value);
+  CHECK(*out[0].value == R"({"ORDER_ID":7,"SKU":"x-1","CASH":12})");
 }
 
 }  // namespace inferred_statement_test
