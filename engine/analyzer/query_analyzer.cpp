@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/common/ascii.h"
+#include "engine/expr/cast.h"
 #include "engine/analyzer/expression_rewriter.h"
 #include "engine/analyzer/rowtime_literals.h"
 #include "engine/analyzer/registry_schemas.h"
@@ -334,7 +335,37 @@ Result<OutputColumn> CompileColumn(const ProjectionItem& item, const ExpressionC
 }
 
 // Builds the sink's DataSource for CSAS/CTAS, or checks INSERT INTO's target.
-Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source, const QueryPlan& plan,
+namespace {
+
+// ksqlDB's Column.canImplicitlyCast for INSERT INTO: numbers widen (INTEGER -> BIGINT ->
+// DECIMAL -> DOUBLE, composites element-wise); a DECIMAL goes into a DECIMAL with at least its
+// scale and its integer digits (DecimalUtil.canImplicitlyCast).
+bool ResultCastsToSinkColumn(const TypePtr& result, const TypePtr& sink) {
+  if (!result || !sink) return false;
+  if (TypeEquals(result, sink)) return true;
+  if (result->kind == TypeKind::kDecimal && sink->kind == TypeKind::kDecimal)
+    return result->scale <= sink->scale && result->precision - result->scale <= sink->precision - sink->scale;
+  return CanImplicitlyCast(*result, *sink);
+}
+
+// The projection's values converted to the INSERT INTO target's types (1 into DECIMAL(5, 2)
+// is written as 1.00). Keys first, then values: the order of both schemas.
+void CastResultsToSinkTypes(const DataSource& target, QueryPlan& plan) {
+  size_t i = 0;
+  for (std::vector<OutputColumn>* columns : {&plan.key_columns, &plan.value_columns})
+    for (OutputColumn& c : *columns) {
+      const TypePtr to = target.columns[i++].type;
+      if (TypeEquals(c.expr.type, to)) continue;
+      c.expr.eval = [inner = std::move(c.expr.eval), from = c.expr.type, to](EvalContext& ctx) {
+        return CastValue(inner(ctx), *from, *to, nullptr);
+      };
+      c.expr.type = to;
+    }
+}
+
+}  // namespace
+
+Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source, QueryPlan& plan,
                                 const MetaStore& metastore, const AnalysisConfig& config) {
   auto sink = std::make_shared<DataSource>();
   sink->name = req.name;
@@ -369,7 +400,7 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
     for (size_t i = 0; same && i < target->columns.size(); ++i)
       same = target->columns[i].name == sink->columns[i].name &&
              target->columns[i].ns == sink->columns[i].ns &&
-             TypeEquals(target->columns[i].type, sink->columns[i].type);
+             ResultCastsToSinkColumn(sink->columns[i].type, target->columns[i].type);
     if (!same) {
       auto schema = [](const DataSource& d) {
         std::string out;
@@ -383,6 +414,7 @@ Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source
       return Status::InvalidArgument("Incompatible schema between results and sink.\nResult schema is " +
                                      schema(*sink) + "\nSink schema is " + schema(*target));
     }
+    CastResultsToSinkTypes(*target, plan);
     return target;
   }
 

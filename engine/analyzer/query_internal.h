@@ -72,7 +72,10 @@ void RecordResultColumns(const SinkRequest& req, const DataSource& source, const
 ProjectionItem HiddenValueItem();
 Result<OutputColumn> CompileColumn(const ProjectionItem& item, const ExpressionCompiler& compiler,
                                    const ColumnScope& scope, const char* clause);
-Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source, const QueryPlan& plan,
+// INSERT INTO: the target, whose columns the results must match by name and namespace with
+// types that cast to the target's implicitly (ksqlDB's LogicalSchema.compatibleSchema); the
+// plan's projection is then cast to the target's types.
+Result<DataSourcePtr> BuildSink(const SinkRequest& req, const DataSource& source, QueryPlan& plan,
                                 const MetaStore& metastore, const AnalysisConfig& config);
 void InitRowLayout(const DataSourcePtr& source, bool repartitioned, QueryPlan* plan);
 Status PlanWhere(const Query& q, const ExpressionCompiler& compiler, const ColumnScope& scope,
