@@ -626,14 +626,31 @@ Status Engine::ProduceAt(KafkaRecord record, int depth) {
 
 // Runs one record through a task and commits after it, as Kafka Streams' test driver does
 // (so with the record cache on, each record's updates are flushed before the next).
+namespace {
+
+// What a query's processing of `record` raised (a DECIMAL sum that overflows, ...), as Kafka
+// Streams reports a processor's exception and ksqlDB passes it on: "Exception caught in
+// process. taskId=0_0, topic=t, partition=0, offset=4, stacktrace=<the cause>". Other kinds of
+// failure keep their status.
+Status ProcessingFailure(const Status& failed, size_t sub_topology, const KafkaRecord& record) {
+  if (failed.code() != Status::Code::kRuntimeError) return failed;
+  return Status::RuntimeError("Exception caught in process. taskId=" + std::to_string(sub_topology) + "_" +
+                              std::to_string(record.partition) + ", topic=" + record.topic +
+                              ", partition=" + std::to_string(record.partition) +
+                              ", offset=" + std::to_string(record.offset) + ", stacktrace=" + failed.message());
+}
+
+}  // namespace
+
 Status Engine::RunTask(PersistentQuery& q, size_t sub, const KafkaRecord& record, int depth) {
   auto task = TaskFor(q, sub, record.partition);
   if (!task.ok()) return task.status();
   TaskOutput out;
   const Status failed = (*task)->Process(record, &out);
   if (!failed.ok()) {
-    spdlog::error("query {} failed: {}", q.id, failed.message());
-    return failed;
+    spdlog::error("query {} failed on {}/{}@{}: {}", q.id, record.topic, record.partition, record.offset,
+                  failed.message());
+    return ProcessingFailure(failed, sub, record);
   }
   (*task)->Commit(&out);
   for (auto& entry : out.processing_log) {
