@@ -2,7 +2,8 @@
 // go to the processing log while the query goes on, and two servers sharing a service id share a
 // query's partitions and hand them over when one leaves. The executor with KafkaQueryRunner
 // against an in-process embedded broker; inputs produced and sinks read with the Kafka wrappers.
-#define CATCH_CONFIG_RUNNER
+// TestEventListenerBase and CATCH_REGISTER_LISTENER (the log set-up below).
+#define CATCH_CONFIG_EXTERNAL_INTERFACES
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -73,21 +74,24 @@ class ProcessingLogSink : public spdlog::sinks::base_sink<std::mutex> {
 
 std::shared_ptr<ProcessingLogSink> g_log_sink;
 
-}  // namespace
-
-int main(int argc, char* argv[]) {
-  // The processing-log sink needs warnings; the console shows them only with SLUICE_TEST_LOG=LEVEL.
-  const char* level = std::getenv("SLUICE_TEST_LOG");
-  auto logger = spdlog::default_logger();
-  for (auto& sink : logger->sinks()) sink->set_level(level ? spdlog::level::from_str(level) : spdlog::level::off);
-  g_log_sink = std::make_shared<ProcessingLogSink>();
-  g_log_sink->set_level(spdlog::level::warn);
-  logger->sinks().push_back(g_log_sink);
-  spdlog::set_level(level ? std::min(spdlog::level::from_str(level), spdlog::level::warn) : spdlog::level::warn);
-  return Catch::Session().run(argc, argv);
-}
-
-namespace {
+// Adds g_log_sink before the first test (the shared main, catch_main.cpp, has set the level from
+// SLUICE_TEST_LOG). The processing-log sink needs warnings; the console shows them only with
+// SLUICE_TEST_LOG=LEVEL.
+class ProcessingLogSinkInstaller : public Catch::TestEventListenerBase {
+ public:
+  using TestEventListenerBase::TestEventListenerBase;
+  void testRunStarting(const Catch::TestRunInfo& info) override {
+    const char* level = std::getenv("SLUICE_TEST_LOG");
+    auto logger = spdlog::default_logger();
+    for (auto& sink : logger->sinks()) sink->set_level(level ? spdlog::level::from_str(level) : spdlog::level::off);
+    g_log_sink = std::make_shared<ProcessingLogSink>();
+    g_log_sink->set_level(spdlog::level::warn);
+    logger->sinks().push_back(g_log_sink);
+    spdlog::set_level(level ? std::min(spdlog::level::from_str(level), spdlog::level::warn) : spdlog::level::warn);
+    TestEventListenerBase::testRunStarting(info);
+  }
+};
+CATCH_REGISTER_LISTENER(ProcessingLogSinkInstaller)
 
 struct Server {
   std::unique_ptr<KafkaQueryRunner> runner;
@@ -545,7 +549,7 @@ TEST_CASE("Scale-out of a GROUP BY query: the state follows its partitions to th
   check_totals();
 
   // Server b joins: the group splits the partitions, b restores the state of those it gets
-  // from the changelog, a drops them.
+  // from the changelog; a keeps its copy of them, checkpointed, and stops updating it.
   auto b = StartServer(**broker, "it_scale_agg_", 1, state_dir("b"));
   for (const auto& s : statements) Execute(*b, s);
   REQUIRE(b->engine->last_started_query() == query);
@@ -559,8 +563,9 @@ TEST_CASE("Scale-out of a GROUP BY query: the state follows its partitions to th
   // Its tasks were restored before they processed anything.
   CHECK(b->runner->Stats().changelog_records_restored > 0);
 
-  // Server b leaves: a takes its partitions back and restores their state (which b built on)
-  // from the changelog; inputs keep arriving while the group has not noticed yet.
+  // Server b leaves: a takes its partitions back and brings their state up to date from the
+  // changelog after its checkpoint (what b wrote); inputs keep arriving while the group has not
+  // noticed yet. The totals stay exact: nothing b did is missed, nothing is counted twice.
   const int64_t restored_a_before = a->runner->Stats().changelog_records_restored;
   b.reset();
   produce(1000);

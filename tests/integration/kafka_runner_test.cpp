@@ -1,18 +1,15 @@
 // Persistent queries over real Kafka topics: the executor with KafkaQueryRunner against an
 // in-process embedded broker (librdkafka's mock cluster on loopback, ephemeral ports). Inputs are
 // produced and sinks read with the Kafka wrappers, as any client would.
-#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "tests/integration/kafka_test_util.h"
 #include "engine/common/murmur2.h"
@@ -24,13 +21,6 @@
 
 using namespace sluice;
 using namespace std::chrono_literals;
-
-int main(int argc, char* argv[]) {
-  // SLUICE_TEST_LOG=info shows the runtime's log lines when a test needs explaining.
-  const char* level = std::getenv("SLUICE_TEST_LOG");
-  spdlog::set_level(level ? spdlog::level::from_str(level) : spdlog::level::off);
-  return Catch::Session().run(argc, argv);
-}
 
 namespace {
 

@@ -1,18 +1,14 @@
 // Push queries (SELECT ... EMIT CHANGES) over the Kafka runtime: the executor's
 // Engine::StartQuery with a KafkaQueryRunner on an in-process embedded broker. Rows are
 // collected by a QueryRowSink as the REST layer would get them. Every wait is bounded.
-#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "tests/integration/kafka_test_util.h"
 #include "engine/executor/engine.h"
@@ -22,12 +18,6 @@
 
 using namespace sluice;
 using namespace std::chrono_literals;
-
-int main(int argc, char* argv[]) {
-  const char* level = std::getenv("SLUICE_TEST_LOG");
-  spdlog::set_level(level ? spdlog::level::from_str(level) : spdlog::level::off);
-  return Catch::Session().run(argc, argv);
-}
 
 namespace {
 

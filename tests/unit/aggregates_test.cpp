@@ -10,8 +10,12 @@
 #include "engine/expr/function_catalog.h"
 #include "engine/expr/function_registry.h"
 #include "engine/runtime/state/row_codec.h"
+#include "tests/unit/functions_test_util.h"  // Arr, Dec, Bin
 
-using namespace sluice;  // NOLINT
+namespace aggregates_test {  // this file's own names (unity build: tests/README.md)
+
+using namespace sluice;           // NOLINT
+using namespace sluice::testing;  // NOLINT
 
 namespace {
 
@@ -114,14 +118,6 @@ struct Group {
     return r;
   }
 };
-
-Value Arr(std::vector<Value> v) { return Value::Array(std::move(v)); }
-Value Dec(const std::string& text, int scale) {
-  Decimal d;
-  REQUIRE(Decimal::Parse(text, scale, &d));
-  return Value(d);
-}
-Value Bin(const std::string& s) { return Value(Bytes{s}); }
 
 // What Kafka Streams does when a record joins sessions: merge each existing session into a
 // fresh accumulator, then aggregate the record.
@@ -706,3 +702,5 @@ TEST_CASE("COUNT_DISTINCT estimates distinct non-NULL values with HyperLogLog", 
   CHECK(static_cast<double>(f->Map(merged).AsBigint()) == Approx(500).epsilon(0.03));
   CHECK_FALSE(f->SupportsUndo());
 }
+
+}  // namespace aggregates_test

@@ -12,26 +12,14 @@
 #include "engine/runtime/state/rocksdb_state.h"
 #include "engine/runtime/task_factory.h"
 #include "engine/runtime/test_driver.h"
+#include "tests/unit/test_util.h"
+
+namespace aggregation_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
+using namespace sluice::testing;
 
 namespace {
-
-KafkaRecord Record(const std::string& topic, std::optional<std::string> key, std::optional<std::string> value,
-                   int64_t ts = 0, int partition = 0) {
-  KafkaRecord r;
-  r.topic = topic;
-  r.key = std::move(key);
-  r.value = std::move(value);
-  r.timestamp = ts;
-  r.partition = partition;
-  return r;
-}
-
-void RequireOk(const Status& s) {
-  INFO(s.message());
-  REQUIRE(s.ok());
-}
 
 std::vector<std::string> Values(const std::vector<KafkaRecord>& records) {
   std::vector<std::string> out;
@@ -275,3 +263,5 @@ TEST_CASE("local RocksDB state plus the changelog tail replaces a full restore",
   reopened->reset();
   std::filesystem::remove_all(dir);
 }
+
+}  // namespace aggregation_test

@@ -4,15 +4,14 @@
 #include <cmath>
 
 #include "engine/expr/arithmetic.h"
+#include "tests/unit/test_util.h"
+
+namespace arithmetic_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
+using namespace sluice::testing;
 
 namespace {
-Decimal Dec(const char* s, int scale) {
-  Decimal d;
-  REQUIRE(Decimal::Parse(s, scale, &d));
-  return d;
-}
 TypePtr ResultType(ArithOp op, const TypePtr& l, const TypePtr& r) {
   auto res = ArithmeticResultType(op, l, r);
   REQUIRE(res.ok());
@@ -79,27 +78,27 @@ TEST_CASE("decimal arithmetic", "[arithmetic]") {
   std::string err;
   auto d42 = SqlType::Decimal(4, 2), d53 = SqlType::Decimal(5, 3);
   auto add_t = ResultType(ArithOp::kAdd, d42, d53);
-  CHECK(EvalArithmetic(ArithOp::kAdd, Value(Dec("10.01", 2)), Value(Dec("1.005", 3)), *add_t, &err) ==
-        Value(Dec("11.015", 3)));
-  CHECK(EvalArithmetic(ArithOp::kSubtract, Value(Dec("10.01", 2)), Value(Dec("1.005", 3)), *add_t, &err) ==
-        Value(Dec("9.005", 3)));
+  CHECK(EvalArithmetic(ArithOp::kAdd, Value(DecimalOf("10.01", 2)), Value(DecimalOf("1.005", 3)), *add_t, &err) ==
+        Value(DecimalOf("11.015", 3)));
+  CHECK(EvalArithmetic(ArithOp::kSubtract, Value(DecimalOf("10.01", 2)), Value(DecimalOf("1.005", 3)), *add_t, &err) ==
+        Value(DecimalOf("9.005", 3)));
   auto mul_t = ResultType(ArithOp::kMultiply, d42, d53);
-  CHECK(EvalArithmetic(ArithOp::kMultiply, Value(Dec("1.50", 2)), Value(Dec("2.000", 3)), *mul_t, &err) ==
-        Value(Dec("3.00000", 5)));
+  CHECK(EvalArithmetic(ArithOp::kMultiply, Value(DecimalOf("1.50", 2)), Value(DecimalOf("2.000", 3)), *mul_t, &err) ==
+        Value(DecimalOf("3.00000", 5)));
   auto div_t = ResultType(ArithOp::kDivide, d42, d53);
-  CHECK(EvalArithmetic(ArithOp::kDivide, Value(Dec("1.00", 2)), Value(Dec("3.000", 3)), *div_t, &err) ==
-        Value(Dec("0.33333333", 8)));
-  CHECK(EvalArithmetic(ArithOp::kDivide, Value(Dec("2.00", 2)), Value(Dec("3.000", 3)), *div_t, &err) ==
-        Value(Dec("0.66666667", 8)));
+  CHECK(EvalArithmetic(ArithOp::kDivide, Value(DecimalOf("1.00", 2)), Value(DecimalOf("3.000", 3)), *div_t, &err) ==
+        Value(DecimalOf("0.33333333", 8)));
+  CHECK(EvalArithmetic(ArithOp::kDivide, Value(DecimalOf("2.00", 2)), Value(DecimalOf("3.000", 3)), *div_t, &err) ==
+        Value(DecimalOf("0.66666667", 8)));
   err.clear();
-  CHECK(EvalArithmetic(ArithOp::kDivide, Value(Dec("2.00", 2)), Value(Dec("0", 3)), *div_t, &err).IsNull());
+  CHECK(EvalArithmetic(ArithOp::kDivide, Value(DecimalOf("2.00", 2)), Value(DecimalOf("0", 3)), *div_t, &err).IsNull());
   CHECK_FALSE(err.empty());
   auto mod_t = ResultType(ArithOp::kModulus, d42, d53);
-  CHECK(EvalArithmetic(ArithOp::kModulus, Value(Dec("10.50", 2)), Value(Dec("3.000", 3)), *mod_t, &err) ==
-        Value(Dec("1.500", 3)));
+  CHECK(EvalArithmetic(ArithOp::kModulus, Value(DecimalOf("10.50", 2)), Value(DecimalOf("3.000", 3)), *mod_t, &err) ==
+        Value(DecimalOf("1.500", 3)));
   auto int_t = ResultType(ArithOp::kAdd, SqlType::Integer(), d42);
-  CHECK(EvalArithmetic(ArithOp::kAdd, Value(int32_t{5}), Value(Dec("0.25", 2)), *int_t, &err) ==
-        Value(Dec("5.25", 2)));
+  CHECK(EvalArithmetic(ArithOp::kAdd, Value(int32_t{5}), Value(DecimalOf("0.25", 2)), *int_t, &err) ==
+        Value(DecimalOf("5.25", 2)));
   // Overflow of a capped result type gives NULL.
   auto big = SqlType::Decimal(38, 0);
   Decimal max38;
@@ -109,7 +108,7 @@ TEST_CASE("decimal arithmetic", "[arithmetic]") {
   err.clear();
   CHECK(EvalArithmetic(ArithOp::kAdd, Value(max38), Value(max38), *big, &err).IsNull());
   CHECK_FALSE(err.empty());
-  CHECK(Negate(Value(Dec("1.25", 2)), &err) == Value(Dec("-1.25", 2)));
+  CHECK(Negate(Value(DecimalOf("1.25", 2)), &err) == Value(DecimalOf("-1.25", 2)));
 }
 
 TEST_CASE("string concatenation with +", "[arithmetic]") {
@@ -144,3 +143,5 @@ TEST_CASE("comparison operand types", "[arithmetic]") {
   REQUIRE_FALSE(slt.ok());
   CHECK(slt.status().message() == "Cannot compare B (STRUCT<`ID` INTEGER>) to C (STRUCT<`ID` INTEGER>) with LESS_THAN.");
 }
+
+}  // namespace arithmetic_test

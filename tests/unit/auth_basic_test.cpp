@@ -9,6 +9,8 @@
 #include "server/websocket_query.h"
 #include "server/websocket_session.h"
 
+namespace auth_basic_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 
 namespace {
@@ -130,3 +132,5 @@ TEST_CASE("https listeners and the security properties validate", "[auth]") {
   CHECK(auth.status().message().find("sluice.authentication.password.file") != std::string::npos);
   CHECK(BasicAuthenticator::FromConfig(ServerConfig::Defaults()).ok());  // NONE: no authenticator
 }
+
+}  // namespace auth_basic_test

@@ -2,19 +2,18 @@
 
 #include "engine/expr/cast.h"
 #include "engine/types/java_double.h"
+#include "tests/unit/test_util.h"
+
+namespace cast_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
+using namespace sluice::testing;
 
 namespace {
 Value Cast(const Value& v, const TypePtr& from, const TypePtr& to, std::string* err = nullptr) {
   std::string e;
   Value r = CastValue(v, *from, *to, err ? err : &e);
   return r;
-}
-Decimal Dec(const char* s, int scale) {
-  Decimal d;
-  REQUIRE(Decimal::Parse(s, scale, &d));
-  return d;
 }
 }  // namespace
 
@@ -72,31 +71,31 @@ TEST_CASE("numeric casts", "[cast]") {
   CHECK(Cast(Value(int32_t{-1}), I, B) == Value(int64_t{-1}));
   CHECK(Cast(Value(int32_t{3}), I, D) == Value(3.0));
   auto dec42 = SqlType::Decimal(4, 2);
-  CHECK(Cast(Value(Dec("10.01", 2)), dec42, I) == Value(int32_t{10}));
-  CHECK(Cast(Value(Dec("-10.99", 2)), dec42, B) == Value(int64_t{-10}));
-  CHECK(Cast(Value(Dec("10.01", 2)), dec42, D) == Value(10.01));
-  CHECK(Cast(Value(Dec("0.00", 2)), dec42, S) == Value("0.00"));
-  CHECK(Cast(Value(Dec("10.12", 2)), dec42, SqlType::Decimal(5, 3)) == Value(Dec("10.120", 3)));
+  CHECK(Cast(Value(DecimalOf("10.01", 2)), dec42, I) == Value(int32_t{10}));
+  CHECK(Cast(Value(DecimalOf("-10.99", 2)), dec42, B) == Value(int64_t{-10}));
+  CHECK(Cast(Value(DecimalOf("10.01", 2)), dec42, D) == Value(10.01));
+  CHECK(Cast(Value(DecimalOf("0.00", 2)), dec42, S) == Value("0.00"));
+  CHECK(Cast(Value(DecimalOf("10.12", 2)), dec42, SqlType::Decimal(5, 3)) == Value(DecimalOf("10.120", 3)));
 }
 
 TEST_CASE("casts to DECIMAL round HALF_UP and check precision", "[cast]") {
   auto d21 = SqlType::Decimal(2, 1);
   std::string err;
-  CHECK(Cast(Value(int32_t{1}), SqlType::Integer(), d21) == Value(Dec("1.0", 1)));
-  CHECK(Cast(Value(int32_t{-1}), SqlType::Integer(), d21) == Value(Dec("-1.0", 1)));
+  CHECK(Cast(Value(int32_t{1}), SqlType::Integer(), d21) == Value(DecimalOf("1.0", 1)));
+  CHECK(Cast(Value(int32_t{-1}), SqlType::Integer(), d21) == Value(DecimalOf("-1.0", 1)));
   CHECK(Cast(Value(int32_t{10}), SqlType::Integer(), d21, &err).IsNull());
   CHECK_FALSE(err.empty());
-  CHECK(Cast(Value(0.1), SqlType::Double(), d21) == Value(Dec("0.1", 1)));
-  CHECK(Cast(Value(0.99), SqlType::Double(), d21) == Value(Dec("1.0", 1)));
-  CHECK(Cast(Value(0.01), SqlType::Double(), d21) == Value(Dec("0.0", 1)));
-  CHECK(Cast(Value(0.05), SqlType::Double(), d21) == Value(Dec("0.1", 1)));
-  CHECK(Cast(Value(-0.05), SqlType::Double(), d21) == Value(Dec("-0.1", 1)));
+  CHECK(Cast(Value(0.1), SqlType::Double(), d21) == Value(DecimalOf("0.1", 1)));
+  CHECK(Cast(Value(0.99), SqlType::Double(), d21) == Value(DecimalOf("1.0", 1)));
+  CHECK(Cast(Value(0.01), SqlType::Double(), d21) == Value(DecimalOf("0.0", 1)));
+  CHECK(Cast(Value(0.05), SqlType::Double(), d21) == Value(DecimalOf("0.1", 1)));
+  CHECK(Cast(Value(-0.05), SqlType::Double(), d21) == Value(DecimalOf("-0.1", 1)));
   CHECK(Cast(Value(std::nan("")), SqlType::Double(), d21).IsNull());
   CHECK(Cast(Value(1e300), SqlType::Double(), d21).IsNull());
-  CHECK(Cast(Value("0.99"), SqlType::String(), d21) == Value(Dec("1.0", 1)));
-  CHECK(Cast(Value("0.10"), SqlType::String(), d21) == Value(Dec("0.1", 1)));
+  CHECK(Cast(Value("0.99"), SqlType::String(), d21) == Value(DecimalOf("1.0", 1)));
+  CHECK(Cast(Value("0.10"), SqlType::String(), d21) == Value(DecimalOf("0.1", 1)));
   CHECK(Cast(Value("abc"), SqlType::String(), d21).IsNull());
-  CHECK(Cast(Value(Dec("9.96", 2)), SqlType::Decimal(3, 2), d21).IsNull());
+  CHECK(Cast(Value(DecimalOf("9.96", 2)), SqlType::Decimal(3, 2), d21).IsNull());
 }
 
 TEST_CASE("string to number and boolean", "[cast]") {
@@ -216,3 +215,5 @@ TEST_CASE("implicit casts and common super types", "[cast]") {
   CHECK(TypeEquals(CommonSuperType({SqlType::Array(I), SqlType::Array(B)}), SqlType::Array(B)));
   CHECK(CommonSuperType({SqlType::Array(I), SqlType::Array(S)}) == nullptr);
 }
+
+}  // namespace cast_test

@@ -8,6 +8,8 @@
 #include "cli/rest_client.h"
 #include "cli/shell.h"
 
+namespace cli_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice::cli;
 using nlohmann::json;
 
@@ -128,3 +130,5 @@ TEST_CASE("SET/DEFINE stay in the CLI and a server that is down is a clear error
   CHECK(out.str().find("Output format: JSON\n") != std::string::npos);
   CHECK_FALSE(shell.CheckServer(nullptr).empty());
 }
+
+}  // namespace cli_test

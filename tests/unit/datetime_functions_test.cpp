@@ -3,6 +3,8 @@
 #include "engine/expr/function_registry.h"
 #include "engine/expr/java_time_format.h"
 
+namespace datetime_functions_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 
 namespace {
@@ -186,3 +188,5 @@ TEST_CASE("adding time units", "[datetime]") {
   CHECK_FALSE(Binds("TIMESTAMPADD", {SqlType::Timestamp(), SqlType::Integer(), SqlType::Timestamp()}));
   CHECK_FALSE(Binds("TIMESUB", {SqlType::Time(), SqlType::Integer(), SqlType::Time()}));
 }
+
+}  // namespace datetime_functions_test

@@ -6,14 +6,14 @@
 
 #include "engine/executor/engine.h"
 #include "engine/parser/parser.h"
+#include "tests/unit/test_util.h"
+
+namespace executor_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
+using namespace sluice::testing;
 
 namespace {
-void RequireOk(const Status& s) {
-  INFO(s.message());
-  REQUIRE(s.ok());
-}
 
 // A runner that keeps topics in a set and can be told to fail.
 class FakeRunner : public QueryRunner {
@@ -227,3 +227,5 @@ TEST_CASE("INSERT VALUES coerces a struct literal to its column's struct, as ksq
   CHECK_THAT(wrong.message(), Catch::Contains("for field ST but got STRUCT(A:='not a number')"));
   CHECK(engine.Records("s").size() == 1);
 }
+
+}  // namespace executor_test

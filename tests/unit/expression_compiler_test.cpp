@@ -9,6 +9,8 @@
 #include "engine/expr/expression_compiler.h"
 #include "engine/parser/parser.h"
 
+namespace expression_compiler_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 
 namespace {
@@ -572,3 +574,5 @@ TEST_CASE("expression evaluation throughput", "[.][compiler-bench]") {
     WARN(text << ": " << static_cast<int>(n / secs / 1000) << "k evals/s" << (nulls ? "" : " "));
   }
 }
+
+}  // namespace expression_compiler_test

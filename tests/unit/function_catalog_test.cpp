@@ -3,6 +3,8 @@
 
 #include "engine/expr/function_catalog.h"
 
+namespace function_catalog_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 
 TEST_CASE("SHOW FUNCTIONS lists every registered function with its category", "[catalog]") {
@@ -37,3 +39,5 @@ TEST_CASE("DESCRIBE FUNCTION shows each overload's arguments and result", "[cata
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().message() == "Can't find any functions with the name 'NOPE'");
 }
+
+}  // namespace function_catalog_test

@@ -1,5 +1,7 @@
 #include "tests/unit/functions_test_util.h"
 
+namespace functions_collection_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;           // NOLINT
 using namespace sluice::testing;  // NOLINT
 
@@ -178,3 +180,5 @@ TEST_CASE("table functions EXPLODE and CUBE_EXPLODE", "[functions]") {
   CHECK(EvalTable("CUBE_EXPLODE", {Arr({1, N})}) == std::vector<Value>{Arr({N, N}), Arr({1, N})});
   CHECK(EvalTable("CUBE_EXPLODE", {Arr({"one", "two", "three"})}).size() == 8);
 }
+
+}  // namespace functions_collection_test

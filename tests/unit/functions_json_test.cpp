@@ -1,5 +1,7 @@
 #include "tests/unit/functions_test_util.h"
 
+namespace functions_json_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;           // NOLINT
 using namespace sluice::testing;  // NOLINT
 
@@ -114,3 +116,5 @@ TEST_CASE("TO_JSON_STRING", "[functions]") {
   CHECK(Eval("TO_JSON_STRING", {Value::Struct(st, {1, "Alice"})}) == Str("{\"ID\":1,\"NAME\":\"Alice\"}"));
   CHECK(Eval("TO_JSON_STRING", {Value::Map({{"id", Arr({1, 2})}})}) == Str("{\"id\":[1,2]}"));
 }
+
+}  // namespace functions_json_test

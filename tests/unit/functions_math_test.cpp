@@ -2,6 +2,8 @@
 
 #include "tests/unit/functions_test_util.h"
 
+namespace functions_math_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;           // NOLINT
 using namespace sluice::testing;  // NOLINT
 
@@ -107,3 +109,5 @@ TEST_CASE("GREATEST and LEAST", "[functions]") {
   CHECK_FALSE(Resolves("LEAST", {SqlType::String(), SqlType::Integer()}));
   CHECK(Eval("GREATEST", {NullOf(SqlType::Integer()), NullOf(SqlType::Integer())}).IsNull());
 }
+
+}  // namespace functions_math_test

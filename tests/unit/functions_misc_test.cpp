@@ -1,5 +1,7 @@
 #include "tests/unit/functions_test_util.h"
 
+namespace functions_misc_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;           // NOLINT
 using namespace sluice::testing;  // NOLINT
 
@@ -66,3 +68,5 @@ TEST_CASE("COALESCE, IFNULL, NULLIF", "[functions]") {
   CHECK(Eval("NULLIF", {"x", "y"}) == Str("x"));
   CHECK(Eval("NULLIF", {"x", NullOf(SqlType::String())}) == Str("x"));
 }
+
+}  // namespace functions_misc_test

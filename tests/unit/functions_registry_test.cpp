@@ -7,6 +7,8 @@
 
 #include "tests/unit/functions_test_util.h"
 
+namespace functions_registry_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;           // NOLINT
 using namespace sluice::testing;  // NOLINT
 
@@ -158,3 +160,5 @@ TEST_CASE("kNullOnAnyNull functions bind NULL literal arguments", "[functions]")
   CHECK(Resolves("REGEXP_EXTRACT", {nullptr, SqlType::String()}));
   CHECK_FALSE(Resolves("ARRAY_MAX", {nullptr}));
 }
+
+}  // namespace functions_registry_test

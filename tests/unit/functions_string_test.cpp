@@ -1,5 +1,7 @@
 #include "tests/unit/functions_test_util.h"
 
+namespace functions_string_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;           // NOLINT
 using namespace sluice::testing;  // NOLINT
 
@@ -227,3 +229,5 @@ TEST_CASE("MD5 is the hex MD5 digest of the UTF-8 bytes", "[functions]") {
   CHECK(Eval("MD5", {"\xC3\xA9"}) == Str("66ddcd97cfdeabb2f6fb8a999b4bc76f"));
   CHECK(Eval("MD5", {NullOf(SqlType::String())}).IsNull());
 }
+
+}  // namespace functions_string_test

@@ -97,7 +97,7 @@ bool Resolves(const std::string& name, const std::vector<TypePtr>& types, TypePt
 Value Arr(std::vector<Value> items) { return Value::Array(std::move(items)); }
 Value Dec(const std::string& text, int scale) {
   Decimal d;
-  Decimal::Parse(text, scale, &d);
+  REQUIRE(Decimal::Parse(text, scale, &d));
   return Value(d);
 }
 Value Str(const std::string& s) { return Value(s); }

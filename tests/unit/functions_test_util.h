@@ -41,7 +41,7 @@ std::vector<Value> EvalTable(const std::string& name, const std::vector<Arg>& ar
 bool Resolves(const std::string& name, const std::vector<TypePtr>& types, TypePtr* ret = nullptr);
 
 Value Arr(std::vector<Value> items);
-Value Dec(const std::string& text, int scale);
+Value Dec(const std::string& text, int scale);  // a DECIMAL value; text that does not parse fails the test
 Value Str(const std::string& s);
 Value Bin(const std::string& s);
 

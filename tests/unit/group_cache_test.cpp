@@ -11,6 +11,8 @@
 #include "engine/runtime/aggregation/group_cache.h"
 #include "engine/runtime/task_factory.h"
 
+namespace group_cache_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 
 TEST_CASE("GroupCache: entries, dirty values in first-update order, commits of another size", "[group_cache]") {
@@ -207,3 +209,5 @@ TEST_CASE("stream-table join: the table cache never changes the output", "[group
     }
   }
 }
+
+}  // namespace group_cache_test

@@ -4,6 +4,8 @@
 
 #include "engine/types/java_hash_order.h"
 
+namespace java_hash_order_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 
 namespace {
@@ -40,3 +42,5 @@ TEST_CASE("a repeated key keeps its first place and its last value; other key ty
   OrderLikeJavaHashMap(&ints);
   CHECK(ints[0].first == Value(int32_t{9}));
 }
+
+}  // namespace java_hash_order_test

@@ -3,23 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include "engine/runtime/test_driver.h"
+#include "tests/unit/test_util.h"
+
+namespace join_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
+using namespace sluice::testing;
 
 namespace {
-KafkaRecord Record(const std::string& topic, std::optional<std::string> key, std::optional<std::string> value,
-                   int64_t ts) {
-  KafkaRecord r;
-  r.topic = topic;
-  r.key = std::move(key);
-  r.value = std::move(value);
-  r.timestamp = ts;
-  return r;
-}
-void RequireOk(const Status& s) {
-  INFO(s.message());
-  REQUIRE(s.ok());
-}
 std::string ValueOf(const KafkaRecord& r) { return r.value ? *r.value : "<tombstone>"; }
 }  // namespace
 
@@ -223,3 +214,5 @@ TEST_CASE("n-way joins ksqlDB refuses say why", "[join]") {
   CHECK_THAT(error("CREATE STREAM o AS SELECT v FROM s JOIN t2 ON s.id = t2.id JOIN t3 ON s.id = t3.id;"),
              Catch::Contains("must include the join expressions S.ID, T2.ID or T3.ID in its projection"));
 }
+
+}  // namespace join_test

@@ -13,6 +13,8 @@
 #include "engine/kafka/murmur2.h"
 #include "engine/kafka/producer.h"
 
+namespace kafka_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -297,3 +299,5 @@ TEST_CASE("A Kafka admin on a mock cluster creates topics through sluice-broker'
   CHECK((*admin)->CreateTopic("too-many-replicas", 1, 2).code() == Status::Code::kInvalidArgument);
   CHECK_FALSE((*admin)->SupportsDeletion());
 }
+
+}  // namespace kafka_test

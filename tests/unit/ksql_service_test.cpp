@@ -6,6 +6,8 @@
 
 #include "server/ksql_service.h"
 
+namespace ksql_service_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 using nlohmann::json;
 
@@ -196,3 +198,5 @@ TEST_CASE("SHOW PROPERTIES tells the server's values from the defaults", "[ksql_
   for (const json& p : e["properties"])
     if (p["name"] == "ksql.persistent.prefix") CHECK(p["value"] == "custom_");
 }
+
+}  // namespace ksql_service_test

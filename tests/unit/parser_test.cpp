@@ -4,6 +4,8 @@
 
 #include "engine/parser/parser.h"
 
+namespace parser_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 
 namespace {
@@ -374,3 +376,5 @@ TEST_CASE("UTF-8: multi-byte text splits correctly, malformed bytes are a positi
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message() == "line 1:11: Syntax Error\ninvalid UTF-8 byte 0xFF");
 }
+
+}  // namespace parser_test

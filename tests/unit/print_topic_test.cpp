@@ -16,6 +16,8 @@
 #include "engine/serde/avro_binary.h"
 #include "engine/serde/protobuf_schema.h"
 
+namespace print_topic_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 using namespace sluice::print;
 
@@ -353,3 +355,5 @@ TEST_CASE("PRINT's unknown topic message suggests names in another case", "[prin
         "Could not find topic 'orders', or the KSQL user does not have permissions to list the topic. "
         "Topic names are case-sensitive.\nDid you mean:\n\tprint ORDERS;\n\tprint Orders;");
 }
+
+}  // namespace print_topic_test

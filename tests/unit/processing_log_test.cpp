@@ -7,8 +7,12 @@
 
 #include "engine/kafka/processing_log.h"
 #include "engine/runtime/test_driver.h"
+#include "tests/unit/test_util.h"
+
+namespace processing_log_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
+using namespace sluice::testing;
 using json = nlohmann::json;
 
 namespace {
@@ -21,11 +25,6 @@ KafkaRecord Input(std::optional<std::string> key, std::optional<std::string> val
   r.key = std::move(key);
   r.value = std::move(value);
   return r;
-}
-
-void RequireOk(const Status& s) {
-  INFO(s.message());
-  REQUIRE(s.ok());
 }
 
 }  // namespace
@@ -137,3 +136,5 @@ TEST_CASE("Processing log: the KSQL_PROCESSING_LOG stream reads the records Slui
   CHECK(j["LOGGER"] == "processing.Q.KsqlTopic.Source.deserializer");
   CHECK(j["MSG"].get<std::string>().find("offset 17") != std::string::npos);
 }
+
+}  // namespace processing_log_test

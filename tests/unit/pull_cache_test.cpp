@@ -6,29 +6,15 @@
 #include "engine/executor/engine.h"
 #include "engine/executor/pull/pull_cache.h"
 #include "engine/parser/parser.h"
+#include "tests/unit/test_util.h"
+
+namespace pull_cache_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
+using namespace sluice::testing;
 using json = nlohmann::json;
 
 namespace {
-
-void RequireOk(const Status& s) {
-  INFO(s.message());
-  REQUIRE(s.ok());
-}
-
-class CollectSink : public QueryRowSink {
- public:
-  std::string schema;
-  json rows = json::array();
-  Status end = Status::RuntimeError("no OnEnd");
-  void OnSchema(const QueryResultSchema& s) override { schema = s.schema; }
-  bool OnRow(QueryRow row) override {
-    rows.push_back(row.columns);
-    return true;
-  }
-  void OnEnd(const Status& s) override { end = s; }
-};
 
 struct Answer {
   bool cached = false;
@@ -47,7 +33,7 @@ Answer RunPrepared(Result<std::unique_ptr<PreparedPullQuery>> prepared, bool cac
   auto sink = std::make_shared<CollectSink>();
   (*prepared)->Run(sink);
   a.status = sink->end;
-  a.schema = sink->schema;
+  a.schema = sink->schema.schema;
   a.rows = sink->rows;
   return a;
 }
@@ -237,3 +223,5 @@ TEST_CASE("pull cache: emptied by DDL; never a plan of a dropped source's schema
   RequireOk(engine.Execute("CREATE STREAM X (A INT) WITH (KAFKA_TOPIC='x', VALUE_FORMAT='JSON', PARTITIONS=1);"));
   CHECK(engine.pull_cache()->size() == 0);
 }
+
+}  // namespace pull_cache_test

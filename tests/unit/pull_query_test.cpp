@@ -9,35 +9,14 @@
 #include "engine/executor/engine.h"
 #include "engine/executor/pull/pull_plan.h"
 #include "engine/parser/parser.h"
+#include "tests/unit/test_util.h"
+
+namespace pull_query_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
+using namespace sluice::testing;
 
 namespace {
-
-void RequireOk(const Status& s) {
-  INFO(s.message());
-  REQUIRE(s.ok());
-}
-
-class CollectSink : public QueryRowSink {
- public:
-  QueryResultSchema schema;
-  nlohmann::json rows = nlohmann::json::array();
-  Status end = Status::RuntimeError("no OnEnd");
-  int schemas = 0, ends = 0;
-  void OnSchema(const QueryResultSchema& s) override {
-    schema = s;
-    ++schemas;
-  }
-  bool OnRow(QueryRow row) override {
-    rows.push_back(row.columns);
-    return true;
-  }
-  void OnEnd(const Status& s) override {
-    end = s;
-    ++ends;
-  }
-};
 
 struct PullResult {
   Status status;
@@ -345,3 +324,4 @@ TEST_CASE("pull query: with a runner, key lookups ask for the serialized keys on
   CHECK(runner.table_reads == 6);  // LIMIT 0 reads nothing
 }
 
+}  // namespace pull_query_test

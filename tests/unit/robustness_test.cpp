@@ -7,6 +7,8 @@
 #include "engine/parser/parser.h"
 #include "engine/runtime/test_driver.h"
 
+namespace robustness_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 
 namespace {
@@ -92,3 +94,5 @@ TEST_CASE("garbage records go to the processing log and the query goes on", "[ro
     CHECK(static_cast<int>(driver.ProcessingLog().size() + driver.Records("T").size()) >= produced / 2);
   }
 }
+
+}  // namespace robustness_test

@@ -15,6 +15,8 @@
 #include "server/schema_registry_server.h"
 #include "server/schema_registry_service.h"
 
+namespace schema_registry_http_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 using json = nlohmann::json;
 
@@ -684,3 +686,5 @@ TEST_CASE("Embedded registry API: PROTOBUF compatibility as Confluent's SchemaDi
   REQUIRE(api.Handle("PUT", "/config/p", "", R"({"compatibility":"NONE"})").status == 200);
   CHECK(post("p", "syntax = \"proto3\"; package x; message Q { string z = 1; }").status == 200);
 }
+
+}  // namespace schema_registry_http_test

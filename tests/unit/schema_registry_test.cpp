@@ -4,14 +4,14 @@
 
 #include "engine/runtime/test_driver.h"
 #include "engine/schema_registry/schema_registry.h"
+#include "tests/unit/test_util.h"
+
+namespace schema_registry_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
+using namespace sluice::testing;
 
 namespace {
-void RequireOk(const Status& s) {
-  INFO(s.message());
-  REQUIRE(s.ok());
-}
 
 const char* kIntKey = R"({"type":"integer","connect.type":"int32"})";
 const char* kOrderValue = R"({"type":"object","properties":{"ID":{"type":"integer"},"NAME":{"type":"string"}}})";
@@ -239,3 +239,5 @@ TEST_CASE("A schema the registry refuses fails the statement, which leaves nothi
   CHECK(source.message().find("Could not register schema for topic") != std::string::npos);
   CHECK(!driver.FindSource("S2"));
 }
+
+}  // namespace schema_registry_test

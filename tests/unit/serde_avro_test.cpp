@@ -7,6 +7,9 @@
 #include "engine/schema_registry/schema_registry.h"
 #include "engine/serde/avro_json.h"
 #include "serde_test_util.h"
+#include "tests/unit/test_util.h"
+
+namespace serde_avro_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
 using namespace sluice::testing;
@@ -19,12 +22,6 @@ FormatOptions AvroOpts(std::shared_ptr<SchemaRegistry> registry, std::string sub
   o.registry = std::move(registry);
   o.subject = std::move(subject);
   return o;
-}
-
-Decimal Dec(const char* text, int scale) {
-  Decimal d;
-  REQUIRE(Decimal::Parse(text, scale, &d));
-  return d;
 }
 
 std::vector<Column> AllTypes() {
@@ -42,7 +39,7 @@ std::vector<Column> AllTypes() {
 
 Row AllValues(const std::vector<Column>& cols) {
   const TypePtr& st = cols[12].type;
-  return {Value(true), Value(int32_t{-7}), Value(int64_t{1} << 40), Value(2.5), Value(Dec("-1.50", 2)),
+  return {Value(true), Value(int32_t{-7}), Value(int64_t{1} << 40), Value(2.5), Value(DecimalOf("-1.50", 2)),
           Value("héllo \"avro\""), Value(Bytes{std::string("\x00\xff\x10", 3)}),
           Value(Date{19000}), Value(Time{3600000}), Value(Timestamp{1700000000123}),
           Value::Array({Value(int64_t{1}), Value(), Value(int64_t{-3})}),
@@ -217,7 +214,7 @@ TEST_CASE("avro reads Connect's MapEntry arrays, unions and decimals", "[serde][
   REQUIRE(Deser(AvroOpts(registry), cols.value())->Deserialize(payload, &row).ok());
   CHECK(row[0] == Value::Map({{Value("7"), Value("seven")}}));
   CHECK(row[1] == Value::Struct(cols.value()[1].type, {Value(), Value("x")}));
-  CHECK(row[2] == Value(Dec("-1.50", 2)));
+  CHECK(row[2] == Value(DecimalOf("-1.50", 2)));
 }
 
 TEST_CASE("avro malformed bytes are errors, never crashes", "[serde][avro]") {
@@ -362,3 +359,5 @@ TEST_CASE("avro: a case's JSON encoded with a topic's registered schema reads ba
                    Value()});
   CHECK(!serde::avro::EncodeJson(schema, nlohmann::json::parse(R"({"suit": "CLUBS"})")).ok());
 }
+
+}  // namespace serde_avro_test

@@ -2,6 +2,8 @@
 
 #include "serde_test_util.h"
 
+namespace serde_delimited_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 using namespace sluice::testing;
 
@@ -96,3 +98,5 @@ TEST_CASE("delimited malformed input errors", "[serde]") {
         "Invalid char between encapsulated token and delimiter");
   CHECK(de->Deserialize("", &row).message() == "No fields in record");
 }
+
+}  // namespace serde_delimited_test

@@ -4,6 +4,8 @@
 #include "engine/types/java_double.h"
 #include "serde_test_util.h"
 
+namespace serde_format_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 using namespace sluice::testing;
 
@@ -104,3 +106,5 @@ TEST_CASE("text codecs: base64, Java doubles, ISO times", "[serde]") {
   CHECK(serde::ParseIsoDate("2000-02-29", &days));
   CHECK(days == 11016);
 }
+
+}  // namespace serde_format_test

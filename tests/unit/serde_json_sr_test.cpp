@@ -4,6 +4,8 @@
 #include "engine/schema_registry/schema_registry.h"
 #include "serde_test_util.h"
 
+namespace serde_json_sr_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 using namespace sluice::testing;
 
@@ -151,3 +153,5 @@ TEST_CASE("JSON_SR inference: properties in connect.index order, Connect's types
   CHECK(!ColumnsFromSchema(FormatKind::kJsonSr, R"({"oneOf":[{"type":"string"},{"type":"integer"}]})", "", false).ok());
   CHECK(!ColumnsFromSchema(FormatKind::kJsonSr, "{not json", "", false).ok());
 }
+
+}  // namespace serde_json_sr_test

@@ -2,6 +2,8 @@
 
 #include "serde_test_util.h"
 
+namespace serde_json_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 using namespace sluice::testing;
 
@@ -228,3 +230,5 @@ TEST_CASE("json and delimited never crash on truncated or garbled payloads", "[s
   // the prefix missing only the closing brace may pass; simdjson's first pass catches it today.
   CHECK(failures >= good.size() - 1);
 }
+
+}  // namespace serde_json_test

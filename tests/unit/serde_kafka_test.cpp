@@ -4,6 +4,8 @@
 
 #include "serde_test_util.h"
 
+namespace serde_kafka_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 using namespace sluice::testing;
 
@@ -58,3 +60,5 @@ TEST_CASE("kafka null values become null payloads; no columns ignore the payload
   CHECK(row.empty());
   CHECK_FALSE(IsNullRecord(row, 0));
 }
+
+}  // namespace serde_kafka_test

@@ -10,6 +10,9 @@
 #include "engine/schema_registry/schema_registry.h"
 #include "engine/serde/protobuf_schema.h"
 #include "serde_test_util.h"
+#include "tests/unit/test_util.h"
+
+namespace serde_protobuf_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
 using namespace sluice::testing;
@@ -29,12 +32,6 @@ FormatOptions NoSrOpts(ProtobufNullable nullable = ProtobufNullable::kDefault) {
   FormatOptions o = Opts(FormatKind::kProtobufNoSr);
   o.protobuf_nullable = nullable;
   return o;
-}
-
-Decimal Dec(const char* text, int scale) {
-  Decimal d;
-  REQUIRE(Decimal::Parse(text, scale, &d));
-  return d;
 }
 
 TypePtr Inner() {
@@ -71,7 +68,7 @@ Row AllValues() {
           Value(int32_t{-7}),
           Value(int64_t{-(int64_t{1} << 40)}),
           Value(-2.5),
-          Value(Dec("-12345.678", 3)),
+          Value(DecimalOf("-12345.678", 3)),
           Value("héllo"),
           Value(Bytes{std::string("\x00\xff\x10", 3)}),
           Value(Date{-1000}),  // before 1970
@@ -528,3 +525,5 @@ TEST_CASE("protobuf schema that cannot be read fails every record with the same 
   CHECK(first.message().find("cannot hold SQL type INTEGER") != std::string::npos);
   CHECK(deser->Deserialize(bytes, &row).message() == first.message());
 }
+
+}  // namespace serde_protobuf_test

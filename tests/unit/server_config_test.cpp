@@ -4,6 +4,8 @@
 
 #include "engine/config/server_config.h"
 
+namespace server_config_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 
 namespace {
@@ -149,3 +151,5 @@ TEST_CASE("Config: the sample file lists every property, commented out", "[confi
   for (const PropertyDef& d : ServerPropertyDefs())
     CHECK(sample.find("\n#" + d.name + "=" + d.default_value + "\n") != std::string::npos);
 }
+
+}  // namespace server_config_test

@@ -12,15 +12,15 @@
 #include "engine/runtime/state/record_cache.h"
 #include "engine/runtime/state/rocksdb_state.h"
 #include "engine/runtime/state/state_store.h"
+#include "tests/unit/test_util.h"
+
+namespace state_store_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
+using namespace sluice::testing;
 
 namespace {
 
-void RequireOk(const Status& s) {
-  INFO(s.message());
-  REQUIRE(s.ok());
-}
 template <typename T>
 T Must(Result<T> r) {
   INFO(r.status().message());
@@ -610,3 +610,5 @@ TEST_CASE("record cache: window store", "[state][cache]") {
   CHECK(log.Take().size() == 4);
   CHECK(Dump(*store, 0) == Dump(cache, 0));
 }
+
+}  // namespace state_store_test

@@ -2,23 +2,14 @@
 #include <catch2/catch.hpp>
 
 #include "engine/runtime/test_driver.h"
+#include "tests/unit/test_util.h"
+
+namespace test_driver_test {  // this file's own names (unity build: tests/README.md)
 
 using namespace sluice;
+using namespace sluice::testing;
 
 namespace {
-KafkaRecord Record(const std::string& topic, std::optional<std::string> key,
-                   std::optional<std::string> value, int64_t ts = 0) {
-  KafkaRecord r;
-  r.topic = topic;
-  r.key = std::move(key);
-  r.value = std::move(value);
-  r.timestamp = ts;
-  return r;
-}
-void RequireOk(const Status& s) {
-  INFO(s.message());
-  REQUIRE(s.ok());
-}
 }  // namespace
 
 TEST_CASE("filter and project a JSON stream", "[driver]") {
@@ -131,3 +122,5 @@ TEST_CASE("ALTER STREAM adds value columns; sinks and source streams cannot be a
   s = driver.Execute("ALTER TABLE t ADD COLUMN c INT;");
   CHECK(s.message().find("Cannot alter table 'T': ALTER operations are not supported on source tables.") == 0);
 }
+
+}  // namespace test_driver_test

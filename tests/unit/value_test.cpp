@@ -2,6 +2,8 @@
 
 #include "engine/types/value.h"
 
+namespace value_test {  // this file's own names (unity build: tests/README.md)
+
 using namespace sluice;
 
 TEST_CASE("decimal parse, render and rescale round HALF_UP") {
@@ -33,3 +35,5 @@ TEST_CASE("maps compare by their entries, whatever the insertion order") {
   CHECK(CompareValues(ab, a2) < 0);
   CHECK(CompareValues(a2, ab) > 0);
 }
+
+}  // namespace value_test
