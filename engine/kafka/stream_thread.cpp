@@ -130,7 +130,6 @@ void StreamThread::Run() {
     s = Status::RuntimeError(std::string("unexpected exception: ") + e.what());
   }
   if (!s.ok()) ctx_->Fail(WithContext(s, Name()), Name());
-  closing_ = true;
   // Leaving the group revokes the partitions (OnRevoked commits unless the query failed).
   if (consumer_) {
     Status closed = consumer_->Close();
@@ -649,9 +648,11 @@ void StreamThread::OnAssigned(const std::vector<TopicPartition>& parts) {
 void StreamThread::OnRevoked(const std::vector<TopicPartition>& parts) {
   // Commit what was processed before the partitions go (not when the query failed: its
   // uncommitted records are then processed again by whoever gets them).
+  bool committed = false;
   if (!ctx_->failed && callback_error_.ok()) {
     Status s = CommitAll();
     if (!s.ok()) ctx_->Fail(WithContext(s, Name() + ": commit on revocation"), Name());
+    committed = s.ok();
   }
   if (own_producer_ && in_transaction_) {
     own_producer_->AbortTransaction(std::chrono::seconds(30)).ok();
@@ -659,33 +660,34 @@ void StreamThread::OnRevoked(const std::vector<TopicPartition>& parts) {
   }
   if (consumer_paused_) ctx_->paused_partitions -= static_cast<int>(parts.size());
   ctx_->assigned_partitions -= static_cast<int>(parts.size());
+  const bool keep_state = committed && !own_state_;
   for (const auto& tp : parts) {
     next_offsets_.erase(tp);
     auto subs = ctx_->subs_of_topic.find(tp.topic);
     if (subs == ctx_->subs_of_topic.end()) continue;
-    for (size_t sub : subs->second) DropTask(sub, tp.partition);
+    for (size_t sub : subs->second) DropTask(sub, tp.partition, keep_state);
   }
 }
 
-// A revoked task goes, and with a rebalance its stores' partitions go too (RocksDB: one
-// DeleteRange per store partition, checkpoint included): the partition now belongs to another
-// member, which restores it from the changelog, so what stayed here would only be stale (and
-// readable by pull queries on this server). A later assignment back restores it from the
-// changelog. When the thread is closing (stop, shutdown) RocksDB keeps them, checkpointed by
-// the revocation commit, so a restarted server replays only the changelog's tail. Per-thread
-// memory stores always drop the partition: the next owner may be another thread.
-void StreamThread::DropTask(size_t sub, int partition) {
+// A revoked task goes. Its stores' partitions in the server's RocksDB stay, checkpointed by
+// the revocation commit: whoever gets the partition next (another thread of this server after
+// an eager rebalance, which revokes everything; this thread again; a restarted server) replays
+// only the changelog after the checkpoint, which also holds what another owner wrote meanwhile.
+// Dropping them instead made every rebalance restore every changelog from its start, and a
+// thread revoked while its siblings left the group could close before getting them back.
+// They go (one DeleteRange per store partition, checkpoint included) when the revocation did
+// not commit: the stores may then hold updates past their checkpoint that the changelog lacks
+// (the failing batch), so whoever restores gets exactly what the changelog says. Per-thread
+// memory stores always go: the next owner may be another thread.
+void StreamThread::DropTask(size_t sub, int partition, bool keep_state) {
   auto it = tasks_.find({sub, partition});
   if (it == tasks_.end()) return;
   for (auto& [store, t] : it->second->changelog_deliveries)
     if (t->pending() > 0) t->Wait(kDeliveryTimeout).ok();
-  // A failed query's stores may hold updates past their checkpoint that its changelog lacks
-  // (the failing batch): dropped too, so a restart restores exactly what the changelog says.
-  const bool keep = closing_ && !own_state_ && !ctx_->failed;
-  if (!keep) {
-    for (const auto& store : ctx_->topology.subtopologies[sub].stores) state()->DropPartition(store.name, partition);
-    if (!ctx_->topology.subtopologies[sub].stores.empty())
-      spdlog::info("{}: partition {} of task {} revoked: its stores' state dropped", Name(), partition, sub);
+  const auto& stores = ctx_->topology.subtopologies[sub].stores;
+  if (!keep_state) {
+    for (const auto& store : stores) state()->DropPartition(store.name, partition);
+    if (!stores.empty()) spdlog::info("{}: partition {} of task {} revoked: its stores' state dropped", Name(), partition, sub);
   }
   tasks_.erase(it);
 }

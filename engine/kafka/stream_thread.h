@@ -11,7 +11,7 @@
 //
 // Tasks are created when their partition is assigned (stores restored from the changelog: the
 // tail after the store's checkpoint, or all of it) and dropped when it is revoked, after a
-// commit. Rebalance callbacks run inside Poll, on this thread.
+// commit; RocksDB keeps the stores' partitions, checkpointed, for whoever gets them next. Rebalance callbacks run inside Poll, on this thread.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -134,7 +134,7 @@ class StreamThread {
   Result<TaskSlot*> TaskFor(size_t sub, int partition);
   Status RestoreStores(TaskSlot& slot);
   Status RestoreStore(const StoreSpec& store, int partition, TaskSlot& slot);
-  void DropTask(size_t sub, int partition);
+  void DropTask(size_t sub, int partition, bool keep_state);
   void ApplyPause();
   void CollectOutputs(TaskSlot& slot, size_t first, int input_partition);
   void Log(const std::string& entry, const KafkaRecord& in);
@@ -146,9 +146,6 @@ class StreamThread {
   int index_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  // Set once the thread leaves its loop: the revocations that follow (Close) keep the stores'
-  // partitions (checkpointed) for a restart, while a rebalance's revocation drops them.
-  bool closing_ = false;
   std::unique_ptr<Consumer> consumer_;
   std::unique_ptr<Consumer> restore_consumer_;   // assign-only, reads changelogs and offsets
   std::unique_ptr<Producer> own_producer_;       // transactional (exactly_once_v2)
