@@ -54,7 +54,7 @@ kcat -b "$B" -G it-group keyed -o beginning -e -q -f '%k\n' -X enable.auto.commi
   -X auto.commit.interval.ms=100 >"$WORK/group.txt" 2>/dev/null &
 GROUP_PID=$!
 PIDS+=("$GROUP_PID")
-wait_for 30 test "$(wc -l <"$WORK/group.txt")" -ge 200 || true
+wait_for 30 at_least 200 line_count "$WORK/group.txt" || true
 check "a kcat consumer group reads every record" test "$(wc -l <"$WORK/group.txt")" -ge 200
 kill -TERM "$GROUP_PID" 2>/dev/null || true
 finish

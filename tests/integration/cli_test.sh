@@ -86,13 +86,13 @@ if [ "$QUERY_STATUS" = 200 ]; then
   type_line real "SELECT * FROM clicks EMIT CHANGES;"
   check "a push query without LIMIT runs" wait_pane real 30 "|page3"
   tm send-keys -t real C-c
-  check "Ctrl-C stops it" wait_for 15 test "$(pane_count real 'Query terminated')" -ge 2
+  check "Ctrl-C stops it" wait_for 15 at_least 2 pane_count real 'Query terminated'
 else
   echo "SKIP: $URL/query answered '$QUERY_STATUS': push/pull queries through the CLI not checked against sluiced"
 fi
 before=$(pane_count real " Stream Name |")
 type_line real "LIST STREAMS;"
-check "the shell is alive after the queries" wait_for 15 test "$(pane_count real ' Stream Name |')" -gt "$before"
+check "the shell is alive after the queries" wait_for 15 at_least $((before + 1)) pane_count real ' Stream Name |'
 type_line real "exit"
 check "exit leaves the shell with status 0" wait_pane real 10 "CLI-EXITED-0"
 check "history persisted in ~/.sluice_history" grep -qF "LIST STREAMS;" "$HOME/.sluice_history"

@@ -42,6 +42,17 @@ wait_for() {
   done
 }
 
+# at_least N command...: the command prints a number of at least N. Runs the command on every
+# call, so `wait_for 15 at_least 2 count_something` polls; `wait_for 15 test "$(count)" -ge 2`
+# would count once, before the first try, and never see the number grow.
+at_least() {
+  local min=$1; shift
+  local n
+  n=$("$@") || true
+  [ "${n:-0}" -ge "$min" ] 2>/dev/null
+}
+line_count() { wc -l <"$1"; }
+
 # start_broker PORT [ARGS...]: sluice-broker on a fixed bootstrap port; sets BROKER_PID.
 start_broker() {
   local port=$1; shift

@@ -14,6 +14,7 @@ tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
 pane() { tm capture-pane -p -J -S - -t walk; }
 pane_has() { pane | grep -qF -- "$1"; }
 pane_matches() { pane | grep -qE -- "$1"; }
+prompt_count() { pane | grep -c "ksql> " || true; }
 trap 'tm kill-server 2>/dev/null || true; cleanup' EXIT
 
 # The statements of the README's session: from each "ksql> " line through its indented
@@ -59,7 +60,7 @@ for s in "${STATEMENTS[@]}"; do
     *)
       before=$(pane | grep -c "ksql> " || true)
       type_statement "$s"
-      wait_for 20 test "$(pane | grep -c "ksql> ")" -gt "$before" || true
+      wait_for 20 at_least $((before + 1)) prompt_count || true
       ;;
   esac
 done
