@@ -20,9 +20,7 @@ constexpr const char* kSluiceVersion = "0.1.0";
 const char* KindWord(SourceKind kind) { return kind == SourceKind::kStream ? "stream" : "table"; }
 const char* KindTitle(SourceKind kind) { return kind == SourceKind::kStream ? "Stream" : "Table"; }
 
-// Property values in a request may be strings, numbers or booleans.
-std::string PropertyText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
+// A SQL string literal: 'it''s'.
 std::string Quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);

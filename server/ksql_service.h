@@ -38,6 +38,13 @@ struct ServerIdentity {
 // "terminate/CSAS_S_0/execute"); nullopt for statements the command topic does not hold.
 std::optional<std::string> CommandIdFor(const Statement& stmt);
 
+// A request property or session variable as text, as ksqlDB keeps it: a JSON string's own text,
+// any other JSON value as JSON ({"a": 1} -> "1"). For either nlohmann flavour (ordered or not).
+template <typename Json>
+std::string PropertyText(const Json& v) {
+  return v.is_string() ? v.template get<std::string>() : v.dump();
+}
+
 class KsqlService {
  public:
   // `engine_properties`: what the Engine was built with (restored after a request's SETs).

@@ -30,8 +30,6 @@ bool WantsJson(const std::string& accept) {
          accept.find("vnd.ksqlapi.delimited") == std::string::npos;
 }
 
-std::string PropertyText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;

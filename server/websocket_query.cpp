@@ -46,8 +46,6 @@ constexpr uint16_t kGoingAway = 1001;
 constexpr uint16_t kInvalidMessageType = 1003;  // the request cannot start a query
 constexpr uint16_t kUnexpectedCondition = 1011;  // the query failed while running
 
-std::string PropertyText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
 // The rows of one query -> text frames on its websocket.
 // Also PRINT's record lines (TextLineSink): one text frame per line, the line as a JSON string,
 // as ksqlDB's WebSocketSubscriber writes PrintPublisher's strings.

@@ -221,7 +221,8 @@ bool ParseInteger(const std::string& v, int64_t min, int64_t max) {
   }
 }
 
-std::string Trim(std::string s) {
+// The blanks of a Java .properties file: space, tab, form feed.
+std::string TrimPropertiesBlanks(std::string s) {
   s.erase(0, s.find_first_not_of(" \t\f"));
   s.erase(s.find_last_not_of(" \t\f") + 1);
   return s;
@@ -439,7 +440,7 @@ Result<ServerConfig> ServerConfig::Build(const std::vector<std::pair<std::string
   }
   ServerConfig config;
   for (auto& [name, value] : entries) {
-    std::string v = Trim(value);  // trailing blanks in a properties file are never meant
+    std::string v = TrimPropertiesBlanks(value);  // trailing blanks in a properties file are never meant
     SLUICE_RETURN_IF_ERROR(ValidateProperty(name, v));
     const bool known = FindPropertyDef(name) != nullptr;
     const bool streams = name.rfind("ksql.streams.", 0) == 0;

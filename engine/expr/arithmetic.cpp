@@ -20,18 +20,10 @@ const char* ArithOpSymbol(ArithOp op) {
 
 namespace {
 
-void DecimalShape(const SqlType& t, int* p, int* s) {
-  switch (t.kind) {
-    case TypeKind::kInteger: *p = 10; *s = 0; break;
-    case TypeKind::kBigint: *p = 19; *s = 0; break;
-    default: *p = t.precision; *s = t.scale; break;
-  }
-}
-
 TypePtr DecimalResult(ArithOp op, const SqlType& l, const SqlType& r) {
   int p1, s1, p2, s2;
-  DecimalShape(l, &p1, &s1);
-  DecimalShape(r, &p2, &s2);
+  l.DecimalPrecisionScale(&p1, &s1);
+  r.DecimalPrecisionScale(&p2, &s2);
   int p = 0, s = 0;
   switch (op) {
     case ArithOp::kAdd:
@@ -55,12 +47,6 @@ TypePtr DecimalResult(ArithOp op, const SqlType& l, const SqlType& r) {
   p = std::max(1, std::min(p, 38));
   s = std::min(s, p);
   return SqlType::Decimal(p, s);
-}
-
-__int128 Pow10(int n) {
-  __int128 r = 1;
-  for (int i = 0; i < n; ++i) r *= 10;
-  return r;
 }
 
 Decimal ToDecimal(const Value& v) {

@@ -98,12 +98,6 @@ std::optional<bool> ParseJavaBoolean(std::string_view s) {
   return std::nullopt;
 }
 
-__int128 Pow10(int n) {
-  __int128 r = 1;
-  for (int i = 0; i < n; ++i) r *= 10;
-  return r;
-}
-
 // BigDecimal.longValue(): fraction truncated, then the low 64 bits.
 int64_t DecimalToLong(const Decimal& d) {
   __int128 v = d.scale >= 0 ? d.unscaled / Pow10(d.scale) : d.unscaled * Pow10(-d.scale);
@@ -434,12 +428,10 @@ bool CanCoerceLiteral(const SqlType& from, const SqlType& to) {
 
 namespace {
 // Integer digits / scale of a numeric type viewed as a decimal.
-void DecimalShape(const SqlType& t, int* int_digits, int* scale) {
-  switch (t.kind) {
-    case TypeKind::kInteger: *int_digits = 10; *scale = 0; break;
-    case TypeKind::kBigint: *int_digits = 19; *scale = 0; break;
-    default: *int_digits = t.precision - t.scale; *scale = t.scale; break;
-  }
+void DecimalIntegerDigitsAndScale(const SqlType& t, int* int_digits, int* scale) {
+  int precision = 0;
+  t.DecimalPrecisionScale(&precision, scale);
+  *int_digits = precision - *scale;
 }
 
 TypePtr CommonOfTwo(const TypePtr& a, const TypePtr& b) {
@@ -450,8 +442,8 @@ TypePtr CommonOfTwo(const TypePtr& a, const TypePtr& b) {
     if (a->kind == TypeKind::kDecimal || b->kind == TypeKind::kDecimal) {
       if (TypeEquals(*a, *b)) return a;
       int ia, sa, ib, sb;
-      DecimalShape(*a, &ia, &sa);
-      DecimalShape(*b, &ib, &sb);
+      DecimalIntegerDigitsAndScale(*a, &ia, &sa);
+      DecimalIntegerDigitsAndScale(*b, &ib, &sb);
       int scale = std::max(sa, sb);
       int precision = std::min(38, std::max(ia, ib) + scale);
       return SqlType::Decimal(precision, std::min(scale, precision));

@@ -8,7 +8,7 @@ namespace sluice {
 
 namespace {
 
-std::string Trim(const std::string& s) {
+std::string TrimSpaces(const std::string& s) {
   size_t b = s.find_first_not_of(' '), e = s.find_last_not_of(' ');
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
@@ -22,13 +22,13 @@ std::vector<std::string> SplitParams(const std::string& params) {
     if (c == '<' || c == '(') ++depth;
     if (c == '>' || c == ')') --depth;
     if (c == ',' && depth == 0) {
-      out.push_back(Trim(cur));
+      out.push_back(TrimSpaces(cur));
       cur.clear();
       continue;
     }
     cur += c;
   }
-  if (!Trim(cur).empty()) out.push_back(Trim(cur));
+  if (!TrimSpaces(cur).empty()) out.push_back(TrimSpaces(cur));
   return out;
 }
 
@@ -45,7 +45,7 @@ nlohmann::json DescribeOverload(const FunctionOverload& o, const std::string& de
       const size_t space = p.find(' ');
       if (space != std::string::npos) {
         name = p.substr(0, space);
-        type = Trim(p.substr(space + 1));
+        type = TrimSpaces(p.substr(space + 1));
       }
       const bool variadic = type.size() > 3 && type.compare(type.size() - 3, 3, "...") == 0;
       if (variadic) type.resize(type.size() - 3);
@@ -59,7 +59,7 @@ nlohmann::json DescribeOverload(const FunctionOverload& o, const std::string& de
   }
   f["arguments"] = args;
   f["argumentTypes"] = arg_types;
-  f["returnType"] = arrow == std::string::npos ? "" : Trim(sig.substr(arrow + 2));
+  f["returnType"] = arrow == std::string::npos ? "" : TrimSpaces(sig.substr(arrow + 2));
   f["description"] = description;
   return f;
 }

@@ -54,7 +54,6 @@ class TopicMaterializer::Rows {
 
 namespace {
 
-bool StartsWith(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
 class MemoryRows : public TopicMaterializer::Rows {
  public:
@@ -76,7 +75,7 @@ class MemoryRows : public TopicMaterializer::Rows {
         if (it != rows.end() && !fn(it->second)) return false;
         continue;
       }
-      for (auto it = rows.lower_bound(key); it != rows.end() && StartsWith(it->first, key); ++it)
+      for (auto it = rows.lower_bound(key); it != rows.end() && it->first.starts_with(key); ++it)
         if (!fn(it->second)) return false;
     }
     return true;

@@ -39,7 +39,6 @@ Result<int> IntProp(const std::map<std::string, std::string>& p, const std::stri
   return Status::InvalidArgument("Invalid value " + v + " for configuration " + name + ": expected an integer >= 1");
 }
 
-bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 // Text that may not be UTF-8 (a raw record) as a JSON string: invalid bytes replaced.
 std::string DumpJson(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
@@ -96,7 +95,7 @@ ProcessingLogEntry ClassifyProcessingLogEntry(const std::string& task_entry) {
   e.what = task_entry;
   // "query Q, topic T, partition P, offset O: what" (or "query Q: what"): the location is known
   // from the record itself, keep the reason.
-  if (StartsWith(task_entry, "query ")) {
+  if (task_entry.starts_with("query ")) {
     size_t at = task_entry.find(", offset ");
     if (at != std::string::npos) {
       at += 9;
@@ -110,11 +109,11 @@ ProcessingLogEntry ClassifyProcessingLogEntry(const std::string& task_entry) {
   for (const char* target : {"key", "value"}) {
     const std::string deser = std::string("Failed to deserialize ") + target;
     const std::string ser = std::string("Failed to serialize ") + target;
-    if (StartsWith(e.what, deser)) {
+    if (e.what.starts_with(deser)) {
       e.type = ProcessingLogType::kDeserialization;
       e.target = target;
       e.detail = e.what.size() > deser.size() + 2 ? e.what.substr(deser.size() + 2) : "";
-    } else if (StartsWith(e.what, ser)) {
+    } else if (e.what.starts_with(ser)) {
       e.type = ProcessingLogType::kSerialization;
       e.target = target;
       e.detail = e.what.size() > ser.size() + 2 ? e.what.substr(ser.size() + 2) : "";

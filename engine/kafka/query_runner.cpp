@@ -14,13 +14,6 @@ namespace {
 
 constexpr auto kProduceTimeout = std::chrono::seconds(30);
 
-std::string Lookup(const std::map<std::string, std::string>& props, std::initializer_list<const char*> names,
-                   const std::string& fallback) {
-  for (const char* n : names)
-    if (auto it = props.find(n); it != props.end() && !it->second.empty()) return it->second;
-  return fallback;
-}
-
 Result<int64_t> ParseLong(const std::string& name, const std::string& value, int64_t min) {
   try {
     size_t used = 0;
@@ -34,6 +27,13 @@ Result<int64_t> ParseLong(const std::string& name, const std::string& value, int
 
 }  // namespace
 
+std::string LookupProperty(const std::map<std::string, std::string>& props, std::initializer_list<const char*> names,
+                           const std::string& fallback) {
+  for (const char* n : names)
+    if (auto it = props.find(n); it != props.end() && !it->second.empty()) return it->second;
+  return fallback;
+}
+
 struct KafkaQueryRunner::RunningQuery {
   std::shared_ptr<QueryContext> ctx;
   std::vector<std::unique_ptr<StreamThread>> threads;
@@ -45,28 +45,28 @@ Result<KafkaRunnerOptions> KafkaRunnerOptions::FromProperties(const std::map<std
   KafkaRunnerOptions o;
   o.consumer_properties = std::move(consumer);
   o.producer_properties = std::move(producer);
-  o.service_id = Lookup(p, {"ksql.service.id"}, o.service_id);
-  const std::string threads = Lookup(p, {"ksql.streams.num.stream.threads", "num.stream.threads"}, "4");
+  o.service_id = LookupProperty(p, {"ksql.service.id"}, o.service_id);
+  const std::string threads = LookupProperty(p, {"ksql.streams.num.stream.threads", "num.stream.threads"}, "4");
   auto t = ParseLong("ksql.streams.num.stream.threads", threads, 1);
   if (!t.ok()) return t.status();
   o.num_stream_threads = static_cast<int>(*t);
-  const std::string interval = Lookup(p, {"ksql.streams.commit.interval.ms", "commit.interval.ms"}, "2000");
+  const std::string interval = LookupProperty(p, {"ksql.streams.commit.interval.ms", "commit.interval.ms"}, "2000");
   auto i = ParseLong("ksql.streams.commit.interval.ms", interval, 0);
   if (!i.ok()) return i.status();
   o.commit_interval_ms = *i;
-  o.auto_offset_reset = Lookup(p, {"ksql.streams.auto.offset.reset", "auto.offset.reset"}, o.auto_offset_reset);
+  o.auto_offset_reset = LookupProperty(p, {"ksql.streams.auto.offset.reset", "auto.offset.reset"}, o.auto_offset_reset);
   if (o.auto_offset_reset != "earliest" && o.auto_offset_reset != "latest")
     return Status::InvalidArgument("Invalid value " + o.auto_offset_reset +
                                    " for configuration ksql.streams.auto.offset.reset: must be earliest or latest");
   const std::string guarantee =
-      Lookup(p, {"ksql.streams.processing.guarantee", "processing.guarantee"}, "at_least_once");
+      LookupProperty(p, {"ksql.streams.processing.guarantee", "processing.guarantee"}, "at_least_once");
   if (guarantee == "exactly_once_v2" || guarantee == "exactly_once_beta" || guarantee == "exactly_once")
     o.exactly_once = true;
   else if (guarantee != "at_least_once")
     return Status::InvalidArgument("Invalid value " + guarantee +
                                    " for configuration processing.guarantee: at_least_once or exactly_once_v2");
-  o.state_dir = Lookup(p, {"ksql.streams.state.dir", "state.dir"}, "");
-  auto replicas = ParseLong("ksql.internal.topic.replicas", Lookup(p, {"ksql.internal.topic.replicas"}, "1"), 1);
+  o.state_dir = LookupProperty(p, {"ksql.streams.state.dir", "state.dir"}, "");
+  auto replicas = ParseLong("ksql.internal.topic.replicas", LookupProperty(p, {"ksql.internal.topic.replicas"}, "1"), 1);
   if (!replicas.ok()) return replicas.status();
   o.internal_topic_replicas = static_cast<int>(*replicas);
   auto plog = ProcessingLogOptions::FromProperties(p, o.service_id);
@@ -239,7 +239,7 @@ Status KafkaQueryRunner::Start(std::shared_ptr<const QueryPlan> plan, const Topo
   ctx->max_poll_records = options_.max_poll_records;
   // Record caches flush at each commit (Kafka Streams' default 10 MB; 0 emits every update).
   auto cache = ParseLong("ksql.streams.cache.max.bytes.buffering",
-                         Lookup(properties, {"ksql.streams.cache.max.bytes.buffering", "cache.max.bytes.buffering"},
+                         LookupProperty(properties, {"ksql.streams.cache.max.bytes.buffering", "cache.max.bytes.buffering"},
                                 std::to_string(10 * 1024 * 1024)),
                          0);
   if (!cache.ok()) return cache.status();
@@ -271,7 +271,7 @@ Status KafkaQueryRunner::Start(std::shared_ptr<const QueryPlan> plan, const Topo
   ctx->consumer_properties = options_.consumer_properties;
   ctx->consumer_properties["group.id"] = ctx->group_id;
   ctx->consumer_properties["auto.offset.reset"] =
-      Lookup(properties, {"auto.offset.reset", "ksql.streams.auto.offset.reset"}, options_.auto_offset_reset);
+      LookupProperty(properties, {"auto.offset.reset", "ksql.streams.auto.offset.reset"}, options_.auto_offset_reset);
   // Range assignment gives partition p of every co-partitioned input to the same member, so a
   // join task sees both its inputs on one thread.
   ctx->consumer_properties["partition.assignment.strategy"] = "range";

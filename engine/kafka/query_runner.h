@@ -15,6 +15,7 @@
 // Writes: one shared producer for at-least-once (thread-safe; each thread tracks its own
 // deliveries), a transactional producer per stream thread with exactly_once_v2.
 #include <atomic>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,11 @@
 #include "engine/runtime/state/state_store.h"
 
 namespace sluice {
+
+// The first of `names` set (non-empty) in a query's properties, else `fallback`: ksqlDB takes most
+// streams settings with or without their "ksql.streams." prefix. (The transient runner too.)
+std::string LookupProperty(const std::map<std::string, std::string>& props, std::initializer_list<const char*> names,
+                           const std::string& fallback);
 
 struct KafkaRunnerOptions {
   // librdkafka settings (bootstrap.servers at least) for the query clients: ServerConfig's

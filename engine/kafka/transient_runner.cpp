@@ -18,17 +18,6 @@
 
 namespace sluice {
 
-namespace {
-
-std::string Lookup(const std::map<std::string, std::string>& props, std::initializer_list<const char*> names,
-                   const std::string& fallback) {
-  for (const char* n : names)
-    if (auto it = props.find(n); it != props.end() && !it->second.empty()) return it->second;
-  return fallback;
-}
-
-}  // namespace
-
 class KafkaTransientRun : public TransientRun {
  public:
   KafkaTransientRun(KafkaQueryRunner* runner, std::shared_ptr<QueryContext> ctx)
@@ -74,7 +63,7 @@ Result<std::unique_ptr<TransientRun>> KafkaQueryRunner::StartTransient(
   ctx->exactly_once = false;  // nothing of a push query outlives it: at-least-once is enough
   ctx->commit_interval = std::chrono::milliseconds(options_.commit_interval_ms);
   ctx->max_poll_records = options_.max_poll_records;
-  const std::string cache = Lookup(properties, {"ksql.streams.cache.max.bytes.buffering", "cache.max.bytes.buffering"},
+  const std::string cache = LookupProperty(properties, {"ksql.streams.cache.max.bytes.buffering", "cache.max.bytes.buffering"},
                                    std::to_string(10 * 1024 * 1024));
   try {
     ctx->cache_max_bytes = static_cast<size_t>(std::max(0LL, std::stoll(cache)));
@@ -131,7 +120,7 @@ Result<std::unique_ptr<TransientRun>> KafkaQueryRunner::StartTransient(
   ctx->consumer_properties["group.id"] = ctx->group_id;
   // ksqlDB's push queries start at the end of their sources unless the request says earliest.
   ctx->consumer_properties["auto.offset.reset"] =
-      Lookup(properties, {"auto.offset.reset", "ksql.streams.auto.offset.reset"}, options_.auto_offset_reset);
+      LookupProperty(properties, {"auto.offset.reset", "ksql.streams.auto.offset.reset"}, options_.auto_offset_reset);
   ctx->consumer_properties["partition.assignment.strategy"] = "range";
   ctx->producer_properties = options_.producer_properties;
 

@@ -60,7 +60,7 @@ std::string Encode(const std::string& s) {
   return out;
 }
 
-std::string Trim(std::string s) {
+std::string TrimSpacesAndTabs(std::string s) {
   s.erase(0, s.find_first_not_of(" \t"));
   s.erase(s.find_last_not_of(" \t") + 1);
   return s;
@@ -145,7 +145,7 @@ Result<std::shared_ptr<HttpSchemaRegistryClient>> HttpSchemaRegistryClient::From
     const std::map<std::string, std::string>& props) {
   auto get = [&](const std::string& name) {
     auto it = props.find(name);
-    return it == props.end() ? std::string() : Trim(it->second);
+    return it == props.end() ? std::string() : TrimSpacesAndTabs(it->second);
   };
   HttpRegistryOptions options;
   std::string urls = get("ksql.schema.registry.url");
@@ -153,7 +153,7 @@ Result<std::shared_ptr<HttpSchemaRegistryClient>> HttpSchemaRegistryClient::From
   while (start <= urls.size()) {
     size_t comma = urls.find(',', start);
     if (comma == std::string::npos) comma = urls.size();
-    if (std::string u = Trim(urls.substr(start, comma - start)); !u.empty()) options.urls.push_back(u);
+    if (std::string u = TrimSpacesAndTabs(urls.substr(start, comma - start)); !u.empty()) options.urls.push_back(u);
     start = comma + 1;
   }
   if (options.urls.empty()) return Status::InvalidArgument("ksql.schema.registry.url is empty");

@@ -9,6 +9,10 @@
 
 namespace sluice::serde::avro {
 
+// How deep Avro values may nest (a record in an array in a map ...): the encoder and the decoder
+// refuse anything deeper, so a hostile schema or value cannot exhaust the stack.
+inline constexpr int kMaxNestingDepth = 128;
+
 class BinaryReader {
  public:
   explicit BinaryReader(std::string_view bytes)

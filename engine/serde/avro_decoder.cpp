@@ -14,7 +14,6 @@
 namespace sluice::serde::avro {
 
 namespace {
-constexpr int kMaxDepth = 128;
 // An array or map item of a type that takes no bytes (null, an empty record) lets a few bytes
 // claim any count: cap it, so a bad count is an error rather than a long loop.
 constexpr int64_t kMaxZeroWidthItems = 1 << 20;
@@ -120,9 +119,9 @@ Status Decoder::Mismatch(const Node* w, const SqlType& target) const {
 }
 
 Status Decoder::Decode(BinaryReader& in, const Node* w, const TypePtr& target, Value* out) {
-  if (++depth_ > kMaxDepth) {
+  if (++depth_ > kMaxNestingDepth) {
     --depth_;
-    return Status::SerdeError("Invalid Avro data: nested deeper than " + std::to_string(kMaxDepth));
+    return Status::SerdeError("Invalid Avro data: nested deeper than " + std::to_string(kMaxNestingDepth));
   }
   Status st = DecodeAny(in, w, target, out);
   --depth_;
@@ -399,9 +398,9 @@ Status Decoder::DecodeRecord(BinaryReader& in, const Node* w, const TypePtr& tar
 }
 
 Status Decoder::Skip(BinaryReader& in, const Node* w) {
-  if (++depth_ > kMaxDepth) {
+  if (++depth_ > kMaxNestingDepth) {
     --depth_;
-    return Status::SerdeError("Invalid Avro data: nested deeper than " + std::to_string(kMaxDepth));
+    return Status::SerdeError("Invalid Avro data: nested deeper than " + std::to_string(kMaxNestingDepth));
   }
   struct DepthGuard {
     int* d;

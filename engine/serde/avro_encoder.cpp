@@ -8,7 +8,6 @@
 namespace sluice::serde::avro {
 
 namespace {
-constexpr int kMaxDepth = 128;
 
 // Java's BigInteger.toByteArray: the shortest big-endian two's complement that keeps the sign.
 std::string MinimalTwosComplement(__int128 v) {
@@ -85,9 +84,9 @@ Status Encoder::Mismatch(const Value& v, const Node* w) {
 }
 
 Status Encoder::Encode(const Value& v, const Node* w, std::string* out) {
-  if (++depth_ > kMaxDepth) {
+  if (++depth_ > kMaxNestingDepth) {
     --depth_;
-    return Status::SerdeError("Avro value nested deeper than " + std::to_string(kMaxDepth));
+    return Status::SerdeError("Avro value nested deeper than " + std::to_string(kMaxNestingDepth));
   }
   Status st;
   switch (w->type) {

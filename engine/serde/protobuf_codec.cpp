@@ -15,10 +15,11 @@ namespace sluice::serde::pb {
 
 using FD = gpb::FieldDescriptor;
 
-namespace {
-
-// What a field's bytes hold, as far as the plans care.
+// What a field's bytes hold, as far as the plans care. Outside the anonymous namespace: the
+// FieldReader and FieldWriter of protobuf_codec.h hold one.
 enum class Shape : uint8_t { kScalar, kStruct, kMap, kWrapper, kTimestamp, kDate, kTime, kDecimal };
+
+namespace {
 
 Shape ShapeOf(const FD* f) {
   if (f->type() != FD::TYPE_MESSAGE) return Shape::kScalar;

@@ -19,6 +19,14 @@ TypePtr SqlType::Date() { static TypePtr t = MakePrimitive(TypeKind::kDate); ret
 TypePtr SqlType::Time() { static TypePtr t = MakePrimitive(TypeKind::kTime); return t; }
 TypePtr SqlType::Timestamp() { static TypePtr t = MakePrimitive(TypeKind::kTimestamp); return t; }
 
+void SqlType::DecimalPrecisionScale(int* precision, int* scale_out) const {
+  switch (kind) {
+    case TypeKind::kInteger: *precision = 10; *scale_out = 0; break;
+    case TypeKind::kBigint: *precision = 19; *scale_out = 0; break;
+    default: *precision = this->precision; *scale_out = this->scale; break;
+  }
+}
+
 TypePtr SqlType::Decimal(int precision, int scale) {
   auto t = std::make_shared<SqlType>();
   t->kind = TypeKind::kDecimal;

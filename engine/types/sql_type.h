@@ -49,6 +49,9 @@ struct SqlType {
   bool IsPrimitive() const {
     return kind != TypeKind::kArray && kind != TypeKind::kMap && kind != TypeKind::kStruct;
   }
+  // A numeric type's precision and scale viewed as a DECIMAL, as ksqlDB's decimal arithmetic and
+  // casts see them: INT as DECIMAL(10, 0), BIGINT as DECIMAL(19, 0), DECIMAL as itself.
+  void DecimalPrecisionScale(int* precision, int* scale) const;
   // Index of a struct field by name (case-sensitive, as ksqlDB resolves after upper-casing
   // unquoted names), or -1.
   int FieldIndex(const std::string& name) const;

@@ -11,12 +11,13 @@ namespace sluice {
 
 // ---- Decimal ---------------------------------------------------------------------------
 
-namespace {
 __int128 Pow10(int n) {
   __int128 r = 1;
   for (int i = 0; i < n; ++i) r *= 10;
   return r;
 }
+
+namespace {
 std::string Int128ToString(__int128 v) {
   if (v == 0) return "0";
   bool neg = v < 0;

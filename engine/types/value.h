@@ -34,6 +34,9 @@ struct Decimal {
   int Precision() const;
 };
 
+// 10^n for 0 <= n <= 38: the factor between a Decimal's unscaled value and its scale.
+__int128 Pow10(int n);
+
 struct Bytes {
   std::string data;
   bool operator==(const Bytes& o) const { return data == o.data; }

@@ -9,10 +9,6 @@ namespace sluice {
 namespace {
 
 using namespace fnutil;  // NOLINT
-using K = TypeKind;
-using Args = std::vector<Value>;
-using Types = std::vector<TypePtr>;
-constexpr NullPolicy kCustom = NullPolicy::kCustom;
 
 bool IsArray(const TypePtr& t) { return Is(t, K::kArray); }
 bool IsMap(const TypePtr& t) { return Is(t, K::kMap); }

@@ -25,7 +25,7 @@ namespace {
 using jtime::DateTimeFormat;
 using jtime::TimeZone;
 
-constexpr const char* kCategory = "DATE / TIME";
+constexpr const char* kDateTimeCategory = "DATE / TIME";
 
 // Millis per unit as a ratio (num / den), Java's TimeUnit.toMillis.
 bool UnitRatio(const std::string& unit, int64_t* num, int64_t* den) {
@@ -155,7 +155,7 @@ void Add(FunctionRegistry& r, const char* name, const char* description,
          std::vector<FunctionOverload> overloads) {
   FunctionInfo info;
   info.name = name;
-  info.category = kCategory;
+  info.category = kDateTimeCategory;
   info.description = description;
   info.overloads = std::move(overloads);
   r.Add(std::move(info));

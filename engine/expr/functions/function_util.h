@@ -16,6 +16,11 @@ class RE2;
 namespace sluice::fnutil {
 
 using ResolveFn = std::function<TypePtr(const std::vector<TypePtr>&)>;
+// What every function family's file writes: argument values, argument types, type kinds.
+using Args = std::vector<Value>;
+using Types = std::vector<TypePtr>;
+using K = TypeKind;
+inline constexpr NullPolicy kCustom = NullPolicy::kCustom;
 
 // An overload with a custom resolver.
 FunctionOverload Make(std::string signature, int min_args, int max_args, ResolveFn resolve,

@@ -16,11 +16,8 @@ namespace {
 
 using namespace fnutil;  // NOLINT
 using fn::Simple;
-using K = TypeKind;
-using Args = std::vector<Value>;
-using Types = std::vector<TypePtr>;
 using Json = nlohmann::ordered_json;
-const char* kCat = "JSON";
+constexpr const char* kJsonCategory = "JSON";
 
 // ---- a small scanner over JSON text (keeps number text exactly as written) ----------------
 
@@ -346,26 +343,26 @@ void RegisterJsonFunctions(FunctionRegistry& r) {
   auto S = SqlType::String();
   auto Bo = SqlType::Boolean();
 
-  r.Add(Info("EXTRACTJSONFIELD", kCat, "Returns the value at a JSONPath ($.a.b[0]) in a JSON string, as a string; NULL if the path does not exist.",
+  r.Add(Info("EXTRACTJSONFIELD", kJsonCategory, "Returns the value at a JSONPath ($.a.b[0]) in a JSON string, as a string; NULL if the path does not exist.",
              {Simple("EXTRACTJSONFIELD(json STRING, path STRING) => STRING", {K::kString, K::kString}, S,
                      [](const Args& a, const CallContext&, std::string* err) {
                        return ExtractJsonField(a[0].AsString(), a[1].AsString(), err);
                      })}));
 
-  r.Add(Info("IS_JSON_STRING", kCat, "Returns whether a string parses as a JSON value (false for NULL).",
+  r.Add(Info("IS_JSON_STRING", kJsonCategory, "Returns whether a string parses as a JSON value (false for NULL).",
              {Simple("IS_JSON_STRING(str STRING) => BOOLEAN", {K::kString}, Bo,
                      [](const Args& a, const CallContext&, std::string*) {
                        if (a[0].IsNull()) return Value(false);
                        return Value(Json::accept(a[0].AsString()));
                      }, NullPolicy::kCustom)}));
 
-  r.Add(Info("JSON_ARRAY_CONTAINS", kCat, "Returns whether a JSON array string contains a value (STRING, BOOLEAN, INT, BIGINT or DOUBLE; NULL matches null); false if the string is not a JSON array or the value is of another type.",
+  r.Add(Info("JSON_ARRAY_CONTAINS", kJsonCategory, "Returns whether a JSON array string contains a value (STRING, BOOLEAN, INT, BIGINT or DOUBLE; NULL matches null); false if the string is not a JSON array or the value is of another type.",
              {Make("JSON_ARRAY_CONTAINS(json STRING, value T) => BOOLEAN", 2, 2,
                    [Bo](const Types& t) -> TypePtr { return IsNullOr(t[0], K::kString) ? Bo : nullptr; },
                    [](const Args& a, const CallContext&, std::string*) { return JsonArrayContains(a); },
                    NullPolicy::kCustom)}));
 
-  r.Add(Info("JSON_ARRAY_LENGTH", kCat, "Returns the number of elements of a JSON array string; NULL if it is not a JSON array.",
+  r.Add(Info("JSON_ARRAY_LENGTH", kJsonCategory, "Returns the number of elements of a JSON array string; NULL if it is not a JSON array.",
              {Simple("JSON_ARRAY_LENGTH(json STRING) => INT", {K::kString}, SqlType::Integer(),
                      [](const Args& a, const CallContext&, std::string* err) -> Value {
                        Json j;
@@ -377,7 +374,7 @@ void RegisterJsonFunctions(FunctionRegistry& r) {
                        return Value(static_cast<int32_t>(j.size()));
                      })}));
 
-  r.Add(Info("JSON_CONCAT", kCat, "Merges JSON strings: objects by key (later wins), otherwise as array concatenation with non-arrays wrapped; NULL if any input is NULL or invalid.",
+  r.Add(Info("JSON_CONCAT", kJsonCategory, "Merges JSON strings: objects by key (later wins), otherwise as array concatenation with non-arrays wrapped; NULL if any input is NULL or invalid.",
              {Make("JSON_CONCAT(json STRING, ...) => STRING", 1, -1,
                    [S](const Types& t) -> TypePtr {
                      for (const auto& x : t) if (!IsNullOr(x, K::kString)) return nullptr;
@@ -405,7 +402,7 @@ void RegisterJsonFunctions(FunctionRegistry& r) {
                      return Value(Dump(out));
                    }, NullPolicy::kCustom)}));
 
-  r.Add(Info("JSON_ITEMS", kCat, "Returns the elements of a JSON array of objects as JSON strings; NULL if the input is not an array of objects.",
+  r.Add(Info("JSON_ITEMS", kJsonCategory, "Returns the elements of a JSON array of objects as JSON strings; NULL if the input is not an array of objects.",
              {Simple("JSON_ITEMS(json STRING) => ARRAY<STRING>", {K::kString}, SqlType::Array(S),
                      [](const Args& a, const CallContext&, std::string* err) -> Value {
                        Json j;
@@ -421,7 +418,7 @@ void RegisterJsonFunctions(FunctionRegistry& r) {
                        return Value::Array(std::move(out));
                      })}));
 
-  r.Add(Info("JSON_KEYS", kCat, "Returns the top-level keys of a JSON object string; NULL if it is not a JSON object.",
+  r.Add(Info("JSON_KEYS", kJsonCategory, "Returns the top-level keys of a JSON object string; NULL if it is not a JSON object.",
              {Simple("JSON_KEYS(json STRING) => ARRAY<STRING>", {K::kString}, SqlType::Array(S),
                      [](const Args& a, const CallContext&, std::string*) -> Value {
                        Json j;
@@ -431,7 +428,7 @@ void RegisterJsonFunctions(FunctionRegistry& r) {
                        return Value::Array(std::move(out));
                      })}));
 
-  r.Add(Info("JSON_RECORDS", kCat, "Returns the top-level entries of a JSON object string as a map of key to value text (string values unquoted, others as JSON); NULL if it is not a JSON object.",
+  r.Add(Info("JSON_RECORDS", kJsonCategory, "Returns the top-level entries of a JSON object string as a map of key to value text (string values unquoted, others as JSON); NULL if it is not a JSON object.",
              {Simple("JSON_RECORDS(json STRING) => MAP<STRING, STRING>", {K::kString}, SqlType::Map(S, S),
                      [](const Args& a, const CallContext&, std::string*) -> Value {
                        Json j;
@@ -446,7 +443,7 @@ void RegisterJsonFunctions(FunctionRegistry& r) {
                        return Value::Map(std::move(out));
                      })}));
 
-  r.Add(Info("TO_JSON_STRING", kCat, "Renders any value as JSON text (NULL becomes 'null').",
+  r.Add(Info("TO_JSON_STRING", kJsonCategory, "Renders any value as JSON text (NULL becomes 'null').",
              {Make("TO_JSON_STRING(value ANY) => STRING", 1, 1, [S](const Types&) -> TypePtr { return S; },
                    [](const Args& a, const CallContext&, std::string*) {
                      std::string out;

@@ -15,16 +15,7 @@ namespace {
 
 using namespace fnutil;  // NOLINT
 using fn::Simple;
-using K = TypeKind;
-using Args = std::vector<Value>;
-using Types = std::vector<TypePtr>;
-const char* kCat = "MATHEMATICAL";
-
-__int128 Pow10(int n) {
-  __int128 r = 1;
-  for (int i = 0; i < n; ++i) r *= 10;
-  return r;
-}
+constexpr const char* kMathCategory = "MATHEMATICAL";
 
 enum class RoundMode {
   kHalfTowardPositive,  // ksqlDB's ROUND: halves go up (1.5 -> 2, -1.5 -> -1)
@@ -155,7 +146,7 @@ void AddRounding(FunctionRegistry& r, const std::string& name, RoundMode mode, c
                       [mode](const Args& a, const CallContext&, std::string*) {
                         return Value(RoundDouble(a[0].ToDouble(), ToInt32(a[1]), mode));
                       }));
-  r.Add(Info(name, kCat, desc, std::move(ov)));
+  r.Add(Info(name, kMathCategory, desc, std::move(ov)));
 }
 
 // CEIL / FLOOR: integers unchanged, DOUBLE to DOUBLE, DECIMAL keeps its type.
@@ -173,7 +164,7 @@ void AddCeilFloor(FunctionRegistry& r, const std::string& name, bool ceil, const
                         double v = a[0].ToDouble();
                         return Value(ceil ? std::ceil(v) : std::floor(v));
                       }));
-  r.Add(Info(name, kCat, desc, std::move(ov)));
+  r.Add(Info(name, kMathCategory, desc, std::move(ov)));
 }
 
 // GREATEST / LEAST: all arguments of one comparable type; mixed numerics resolve to DOUBLE
@@ -274,7 +265,7 @@ double GeoDistance(double lat1, double lon1, double lat2, double lon2, double ra
 void RegisterMathFunctions(FunctionRegistry& r) {
   auto I = SqlType::Integer(), L = SqlType::Bigint(), D = SqlType::Double();
 
-  r.Add(Info("ABS", kCat, "Returns the absolute value of a number, of the same type.",
+  r.Add(Info("ABS", kMathCategory, "Returns the absolute value of a number, of the same type.",
              {Simple("ABS(x INT) => INT", {K::kInteger}, I,
                      [](const Args& a, const CallContext&, std::string*) {
                        int32_t v = a[0].AsInt();
@@ -301,26 +292,26 @@ void RegisterMathFunctions(FunctionRegistry& r) {
   AddRounding(r, "TRUNC", RoundMode::kDown,
               "Truncates a number toward zero to the given number of decimal places (default 0; negative truncates left of the point).");
 
-  r.Add(Info("ACOS", kCat, "Returns the arc cosine of a number, in radians (NaN outside [-1, 1]).", {DoubleFn("ACOS", [](double x) { return std::acos(x); })}));
-  r.Add(Info("ASIN", kCat, "Returns the arc sine of a number, in radians (NaN outside [-1, 1]).", {DoubleFn("ASIN", [](double x) { return std::asin(x); })}));
-  r.Add(Info("ATAN", kCat, "Returns the arc tangent of a number, in radians.", {DoubleFn("ATAN", [](double x) { return std::atan(x); })}));
-  r.Add(Info("ATAN2", kCat, "Returns the angle, in radians, of the point (x, y) from the positive x axis: the arc tangent of y / x.",
+  r.Add(Info("ACOS", kMathCategory, "Returns the arc cosine of a number, in radians (NaN outside [-1, 1]).", {DoubleFn("ACOS", [](double x) { return std::acos(x); })}));
+  r.Add(Info("ASIN", kMathCategory, "Returns the arc sine of a number, in radians (NaN outside [-1, 1]).", {DoubleFn("ASIN", [](double x) { return std::asin(x); })}));
+  r.Add(Info("ATAN", kMathCategory, "Returns the arc tangent of a number, in radians.", {DoubleFn("ATAN", [](double x) { return std::atan(x); })}));
+  r.Add(Info("ATAN2", kMathCategory, "Returns the angle, in radians, of the point (x, y) from the positive x axis: the arc tangent of y / x.",
              {Simple("ATAN2(y DOUBLE, x DOUBLE) => DOUBLE", {K::kDouble, K::kDouble}, D,
                      [](const Args& a, const CallContext&, std::string*) { return Value(std::atan2(a[0].ToDouble(), a[1].ToDouble())); })}));
-  r.Add(Info("COS", kCat, "Returns the cosine of an angle given in radians.", {DoubleFn("COS", [](double x) { return std::cos(x); })}));
-  r.Add(Info("COSH", kCat, "Returns the hyperbolic cosine of a number.", {DoubleFn("COSH", [](double x) { return std::cosh(x); })}));
-  r.Add(Info("COT", kCat, "Returns the cotangent of an angle given in radians.", {DoubleFn("COT", [](double x) { return 1.0 / std::tan(x); })}));
-  r.Add(Info("SIN", kCat, "Returns the sine of an angle given in radians.", {DoubleFn("SIN", [](double x) { return std::sin(x); })}));
-  r.Add(Info("SINH", kCat, "Returns the hyperbolic sine of a number.", {DoubleFn("SINH", [](double x) { return std::sinh(x); })}));
-  r.Add(Info("TAN", kCat, "Returns the tangent of an angle given in radians.", {DoubleFn("TAN", [](double x) { return std::tan(x); })}));
-  r.Add(Info("TANH", kCat, "Returns the hyperbolic tangent of a number.", {DoubleFn("TANH", [](double x) { return std::tanh(x); })}));
-  r.Add(Info("DEGREES", kCat, "Converts an angle from radians to degrees.", {DoubleFn("DEGREES", [](double x) { return x * 180.0 / M_PI; })}));
-  r.Add(Info("RADIANS", kCat, "Converts an angle from degrees to radians.", {DoubleFn("RADIANS", [](double x) { return x / 180.0 * M_PI; })}));
-  r.Add(Info("CBRT", kCat, "Returns the cube root of a number.", {DoubleFn("CBRT", [](double x) { return std::cbrt(x); })}));
-  r.Add(Info("SQRT", kCat, "Returns the square root of a number (NaN for negative input).", {DoubleFn("SQRT", [](double x) { return std::sqrt(x); })}));
-  r.Add(Info("EXP", kCat, "Returns e raised to the power of a number.", {DoubleFn("EXP", [](double x) { return std::exp(x); })}));
-  r.Add(Info("LN", kCat, "Returns the natural logarithm of a number (-Infinity at 0, NaN below).", {DoubleFn("LN", [](double x) { return std::log(x); })}));
-  r.Add(Info("LOG", kCat, "Returns the natural logarithm of a value, or its logarithm in a given base.",
+  r.Add(Info("COS", kMathCategory, "Returns the cosine of an angle given in radians.", {DoubleFn("COS", [](double x) { return std::cos(x); })}));
+  r.Add(Info("COSH", kMathCategory, "Returns the hyperbolic cosine of a number.", {DoubleFn("COSH", [](double x) { return std::cosh(x); })}));
+  r.Add(Info("COT", kMathCategory, "Returns the cotangent of an angle given in radians.", {DoubleFn("COT", [](double x) { return 1.0 / std::tan(x); })}));
+  r.Add(Info("SIN", kMathCategory, "Returns the sine of an angle given in radians.", {DoubleFn("SIN", [](double x) { return std::sin(x); })}));
+  r.Add(Info("SINH", kMathCategory, "Returns the hyperbolic sine of a number.", {DoubleFn("SINH", [](double x) { return std::sinh(x); })}));
+  r.Add(Info("TAN", kMathCategory, "Returns the tangent of an angle given in radians.", {DoubleFn("TAN", [](double x) { return std::tan(x); })}));
+  r.Add(Info("TANH", kMathCategory, "Returns the hyperbolic tangent of a number.", {DoubleFn("TANH", [](double x) { return std::tanh(x); })}));
+  r.Add(Info("DEGREES", kMathCategory, "Converts an angle from radians to degrees.", {DoubleFn("DEGREES", [](double x) { return x * 180.0 / M_PI; })}));
+  r.Add(Info("RADIANS", kMathCategory, "Converts an angle from degrees to radians.", {DoubleFn("RADIANS", [](double x) { return x / 180.0 * M_PI; })}));
+  r.Add(Info("CBRT", kMathCategory, "Returns the cube root of a number.", {DoubleFn("CBRT", [](double x) { return std::cbrt(x); })}));
+  r.Add(Info("SQRT", kMathCategory, "Returns the square root of a number (NaN for negative input).", {DoubleFn("SQRT", [](double x) { return std::sqrt(x); })}));
+  r.Add(Info("EXP", kMathCategory, "Returns e raised to the power of a number.", {DoubleFn("EXP", [](double x) { return std::exp(x); })}));
+  r.Add(Info("LN", kMathCategory, "Returns the natural logarithm of a number (-Infinity at 0, NaN below).", {DoubleFn("LN", [](double x) { return std::log(x); })}));
+  r.Add(Info("LOG", kMathCategory, "Returns the natural logarithm of a value, or its logarithm in a given base.",
              {DoubleFn("LOG", [](double x) { return std::log(x); }),
               Simple("LOG(base DOUBLE, value DOUBLE) => DOUBLE", {K::kDouble, K::kDouble}, D,
                      [](const Args& a, const CallContext&, std::string*) {
@@ -329,10 +320,10 @@ void RegisterMathFunctions(FunctionRegistry& r) {
                        // As Java: log(0) = -Infinity over log(base), so +Infinity for a base < 1.
                        return Value(std::log(v) / std::log(b));
                      })}));
-  r.Add(Info("POWER", kCat, "Raises a base to an exponent (Infinity on overflow).",
+  r.Add(Info("POWER", kMathCategory, "Raises a base to an exponent (Infinity on overflow).",
              {Simple("POWER(base DOUBLE, exponent DOUBLE) => DOUBLE", {K::kDouble, K::kDouble}, D,
                      [](const Args& a, const CallContext&, std::string*) { return Value(std::pow(a[0].ToDouble(), a[1].ToDouble())); })}));
-  r.Add(Info("SIGN", kCat, "Returns -1, 0 or 1 as a number is negative, zero or positive.",
+  r.Add(Info("SIGN", kMathCategory, "Returns -1, 0 or 1 as a number is negative, zero or positive.",
              {Simple("SIGN(x INT) => INT", {K::kInteger}, I,
                      [](const Args& a, const CallContext&, std::string*) { int64_t v = a[0].ToInt64(); return Value(static_cast<int32_t>((v > 0) - (v < 0))); }),
               Simple("SIGN(x BIGINT) => INT", {K::kBigint}, I,
@@ -341,17 +332,17 @@ void RegisterMathFunctions(FunctionRegistry& r) {
                    [](const Args& a, const CallContext&, std::string*) { auto u = a[0].AsDecimal().unscaled; return Value(static_cast<int32_t>((u > 0) - (u < 0))); }),
               Simple("SIGN(x DOUBLE) => INT", {K::kDouble}, I,
                      [](const Args& a, const CallContext&, std::string*) { double v = a[0].ToDouble(); return Value(static_cast<int32_t>((v > 0) - (v < 0))); })}));
-  r.Add(Info("PI", kCat, "Returns an approximation of pi.",
+  r.Add(Info("PI", kMathCategory, "Returns an approximation of pi.",
              {Simple("PI() => DOUBLE", {}, D, [](const Args&, const CallContext&, std::string*) { return Value(M_PI); })}));
-  r.Add(Info("RANDOM", kCat, "Returns a random DOUBLE in [0.0, 1.0).",
+  r.Add(Info("RANDOM", kMathCategory, "Returns a random DOUBLE in [0.0, 1.0).",
              {Simple("RANDOM() => DOUBLE", {}, D, [](const Args&, const CallContext&, std::string*) {
                 thread_local std::mt19937_64 rng(std::random_device{}());
                 return Value(std::uniform_real_distribution<double>(0.0, 1.0)(rng));
               })}));
 
-  r.Add(Info("GREATEST", kCat, "Returns the largest non-NULL argument; all arguments must be of one comparable type.",
+  r.Add(Info("GREATEST", kMathCategory, "Returns the largest non-NULL argument; all arguments must be of one comparable type.",
              {Extreme("GREATEST", true)}));
-  r.Add(Info("LEAST", kCat, "Returns the smallest non-NULL argument; all arguments must be of one comparable type.",
+  r.Add(Info("LEAST", kMathCategory, "Returns the smallest non-NULL argument; all arguments must be of one comparable type.",
              {Extreme("LEAST", false)}));
 
   auto geo = [](const Args& a, const CallContext&, std::string* err) -> Value {
@@ -375,7 +366,7 @@ void RegisterMathFunctions(FunctionRegistry& r) {
     }
     return Value(GeoDistance(lat1, lon1, lat2, lon2, radius));
   };
-  r.Add(Info("GEO_DISTANCE", kCat, "Returns the great-circle distance between two latitude/longitude points in kilometres (default) or miles.",
+  r.Add(Info("GEO_DISTANCE", kMathCategory, "Returns the great-circle distance between two latitude/longitude points in kilometres (default) or miles.",
              {Simple("GEO_DISTANCE(lat1 DOUBLE, lon1 DOUBLE, lat2 DOUBLE, lon2 DOUBLE) => DOUBLE",
                      {K::kDouble, K::kDouble, K::kDouble, K::kDouble}, D, geo),
               Simple("GEO_DISTANCE(lat1 DOUBLE, lon1 DOUBLE, lat2 DOUBLE, lon2 DOUBLE, unit STRING) => DOUBLE",

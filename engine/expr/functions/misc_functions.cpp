@@ -10,9 +10,6 @@ namespace {
 
 using namespace fnutil;  // NOLINT
 using fn::Simple;
-using K = TypeKind;
-using Args = std::vector<Value>;
-using Types = std::vector<TypePtr>;
 
 // ---- URL -----------------------------------------------------------------------------------
 

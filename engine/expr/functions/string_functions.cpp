@@ -15,11 +15,7 @@ namespace {
 
 using namespace fnutil;  // NOLINT
 using fn::Simple;
-using K = TypeKind;
-using Args = std::vector<Value>;
-using Types = std::vector<TypePtr>;
-constexpr NullPolicy kCustom = NullPolicy::kCustom;
-const char* kCat = "STRING";
+constexpr const char* kStringCategory = "STRING";
 
 // Variadic resolver: every argument from `from` on is of kind k (or NULL), with at least one
 // typed argument of kind k when `need_typed`.
@@ -316,7 +312,7 @@ void AddMask(FunctionRegistry& r, const std::string& name, MaskKind kind, const 
                         {K::kString, K::kInteger, K::kString, K::kString, K::kString, K::kString}, S,
                         MaskImpl(kind), kCustom));
   }
-  r.Add(Info(name, kCat, desc, std::move(ov)));
+  r.Add(Info(name, kStringCategory, desc, std::move(ov)));
 }
 
 // ---- SPLIT ---------------------------------------------------------------------------------
@@ -558,7 +554,7 @@ void RegisterStringFunctions(FunctionRegistry& r) {
   auto B = SqlType::Bytes();
 
   // CONCAT: NULL inputs count as empty.
-  r.Add(Info("CONCAT", kCat, "Joins two or more strings, or two or more byte values, into one; NULL inputs are treated as empty.",
+  r.Add(Info("CONCAT", kStringCategory, "Joins two or more strings, or two or more byte values, into one; NULL inputs are treated as empty.",
              {Make("CONCAT(str STRING, ...) => STRING", 1, -1, AllOfKind(K::kString, S),
                    [](const Args& a, const CallContext&, std::string*) {
                      size_t total = 0;
@@ -589,11 +585,11 @@ void RegisterStringFunctions(FunctionRegistry& r) {
     }
     return bytes ? Value(Bytes{std::move(out)}) : Value(std::move(out));
   };
-  r.Add(Info("CONCAT_WS", kCat, "Joins strings or byte values with a separator between them, skipping NULL inputs; NULL if the separator is NULL.",
+  r.Add(Info("CONCAT_WS", kStringCategory, "Joins strings or byte values with a separator between them, skipping NULL inputs; NULL if the separator is NULL.",
              {Make("CONCAT_WS(separator STRING, str STRING, ...) => STRING", 2, -1, AllOfKind(K::kString, S), concat_ws, kCustom),
               Make("CONCAT_WS(separator BYTES, b BYTES, ...) => BYTES", 2, -1, AllOfKind(K::kBytes, B), concat_ws, kCustom)}));
 
-  r.Add(Info("ELT", kCat, "Returns the n-th (1-based) of the following string arguments, or NULL when n is out of range.",
+  r.Add(Info("ELT", kStringCategory, "Returns the n-th (1-based) of the following string arguments, or NULL when n is out of range.",
              {Make("ELT(n INT, str STRING, ...) => STRING", 1, -1,
                    [S](const Types& t) -> TypePtr {
                      if (!fn::Accepts(K::kInteger, t[0])) return nullptr;
@@ -607,7 +603,7 @@ void RegisterStringFunctions(FunctionRegistry& r) {
                      return a[n];
                    }, kCustom)}));
 
-  r.Add(Info("FIELD", kCat, "Returns the 1-based position of a string among the following arguments, or 0 if absent (NULL never matches).",
+  r.Add(Info("FIELD", kStringCategory, "Returns the 1-based position of a string among the following arguments, or 0 if absent (NULL never matches).",
              {Make("FIELD(str STRING, candidate STRING, ...) => INT", 1, -1, AllOfKind(K::kString, I),
                    [](const Args& a, const CallContext&, std::string*) -> Value {
                      if (a[0].IsNull()) return Value(int32_t{0});
@@ -616,7 +612,7 @@ void RegisterStringFunctions(FunctionRegistry& r) {
                      return Value(int32_t{0});
                    }, kCustom)}));
 
-  r.Add(Info("INITCAP", kCat, "Upper-cases the first letter of every whitespace-separated word and lower-cases the rest.",
+  r.Add(Info("INITCAP", kStringCategory, "Upper-cases the first letter of every whitespace-separated word and lower-cases the rest.",
              {Simple("INITCAP(str STRING) => STRING", {K::kString}, S,
                      [](const Args& a, const CallContext&, std::string*) {
                        // As ksqlDB: lower-case everything, then upper-case the first UTF-16
@@ -659,19 +655,19 @@ void RegisterStringFunctions(FunctionRegistry& r) {
                   }, kCustom);
     return o;
   };
-  r.Add(Info("INSTR", kCat, "Returns the 1-based position of a substring (optionally from a start position, negative to search backwards, and its n-th occurrence), or 0.",
+  r.Add(Info("INSTR", kStringCategory, "Returns the 1-based position of a substring (optionally from a start position, negative to search backwards, and its n-th occurrence), or 0.",
              {instr_ov("INSTR(str STRING, substring STRING) => INT", 2),
               instr_ov("INSTR(str STRING, substring STRING, position INT) => INT", 3),
               instr_ov("INSTR(str STRING, substring STRING, position INT, occurrence INT) => INT", 4)}));
 
-  r.Add(Info("LCASE", kCat, "Converts a string to lower case.",
+  r.Add(Info("LCASE", kStringCategory, "Converts a string to lower case.",
              {Simple("LCASE(str STRING) => STRING", {K::kString}, S,
                      [](const Args& a, const CallContext&, std::string*) { return Value(MapCase(a[0].AsString(), false)); })}));
-  r.Add(Info("UCASE", kCat, "Converts a string to upper case.",
+  r.Add(Info("UCASE", kStringCategory, "Converts a string to upper case.",
              {Simple("UCASE(str STRING) => STRING", {K::kString}, S,
                      [](const Args& a, const CallContext&, std::string*) { return Value(MapCase(a[0].AsString(), true)); })}));
 
-  r.Add(Info("LEN", kCat, "Returns the number of characters in a string, or of bytes in a BYTES value.",
+  r.Add(Info("LEN", kStringCategory, "Returns the number of characters in a string, or of bytes in a BYTES value.",
              {Simple("LEN(str STRING) => INT", {K::kString}, I,
                      [](const Args& a, const CallContext&, std::string*) {
                        return Value(static_cast<int32_t>(Utf16Length(a[0].AsString())));
@@ -683,10 +679,10 @@ void RegisterStringFunctions(FunctionRegistry& r) {
 
   auto lpad = [](const Args& a, const CallContext&, std::string*) { return PadImpl(a, true); };
   auto rpad = [](const Args& a, const CallContext&, std::string*) { return PadImpl(a, false); };
-  r.Add(Info("LPAD", kCat, "Left-pads a string or bytes value with a repeated padding to the given length, truncating if longer; NULL for an empty padding or a negative length.",
+  r.Add(Info("LPAD", kStringCategory, "Left-pads a string or bytes value with a repeated padding to the given length, truncating if longer; NULL for an empty padding or a negative length.",
              {Simple("LPAD(input STRING, length INT, padding STRING) => STRING", {K::kString, K::kInteger, K::kString}, S, lpad, kCustom),
               Simple("LPAD(input BYTES, length INT, padding BYTES) => BYTES", {K::kBytes, K::kInteger, K::kBytes}, B, lpad, kCustom)}));
-  r.Add(Info("RPAD", kCat, "Right-pads a string or bytes value with a repeated padding to the given length, truncating if longer; NULL for an empty padding or a negative length.",
+  r.Add(Info("RPAD", kStringCategory, "Right-pads a string or bytes value with a repeated padding to the given length, truncating if longer; NULL for an empty padding or a negative length.",
              {Simple("RPAD(input STRING, length INT, padding STRING) => STRING", {K::kString, K::kInteger, K::kString}, S, rpad, kCustom),
               Simple("RPAD(input BYTES, length INT, padding BYTES) => BYTES", {K::kBytes, K::kInteger, K::kBytes}, B, rpad, kCustom)}));
 
@@ -696,7 +692,7 @@ void RegisterStringFunctions(FunctionRegistry& r) {
   AddMask(r, "MASK_LEFT", MaskKind::kLeft, "Masks only the first numChars characters of a string, like MASK.");
   AddMask(r, "MASK_RIGHT", MaskKind::kRight, "Masks only the last numChars characters of a string, like MASK.");
 
-  r.Add(Info("REPLACE", kCat, "Replaces every occurrence of a substring with another string.",
+  r.Add(Info("REPLACE", kStringCategory, "Replaces every occurrence of a substring with another string.",
              {Simple("REPLACE(str STRING, target STRING, replacement STRING) => STRING", {K::kString, K::kString, K::kString}, S,
                      [](const Args& a, const CallContext&, std::string*) {
                        const std::string& s = a[0].AsString();
@@ -752,15 +748,15 @@ void RegisterStringFunctions(FunctionRegistry& r) {
       return Value::Array(std::move(out));
     };
   };
-  r.Add(Info("REGEXP_EXTRACT", kCat, "Returns the first substring matching a regular expression, or the given capture group of that match; NULL if none.",
+  r.Add(Info("REGEXP_EXTRACT", kStringCategory, "Returns the first substring matching a regular expression, or the given capture group of that match; NULL if none.",
              {Simple("REGEXP_EXTRACT(pattern STRING, str STRING) => STRING", {K::kString, K::kString}, S, extract(false)),
               Simple("REGEXP_EXTRACT(pattern STRING, str STRING, group INT) => STRING", {K::kString, K::kString, K::kInteger}, S, extract(false))}));
   auto AS = SqlType::Array(S);
-  r.Add(Info("REGEXP_EXTRACT_ALL", kCat, "Returns every substring matching a regular expression, or the given capture group of every match.",
+  r.Add(Info("REGEXP_EXTRACT_ALL", kStringCategory, "Returns every substring matching a regular expression, or the given capture group of every match.",
              {Simple("REGEXP_EXTRACT_ALL(pattern STRING, str STRING) => ARRAY<STRING>", {K::kString, K::kString}, AS, extract(true)),
               Simple("REGEXP_EXTRACT_ALL(pattern STRING, str STRING, group INT) => ARRAY<STRING>", {K::kString, K::kString, K::kInteger}, AS, extract(true))}));
 
-  r.Add(Info("REGEXP_REPLACE", kCat, "Replaces every match of a regular expression with a replacement string ($n refers to a group).",
+  r.Add(Info("REGEXP_REPLACE", kStringCategory, "Replaces every match of a regular expression with a replacement string ($n refers to a group).",
              {Simple("REGEXP_REPLACE(str STRING, pattern STRING, replacement STRING) => STRING", {K::kString, K::kString, K::kString}, S,
                      [](const Args& a, const CallContext&, std::string* err) -> Value {
                        const RE2* re = RegexOrError(a[1].AsString(), err);
@@ -770,7 +766,7 @@ void RegisterStringFunctions(FunctionRegistry& r) {
                        return Value(std::move(s));
                      })}));
 
-  r.Add(Info("REGEXP_SPLIT_TO_ARRAY", kCat, "Splits a string around the matches of a regular expression; empty elements are kept.",
+  r.Add(Info("REGEXP_SPLIT_TO_ARRAY", kStringCategory, "Splits a string around the matches of a regular expression; empty elements are kept.",
              {Simple("REGEXP_SPLIT_TO_ARRAY(str STRING, pattern STRING) => ARRAY<STRING>", {K::kString, K::kString}, AS,
                      [](const Args& a, const CallContext&, std::string* err) -> Value {
                        const RE2* re = RegexOrError(a[1].AsString(), err);
@@ -780,7 +776,7 @@ void RegisterStringFunctions(FunctionRegistry& r) {
                        return Value::Array(std::move(out));
                      })}));
 
-  r.Add(Info("SPLIT", kCat, "Splits a string or bytes value around a delimiter, keeping empty elements; an empty delimiter splits into single characters or bytes.",
+  r.Add(Info("SPLIT", kStringCategory, "Splits a string or bytes value around a delimiter, keeping empty elements; an empty delimiter splits into single characters or bytes.",
              {Simple("SPLIT(str STRING, delimiter STRING) => ARRAY<STRING>", {K::kString, K::kString}, AS,
                      [](const Args& a, const CallContext&, std::string*) {
                        ArrayValue out;
@@ -794,7 +790,7 @@ void RegisterStringFunctions(FunctionRegistry& r) {
                        return Value::Array(std::move(out));
                      })}));
 
-  r.Add(Info("SPLIT_TO_MAP", kCat, "Splits a string into entries and each entry into key and value, building a map; later duplicates win; NULL for empty or equal delimiters.",
+  r.Add(Info("SPLIT_TO_MAP", kStringCategory, "Splits a string into entries and each entry into key and value, building a map; later duplicates win; NULL for empty or equal delimiters.",
              {Simple("SPLIT_TO_MAP(input STRING, entryDelimiter STRING, kvDelimiter STRING) => MAP<STRING, STRING>",
                      {K::kString, K::kString, K::kString}, SqlType::Map(S, S),
                      [](const Args& a, const CallContext&, std::string*) -> Value {
@@ -825,13 +821,13 @@ void RegisterStringFunctions(FunctionRegistry& r) {
 
   auto substr_s = [](const Args& a, const CallContext&, std::string*) { return SubstringStr(a); };
   auto substr_b = [](const Args& a, const CallContext&, std::string*) { return SubstringBytes(a); };
-  r.Add(Info("SUBSTRING", kCat, "Returns the part of a string or bytes value from a 1-based position (negative counts from the end), optionally of a given length.",
+  r.Add(Info("SUBSTRING", kStringCategory, "Returns the part of a string or bytes value from a 1-based position (negative counts from the end), optionally of a given length.",
              {Simple("SUBSTRING(str STRING, pos INT) => STRING", {K::kString, K::kInteger}, S, substr_s),
               Simple("SUBSTRING(str STRING, pos INT, length INT) => STRING", {K::kString, K::kInteger, K::kInteger}, S, substr_s),
               Simple("SUBSTRING(b BYTES, pos INT) => BYTES", {K::kBytes, K::kInteger}, B, substr_b),
               Simple("SUBSTRING(b BYTES, pos INT, length INT) => BYTES", {K::kBytes, K::kInteger, K::kInteger}, B, substr_b)}));
 
-  r.Add(Info("TRIM", kCat, "Removes leading and trailing whitespace (and control characters) from a string.",
+  r.Add(Info("TRIM", kStringCategory, "Removes leading and trailing whitespace (and control characters) from a string.",
              {Simple("TRIM(str STRING) => STRING", {K::kString}, S,
                      [](const Args& a, const CallContext&, std::string*) {
                        const std::string& s = a[0].AsString();
@@ -841,13 +837,13 @@ void RegisterStringFunctions(FunctionRegistry& r) {
                        return Value(s.substr(b, e - b));
                      })}));
 
-  r.Add(Info("CHR", kCat, "Returns the character for a Unicode code point, given as a number or as a '\\uXXXX' escape; NULL if invalid.",
+  r.Add(Info("CHR", kStringCategory, "Returns the character for a Unicode code point, given as a number or as a '\\uXXXX' escape; NULL if invalid.",
              {Simple("CHR(code INT) => STRING", {K::kInteger}, S,
                      [](const Args& a, const CallContext&, std::string*) { return ChrFromCode(a[0].ToInt64()); }),
               Simple("CHR(code STRING) => STRING", {K::kString}, S,
                      [](const Args& a, const CallContext&, std::string*) { return ChrFromText(a[0].AsString()); })}));
 
-  r.Add(Info("UUID", kCat, "Returns a random (version 4) UUID as a 36-character string, or renders a 16-byte BYTES value as a UUID string (NULL for any other length).",
+  r.Add(Info("UUID", kStringCategory, "Returns a random (version 4) UUID as a 36-character string, or renders a 16-byte BYTES value as a UUID string (NULL for any other length).",
              {Simple("UUID() => STRING", {}, S,
                      [](const Args&, const CallContext&, std::string*) { return Value(RandomUuid()); }),
               Simple("UUID(b BYTES) => STRING", {K::kBytes}, S,
@@ -859,11 +855,11 @@ void RegisterStringFunctions(FunctionRegistry& r) {
                                     hex.substr(16, 4) + "-" + hex.substr(20));
                      })}));
 
-  r.Add(Info("MD5", kCat, "Returns the MD5 digest of a string's UTF-8 bytes as 32 lower-case hex digits.",
+  r.Add(Info("MD5", kStringCategory, "Returns the MD5 digest of a string's UTF-8 bytes as 32 lower-case hex digits.",
              {Simple("MD5(str STRING) => STRING", {K::kString}, S,
                      [](const Args& a, const CallContext&, std::string*) { return Value(Md5Hex(a[0].AsString())); })}));
 
-  r.Add(Info("TO_BYTES", kCat, "Converts a string in the given encoding (hex, utf8, ascii, base64) to BYTES.",
+  r.Add(Info("TO_BYTES", kStringCategory, "Converts a string in the given encoding (hex, utf8, ascii, base64) to BYTES.",
              {Simple("TO_BYTES(str STRING, encoding STRING) => BYTES", {K::kString, K::kString}, B,
                      [](const Args& a, const CallContext&, std::string* err) -> Value {
                        std::string out;
@@ -873,7 +869,7 @@ void RegisterStringFunctions(FunctionRegistry& r) {
                        }
                        return Value(Bytes{std::move(out)});
                      })}));
-  r.Add(Info("FROM_BYTES", kCat, "Converts BYTES to a string in the given encoding (hex, utf8, ascii, base64).",
+  r.Add(Info("FROM_BYTES", kStringCategory, "Converts BYTES to a string in the given encoding (hex, utf8, ascii, base64).",
              {Simple("FROM_BYTES(b BYTES, encoding STRING) => STRING", {K::kBytes, K::kString}, S,
                      [](const Args& a, const CallContext&, std::string* err) -> Value {
                        std::string out;
@@ -883,7 +879,7 @@ void RegisterStringFunctions(FunctionRegistry& r) {
                        }
                        return Value(std::move(out));
                      })}));
-  r.Add(Info("ENCODE", kCat, "Re-encodes a string from one encoding to another (hex, utf8, ascii, base64; the two must differ).",
+  r.Add(Info("ENCODE", kStringCategory, "Re-encodes a string from one encoding to another (hex, utf8, ascii, base64; the two must differ).",
              {Simple("ENCODE(str STRING, inputEncoding STRING, outputEncoding STRING) => STRING",
                      {K::kString, K::kString, K::kString}, S,
                      [](const Args& a, const CallContext&, std::string* err) -> Value {

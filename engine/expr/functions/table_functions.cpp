@@ -5,8 +5,8 @@
 namespace sluice {
 namespace {
 
-using Args = std::vector<Value>;
-using Types = std::vector<TypePtr>;
+using fnutil::Args;
+using fnutil::Types;
 
 FunctionOverload TableOverload(std::string signature, fnutil::ResolveFn resolve, TableImpl impl) {
   FunctionOverload o;
