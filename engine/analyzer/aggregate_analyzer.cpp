@@ -55,12 +55,25 @@ class AggregateRowScope : public ColumnScope {
 Status CheckAggregateShape(const Query& q, const SinkRequest& req, const DataSource& source) {
   if (!q.joins.empty()) return Status::NotSupported("Joins are not supported yet");
   if (source.window) return Status::NotSupported("Windowed sources are not supported yet");
+  // These two come before the value format, as ksqlDB reports them (CheckAggregateClauses
+  // repeats them for GROUP BY over a join, which has no such format check).
   if (q.window && !q.has_group_by) return Status::InvalidArgument("WINDOW clause requires a GROUP BY clause.");
   if (q.has_group_by && q.group_by.empty())
     return Status::InvalidArgument("GROUP BY requires at least one expression.");
   if (source.value_format.kind == FormatKind::kKafka)
     return Status::InvalidArgument("Source(s) " + source.name +
                                    " are using the 'KAFKA' value format. This format does not yet support GROUP BY.");
+  return query_internal::CheckAggregateClauses(q, req);
+}
+
+}  // namespace
+
+namespace query_internal {
+
+Status CheckAggregateClauses(const Query& q, const SinkRequest& req) {
+  if (q.window && !q.has_group_by) return Status::InvalidArgument("WINDOW clause requires a GROUP BY clause.");
+  if (q.has_group_by && q.group_by.empty())
+    return Status::InvalidArgument("GROUP BY requires at least one expression.");
   if (q.has_partition_by)
     return Status::InvalidArgument("PARTITION BY and GROUP BY in the same query is not supported.");
   if (req.insert_into) return Status::OK();
@@ -72,6 +85,10 @@ Status CheckAggregateShape(const Query& q, const SinkRequest& req, const DataSou
     return Status::InvalidArgument("EMIT FINAL is only supported for windowed aggregations.");
   return Status::OK();
 }
+
+}  // namespace query_internal
+
+namespace {
 
 Result<WindowPlan> PlanWindow(const WindowSpec& w) {
   WindowPlan p;
@@ -194,7 +211,7 @@ Status CheckWindowBoundsUse(const Query& q) {
   return Status::OK();
 }
 
-Status CheckGroupByExpressions(const Query& q, const DataSource& source) {
+Status CheckGroupByExpressions(const Query& q, const std::string& source_name) {
   std::vector<std::string> seen;
   for (const auto& g : q.group_by) {
     Status s;
@@ -207,7 +224,7 @@ Status CheckGroupByExpressions(const Query& q, const DataSource& source) {
     const std::string text = GroupText(*g);
     if (std::find(seen.begin(), seen.end(), text) != seen.end())
       return Status::InvalidArgument("Duplicate GROUP BY expression: " +
-                                     (g->kind == ExprKind::kColumnRef ? source.name + "." + text : text));
+                                     (g->kind == ExprKind::kColumnRef ? source_name + "." + text : text));
     seen.push_back(text);
   }
   return Status::OK();
@@ -319,7 +336,7 @@ bool IsAggregationQuery(const Query& q) {
 // ksqlDB's rules on which aggregate calls a query may make: a table source needs functions
 // that can undo (a row's update subtracts its old value); DELIMITED cannot hold structured
 // intermediate state.
-Status CheckCalls(const AggregationPlan& agg, const DataSource& source) {
+Status CheckCalls(const AggregationPlan& agg, SourceKind input_kind, const DataSource& source) {
   std::vector<std::string> no_undo;  // in the order the query calls them
   bool structured_state = false;
   for (const auto& call : agg.calls) {
@@ -329,7 +346,7 @@ Status CheckCalls(const AggregationPlan& agg, const DataSource& source) {
     const TypePtr& t = call.function->IntermediateType();
     structured_state = structured_state || (t && !t->IsPrimitive());
   }
-  if (source.kind == SourceKind::kTable && !no_undo.empty())
+  if (input_kind == SourceKind::kTable && !no_undo.empty())
     return Status::InvalidArgument("The aggregation function" + std::string(no_undo.size() > 1 ? "s " : " ") +
                                    JoinNames(no_undo, ", ") +
                                    (no_undo.size() > 1 ? " cannot" : " cannot") +
@@ -373,7 +390,7 @@ Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, 
   if (!source) return Status::NotFound(q.from.name + " does not exist.");
   SLUICE_RETURN_IF_ERROR(CheckAggregateShape(q, req, *source));
   SLUICE_RETURN_IF_ERROR(CheckWindowBoundsUse(q));
-  SLUICE_RETURN_IF_ERROR(CheckGroupByExpressions(q, *source));
+  SLUICE_RETURN_IF_ERROR(CheckGroupByExpressions(q, source->name));
 
   QueryPlan plan;
   InitRowLayout(source, false, &plan);
@@ -385,6 +402,40 @@ Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, 
   std::vector<ProjectionItem> items;
   SLUICE_RETURN_IF_ERROR(ExpandSelect(q, *source, compiler, scope, &items));
   RecordResultColumns(req, *source, items);
+  SLUICE_RETURN_IF_ERROR(PlanAggregation(q, req, compiler, scope, items, source->kind, *source, config, &plan));
+  plan.aggregation->repartition = !ExactlySourceKey(q.group_by, *source);
+  plan.used_columns.assign(scope.used().begin(), scope.used().end());
+  if (!source->timestamp_column.empty())
+    for (size_t i = 0; i < source->columns.size(); ++i)
+      if (source->columns[i].name == source->timestamp_column) plan.used_columns.push_back(static_cast<int>(i));
+  auto sink = BuildSink(req, *source, plan, metastore, config);
+  if (!sink.ok()) return sink.status();
+  plan.sink = WindowedSink(*sink, plan, req);
+  SLUICE_RETURN_IF_ERROR(PlanSinkTimestamp(&plan));
+  return plan;
+}
+
+namespace query_internal {
+
+Status CheckJoinAggregation(const Query& q, const SinkRequest& req, const std::string& left_name) {
+  SLUICE_RETURN_IF_ERROR(CheckAggregateClauses(q, req));
+  SLUICE_RETURN_IF_ERROR(CheckWindowBoundsUse(q));
+  return CheckGroupByExpressions(q, left_name);
+}
+
+// A windowed aggregation's sink is a windowed table (CREATE TABLE AS; INSERT INTO keeps its target).
+DataSourcePtr WindowedSink(DataSourcePtr sink, const QueryPlan& plan, const SinkRequest& req) {
+  if (!plan.aggregation->window || req.insert_into) return sink;
+  auto copy = std::make_shared<DataSource>(*sink);
+  copy->window = WindowInfo{plan.aggregation->window->kind, std::nullopt};
+  if (copy->window->kind != WindowSpec::Kind::kSession) copy->window->size_ms = plan.aggregation->window->size_ms;
+  return copy;
+}
+
+Status PlanAggregation(const Query& q, const SinkRequest& req, const ExpressionCompiler& compiler,
+                       const ColumnScope& scope, const std::vector<ProjectionItem>& items, SourceKind input_kind,
+                       const DataSource& format_source, const AnalysisConfig& config, QueryPlan* out) {
+  QueryPlan& plan = *out;
   for (const auto& item : items)
     if (compiler.FindTableFunctionCall(*item.expr))
       return Status::InvalidArgument("Table functions cannot be used with aggregations.");
@@ -396,7 +447,6 @@ Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, 
 
   AggregationPlan agg;
   SLUICE_RETURN_IF_ERROR(PlanGroupBy(q, compiler, scope, &agg));
-  agg.repartition = !ExactlySourceKey(q.group_by, *source);
   if (q.window) {
     auto w = PlanWindow(*q.window);
     if (!w.ok()) return w.status();
@@ -408,7 +458,7 @@ Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, 
     SLUICE_RETURN_IF_ERROR(BindCall(node, compiler, scope, config, &call));
     agg.calls.push_back(std::move(call));
   }
-  SLUICE_RETURN_IF_ERROR(CheckCalls(agg, *source));
+  SLUICE_RETURN_IF_ERROR(CheckCalls(agg, input_kind, format_source));
   SLUICE_RETURN_IF_ERROR(CheckNonAggregateItems(items, agg.group_by_text, calls, agg, q.window.has_value()));
 
   std::vector<ProjectionItem> keys, values;
@@ -440,23 +490,10 @@ Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, 
                                      FormatExpression(*q.having) + " (" + h->type->ToString() + ") instead.");
     agg.having = std::move(*h);
   }
-  plan.used_columns.assign(scope.used().begin(), scope.used().end());
-  if (!source->timestamp_column.empty())
-    for (size_t i = 0; i < source->columns.size(); ++i)
-      if (source->columns[i].name == source->timestamp_column) plan.used_columns.push_back(static_cast<int>(i));
   plan.aggregation = std::move(agg);
-
-  auto sink = BuildSink(req, *source, plan, metastore, config);
-  if (!sink.ok()) return sink.status();
-  if (windowed && !req.insert_into) {
-    auto copy = std::make_shared<DataSource>(**sink);
-    copy->window = WindowInfo{plan.aggregation->window->kind, std::nullopt};
-    if (copy->window->kind != WindowSpec::Kind::kSession) copy->window->size_ms = plan.aggregation->window->size_ms;
-    *sink = copy;
-  }
-  plan.sink = *sink;
-  SLUICE_RETURN_IF_ERROR(PlanSinkTimestamp(&plan));
-  return plan;
+  return Status::OK();
 }
+
+}  // namespace query_internal
 
 }  // namespace sluice

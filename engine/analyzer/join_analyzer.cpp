@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/analyzer/aggregate_analyzer.h"
 #include "engine/analyzer/expression_rewriter.h"
 #include "engine/analyzer/query_internal.h"
 
@@ -121,7 +122,6 @@ Status CheckJoinShape(const Query& q, const JoinClause& j, const Side& l, Source
                                    " are using the 'KAFKA' value format. This format does not yet support JOIN.");
   }
   if (ls.window || rs.window) return Status::NotSupported("Joins of windowed sources are not supported yet");
-  if (q.has_group_by || q.window) return Status::NotSupported("GROUP BY over a join is not supported yet");
   if (left_kind == SourceKind::kTable && rs.kind == SourceKind::kStream)
     return Status::InvalidArgument("Invalid join order: table-stream joins are not supported; only stream-table joins. Got " +
                                    ls.name + " " + JoinTypeText(j.type) + " " + rs.name + ".");
@@ -226,9 +226,12 @@ std::string SyntheticKeyName(const std::vector<Side>& sides) {
 
 // SELECT items over the joined row: `*` expands both sides (and a synthetic key first) as
 // ALIAS_COLUMN, `A.*` one side; `A.X` is named A_X, `X` keeps its name.
+// `repartitioned`: PARTITION BY over the join, whose `*` is the re-keyed result's columns: each
+// side's value columns, ROWTIME, ROWPARTITION, ROWOFFSET, then its key columns (ksqlDB's
+// repartitioned join schema).
 Status ExpandJoinSelect(const Query& q, const std::vector<Side>& sides, const std::string& synthetic_key,
                         const ExpressionCompiler& compiler, const JoinScope& scope,
-                        std::vector<ProjectionItem>* items) {
+                        std::vector<ProjectionItem>* items, bool repartitioned = false) {
   auto qualified_ref = [](const std::string& qualifier, const std::string& name) {
     auto c = std::make_shared<ColumnRefExpr>();
     c->qualifier = qualifier;
@@ -236,8 +239,15 @@ Status ExpandJoinSelect(const Query& q, const std::vector<Side>& sides, const st
     return c;
   };
   auto expand = [&](const Side& s) {
+    auto add = [&](const std::string& name) {
+      items->push_back(Item(s.alias + "_" + name, qualified_ref(s.alias, name), /*from_star=*/true));
+    };
     for (const auto& c : s.source->columns)
-      items->push_back(Item(s.alias + "_" + c.name, qualified_ref(s.alias, c.name), /*from_star=*/true));
+      if (!repartitioned || c.ns != ColumnNamespace::kKey) add(c.name);
+    if (!repartitioned) return;
+    for (const char* pseudo : {"ROWTIME", "ROWPARTITION", "ROWOFFSET"}) add(pseudo);
+    for (const auto& c : s.source->columns)
+      if (c.ns == ColumnNamespace::kKey) add(c.name);
   };
   int generated = 0;
   for (const auto& item : q.select) {
@@ -377,6 +387,174 @@ Result<Criteria> AnalyzeCriteria(const JoinClause& j, const JoinScope& probe, in
                                    sides[first_side]->alias + "`");
   if (first_side == right_side) return Criteria{eq.right, eq.left, second_side};
   return Criteria{eq.left, eq.right, first_side};
+}
+
+// The key format repartitioned sides write their join key in: that of the first source read
+// as it is (joined on its own key, so its records are partitioned by those key bytes), else
+// the left source's (JSON when it has none), as both sides then write it the same way.
+void PlanRepartitionKeyFormat(const std::vector<Side>& sides, JoinPlan* join) {
+  for (size_t s = 0; s < sides.size(); ++s) {
+    if (join->Repartitioned(s)) continue;
+    const auto keys = sides[s].source->KeyColumns();
+    if (keys.size() != 1) continue;
+    join->repartition_key_format = sides[s].source->key_format;
+    join->repartition_key_column = keys[0];
+    return;
+  }
+  join->repartition_key_format = sides[0].source->key_format;
+  if (join->repartition_key_format.kind == FormatKind::kNone) {
+    join->repartition_key_format = FormatOptions{};
+    join->repartition_key_format.kind = FormatKind::kJson;
+    join->repartition_key_format.wrap_single_value = false;
+  }
+  join->repartition_key_column = Column{"ROWKEY", join->steps[0].left_key.type};
+}
+
+// What the join's output stage (projection, aggregation, re-keying) is planned from.
+struct JoinOutput {
+  const Query& q;
+  const SinkRequest& req;
+  const std::vector<Side>& sides;
+  const std::string& synthetic_key;
+  const std::vector<int>& key_refs;  // the join key's columns, as joined-row indexes
+  const ExpressionCompiler& compiler;
+  const JoinScope& scope;
+  const MetaStore& metastore;
+  const AnalysisConfig& config;
+};
+
+bool IsTableResult(const JoinPlan& join) {
+  const JoinStep::Kind k = join.last().kind;
+  return k == JoinStep::Kind::kTableTable || k == JoinStep::Kind::kForeignKey;
+}
+
+// A single column reference to one of the join key's columns (or the synthetic key).
+bool IsJoinKeyRef(const ExprPtr& e, const JoinScope& scope, const std::vector<int>& key_refs) {
+  if (e->kind != ExprKind::kColumnRef) return false;
+  auto& c = static_cast<const ColumnRefExpr&>(*e);
+  auto b = scope.Resolve(c.qualifier, c.name);
+  return b.ok() && std::find(key_refs.begin(), key_refs.end(), b->index) != key_refs.end();
+}
+
+bool PartitionsByJoinKey(const Query& q, const JoinScope& scope, const std::vector<int>& key_refs) {
+  return q.partition_by.size() == 1 && IsJoinKeyRef(q.partition_by[0], scope, key_refs);
+}
+
+Result<QueryPlan> FinishJoinSink(const JoinOutput& o, QueryPlan plan) {
+  auto sink = BuildSink(o.req, *o.sides[0].source, plan, o.metastore, o.config);
+  if (!sink.ok()) return sink.status();
+  plan.sink = plan.aggregation ? WindowedSink(*sink, plan, o.req) : *sink;
+  SLUICE_RETURN_IF_ERROR(PlanSinkTimestamp(&plan));
+  return plan;
+}
+
+// GROUP BY over a join: the aggregation reads the joined row (after WHERE). Grouped by the
+// join key, it aggregates in the join's task; otherwise through the aggregation's repartition
+// topic. A table result (table-table join) needs undoable aggregates, as a table source does.
+Result<QueryPlan> PlanJoinAggregation(const JoinOutput& o, QueryPlan plan) {
+  SLUICE_RETURN_IF_ERROR(CheckJoinAggregation(o.q, o.req, o.sides[0].source->name));
+  std::vector<ProjectionItem> items;
+  SLUICE_RETURN_IF_ERROR(ExpandJoinSelect(o.q, o.sides, o.synthetic_key, o.compiler, o.scope, &items));
+  // ksqlDB cannot resolve the window bounds in the projection of an aggregation over a join
+  // (its issue 5931): the same error.
+  for (const auto& item : items) {
+    Status bounds;
+    VisitExpression(item.expr, [&](const ExprPtr& n) {
+      if (!bounds.ok() || n->kind != ExprKind::kColumnRef) return;
+      const std::string& name = static_cast<const ColumnRefExpr&>(*n).name;
+      if (name == "WINDOWSTART" || name == "WINDOWEND")
+        bounds = ColumnError(*n, "SELECT", "column '" + name + "' cannot be resolved.");
+    });
+    SLUICE_RETURN_IF_ERROR(bounds);
+  }
+  if (o.req.result_columns) {
+    o.req.result_columns->clear();
+    for (const auto& item : items) o.req.result_columns->push_back(item.name);
+  }
+  const SourceKind input = IsTableResult(*plan.join) ? SourceKind::kTable : SourceKind::kStream;
+  SLUICE_RETURN_IF_ERROR(PlanAggregation(o.q, o.req, o.compiler, o.scope, items, input, *o.sides[0].source, o.config, &plan));
+  plan.aggregation->repartition = !(o.q.group_by.size() == 1 && IsJoinKeyRef(o.q.group_by[0], o.scope, o.key_refs));
+  return FinishJoinSink(o, std::move(plan));
+}
+
+// PARTITION BY over a join on anything but the join key: the result is re-keyed by the
+// expressions and written to the sink, partitioned by the new key (ksqlDB's PartitionBy after
+// the join; the sink is the only topic it goes through). Each expression must be selected
+// (under any name) unless the projection is `*`, which has every column.
+Result<QueryPlan> PlanJoinPartitionBy(const JoinOutput& o, QueryPlan plan) {
+  const Query& q = o.q;
+  if (IsTableResult(*plan.join))
+    return Status::InvalidArgument("Unsupported operation: PARTITION BY on a table. Use GROUP BY to re-key a table.");
+  if (q.partition_by.empty()) return Status::InvalidArgument("PARTITION BY requires at least one expression");
+  std::vector<ProjectionItem> items;
+  SLUICE_RETURN_IF_ERROR(
+      ExpandJoinSelect(q, o.sides, o.synthetic_key, o.compiler, o.scope, &items, /*repartitioned=*/true));
+  if (o.req.result_columns) {
+    o.req.result_columns->clear();
+    for (const auto& item : items) o.req.result_columns->push_back(item.name);
+  }
+  for (const auto& item : items) {
+    auto c = CompileColumn(item, o.compiler, o.scope, "SELECT");
+    if (!c.ok()) return c.status();
+  }
+  // An item is a partitioning expression when both are the same column, or the same text.
+  auto index_of = [&](const ExprPtr& e) {
+    if (e->kind != ExprKind::kColumnRef) return -1;
+    auto& c = static_cast<const ColumnRefExpr&>(*e);
+    auto b = o.scope.Resolve(c.qualifier, c.name);
+    return b.ok() ? b->index : -1;
+  };
+  auto same = [&](const ExprPtr& a, const ExprPtr& b) {
+    const int ia = index_of(a), ib = index_of(b);
+    if (ia >= 0 || ib >= 0) return ia == ib;
+    return FormatExpression(*a) == FormatExpression(*b);
+  };
+  std::vector<std::string> all;
+  for (const auto& p : q.partition_by) all.push_back(FormatExpression(*p));
+  std::vector<bool> used(items.size(), false);
+  std::vector<ProjectionItem> keys, values;
+  for (const auto& p : q.partition_by) {
+    if (p->kind == ExprKind::kLiteral && static_cast<const LiteralExpr&>(*p).value.IsNull())
+      return Status::NotSupported("PARTITION BY NULL over a join is not supported yet");
+    auto c = o.compiler.Compile(*p, o.scope);
+    if (!c.ok()) return ColumnError(*p, "PARTITION BY", c.status().message());
+    std::vector<size_t> matches;
+    for (size_t i = 0; i < items.size(); ++i)
+      if (!used[i] && same(items[i].expr, p)) matches.push_back(i);
+    if (matches.size() > 1) {
+      std::vector<std::string> names;
+      for (size_t m : matches) names.push_back(items[m].name);
+      return Status::InvalidArgument("The projection contains a key column (`" + FormatExpression(*p) +
+                                     "`) more than once, aliased as: " + JoinNames(names, ", ") + ".");
+    }
+    if (matches.empty()) {
+      if (o.req.transient) continue;
+      return KeysMissing("partitioning expression", o.req.name, all);
+    }
+    used[matches[0]] = true;
+    keys.push_back(items[matches[0]]);
+  }
+  for (size_t i = 0; i < items.size(); ++i)
+    if (!used[i]) values.push_back(items[i]);
+  if (keys.empty() && o.req.transient) keys.push_back(Item("$KEY", q.partition_by[0], /*from_star=*/false));
+  if (values.empty() && o.req.transient) values.push_back(HiddenValueItem());
+  if (values.empty()) return Status::InvalidArgument("The projection contains no value columns.");
+  for (const auto& k : keys) {
+    auto c = CompileColumn(k, o.compiler, o.scope, "PARTITION BY");
+    if (!c.ok()) return c.status();
+    SLUICE_RETURN_IF_ERROR(CheckKeyType(c->expr.type, c->name));
+    plan.key_columns.push_back(std::move(*c));
+  }
+  for (const auto& v : values) {
+    auto c = CompileColumn(v, o.compiler, o.scope, "SELECT");
+    if (!c.ok()) return c.status();
+    plan.value_columns.push_back(std::move(*c));
+  }
+  plan.repartitioned = true;
+  if (!o.req.insert_into && o.req.kind != SourceKind::kStream)
+    return Status::InvalidArgument("Invalid result type. Your SELECT query produces a STREAM. Please use CREATE "
+                                   "STREAM AS SELECT statement instead.");
+  return FinishJoinSink(o, std::move(plan));
 }
 
 }  // namespace
@@ -522,11 +700,17 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
       step.right_key = std::move(*rk);
       equivalents = {Term(ColumnRef(keys[0].name), l, probe)};
     } else {
-      const bool repartition = !left_keyed || (step.kind == JoinStep::Kind::kStreamStream && !right_is_key);
+      // A side joined on something other than its key is re-keyed through a repartition topic
+      // when the sources have more than one partition; with one partition every key is in the
+      // same task, which computes the join key itself (no repartition needed).
+      const bool right_rekey = step.kind == JoinStep::Kind::kStreamStream && !right_is_key;
       const bool multi = std::any_of(visible.begin(), visible.end(), [](const Side* s) { return s->source->partitions > 1; });
-      if (repartition && multi)
-        return Status::NotSupported("Joins on an expression other than the key (which need a repartition topic) are "
-                                    "not supported yet for sources with more than one partition");
+      if (multi && !left_keyed && i > 0)
+        return Status::NotSupported("Joining an earlier join's result on an expression other than its key (which needs "
+                                    "a repartition of that result) is not supported yet for sources with more than "
+                                    "one partition");
+      step.repartition_left = multi && !left_keyed;
+      step.repartition_right = multi && right_rekey;
       if (l.source->partitions != r.source->partitions)
         return Status::InvalidArgument("Can't join `" + l.source->name + "` with `" + r.source->name +
                                        "` since the number of partitions don't match. `" + l.source->name +
@@ -551,6 +735,8 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     left_types.insert(left_types.end(), {SqlType::Bigint(), SqlType::Integer(), SqlType::Bigint(), key_type});
   }
 
+  if (join.AnyRepartitioned()) PlanRepartitionKeyFormat(sides, &join);
+
   // The result's key: a join column selected (in the equivalence set's order), or a synthetic
   // ROWKEY for FULL OUTER joins and joins on expressions only.
   std::vector<const KeyTerm*> key_columns_set;
@@ -564,6 +750,17 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
   JoinScope scope(all, plan.rowtime_index, last.key_index, synthetic_key, key_type);
   SLUICE_RETURN_IF_ERROR(PlanWhere(q, compiler, scope, &plan));
 
+  // Join columns, as joined-row indexes.
+  std::vector<int> key_refs;
+  if (synthetic) key_refs.push_back(last.key_index);
+  else
+    for (const KeyTerm* t : key_columns_set) key_refs.push_back(t->index);
+  const JoinOutput output{q, req, sides, synthetic_key, key_refs, compiler, scope, metastore, config};
+  if (IsAggregationQuery(q)) return PlanJoinAggregation(output, std::move(plan));
+  // PARTITION BY the join key changes nothing (the result is keyed by it already); any other
+  // expression re-keys the result.
+  if (q.has_partition_by && !PartitionsByJoinKey(q, scope, key_refs)) return PlanJoinPartitionBy(output, std::move(plan));
+
   std::vector<ProjectionItem> items;
   SLUICE_RETURN_IF_ERROR(ExpandJoinSelect(q, sides, synthetic_key, compiler, scope, &items));
   if (req.result_columns) {
@@ -573,22 +770,6 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
   for (const auto& item : items) {
     auto c = CompileColumn(item, compiler, scope, "SELECT");
     if (!c.ok()) return c.status();
-  }
-  // Join columns, as joined-row indexes.
-  std::vector<int> key_refs;
-  if (synthetic) key_refs.push_back(last.key_index);
-  else
-    for (const KeyTerm* t : key_columns_set) key_refs.push_back(t->index);
-  // PARTITION BY the join key changes nothing (the result is keyed by it already); any other
-  // expression would need a repartition of the result.
-  if (q.has_partition_by) {
-    bool by_key = false;
-    if (q.partition_by.size() == 1 && q.partition_by[0]->kind == ExprKind::kColumnRef) {
-      auto& c = static_cast<const ColumnRefExpr&>(*q.partition_by[0]);
-      auto b = scope.Resolve(c.qualifier, c.name);
-      by_key = b.ok() && std::find(key_refs.begin(), key_refs.end(), b->index) != key_refs.end();
-    }
-    if (!by_key) return Status::NotSupported("PARTITION BY over a join (other than by the join key) is not supported yet");
   }
   auto ref_index = [&](const ProjectionItem& it) {
     if (it.expr->kind != ExprKind::kColumnRef) return -1;

@@ -10,9 +10,15 @@
 // (the join expressions equal to it) carries across the chain and names the result's key.
 // A table-table step whose left joins on a non-key expression is a foreign-key join.
 //
-// Not supported yet (NotSupported): GROUP BY or PARTITION BY over a join, windowed sources,
-// joins on an expression other than the key when a source has more than one partition (they
-// need a repartition topic), foreign-key joins over more than one partition, RIGHT FK joins.
+// Sources with more than one partition joined on something other than their key are re-keyed
+// through repartition topics first (JoinStep::repartition_left/right; one partition: the join
+// task computes the key itself). GROUP BY over a join aggregates the joined rows (in the join's
+// task when grouped by the join key, else through the aggregation's repartition topic);
+// PARTITION BY over a join re-keys the result for the sink.
+//
+// Not supported yet (NotSupported): windowed sources, re-keying an earlier join's result in an
+// n-way join over more than one partition, foreign-key joins over more than one partition,
+// RIGHT FK joins, PARTITION BY NULL over a join.
 #include "engine/analyzer/query_analyzer.h"
 
 namespace sluice {

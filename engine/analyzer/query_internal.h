@@ -81,6 +81,25 @@ void InitRowLayout(const DataSourcePtr& source, bool repartitioned, QueryPlan* p
 Status PlanWhere(const Query& q, const ExpressionCompiler& compiler, const ColumnScope& scope,
                  QueryPlan* plan);
 Status PlanSinkTimestamp(QueryPlan* plan);
+// ksqlDB's error when the projection lacks some of the sink's key expressions (`what`: "key
+// column", "partitioning expression").
+Status KeysMissing(const std::string& what, const std::string& sink_name, const std::vector<std::string>& required);
+// Aggregations (aggregate_analyzer.cpp), for a single source and for GROUP BY over a join:
+// the clause checks in ksqlDB's order (WINDOW without GROUP BY, PARTITION BY with it, the
+// result's kind, EMIT FINAL)...
+Status CheckAggregateClauses(const Query& q, const SinkRequest& req);
+// ... and, over a join, the window-bound and GROUP BY expression checks too.
+Status CheckJoinAggregation(const Query& q, const SinkRequest& req, const std::string& left_name);
+// The aggregation of a query whose input row `scope` resolves (a source's row, a join's joined
+// row): calls, grouping, window, HAVING, and the projection over the aggregate row, into
+// plan->aggregation / key_columns / value_columns. A table input (`input_kind`) needs
+// undoable aggregates; `format_source` has the value format the state must fit. The caller
+// decides AggregationPlan::repartition.
+Status PlanAggregation(const Query& q, const SinkRequest& req, const ExpressionCompiler& compiler,
+                       const ColumnScope& scope, const std::vector<ProjectionItem>& items, SourceKind input_kind,
+                       const DataSource& format_source, const AnalysisConfig& config, QueryPlan* plan);
+// A windowed aggregation's sink is a windowed table (INSERT INTO keeps its target as it is).
+DataSourcePtr WindowedSink(DataSourcePtr sink, const QueryPlan& plan, const SinkRequest& req);
 // A compiler "column 'X' cannot be resolved." error about `expr`, as ksqlDB reports it:
 // "Line: L, Col: C: <clause> column 'X' cannot be resolved." at the offending reference.
 Status ColumnError(const Expression& expr, const std::string& clause, const std::string& message);

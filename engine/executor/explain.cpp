@@ -113,7 +113,16 @@ std::string ExecutionPlanText(const PersistentQuery& q) {
     return Step{"SOURCE", SchemaText(s.columns, true), context};
   };
   if (p.join) {
-    trunk.push_back({"PROJECT", sink_schema, "Project"});
+    if (p.aggregation) {
+      // GROUP BY over the join: the aggregation's steps sit on top of the join's.
+      trunk.push_back({"PROJECT", sink_schema, "Aggregate.Project"});
+      if (p.aggregation->having) trunk.push_back({"FILTER", sink_schema, "Aggregate.HavingFilter"});
+      trunk.push_back({"AGGREGATE", sink_schema, "Aggregate.Aggregate"});
+      trunk.push_back({"GROUP_BY", sink_schema, "Aggregate.GroupBy"});
+    } else {
+      trunk.push_back({"PROJECT", sink_schema, "Project"});
+      if (p.repartitioned) trunk.push_back({"REKEY", sink_schema, "PartitionBy"});
+    }
     if (p.where) trunk.push_back({"FILTER", sink_schema, "WhereFilter"});
     trunk.push_back({"JOIN", sink_schema, "Join"});
     // Sources in join order; ksqlDB names the last join's inputs KafkaTopic_Left/Right, the

@@ -73,7 +73,7 @@ TopologySpec TransientTopology(const QueryPlan& plan, const std::string& service
   auto rename = [&](std::string& topic) {
     if (topic.rfind(from, 0) == 0) topic = to + topic.substr(from.size());
   };
-  rename(t.repartition_topic);
+  for (auto& topic : t.repartition_topics) rename(topic);
   for (auto& sub : t.subtopologies) {
     for (auto& topic : sub.input_topics) rename(topic);
     for (auto& topic : sub.output_topics) rename(topic);

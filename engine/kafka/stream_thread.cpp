@@ -605,7 +605,7 @@ Result<std::vector<TopicPartitionOffset>> StreamThread::ReadStartOffsets(const s
     if (auto it = stored.find(OffsetKey(c.topic, c.partition)); it != stored.end()) {
       o.offset = it->second;
       from = "the offsets topic";
-    } else if (o.offset < 0 && c.topic == ctx_->topology.repartition_topic) {
+    } else if (o.offset < 0 && ctx_->topology.IsRepartitionTopic(c.topic)) {
       o.offset = RD_KAFKA_OFFSET_BEGINNING;
       from = "the beginning (repartition topic)";
     } else if (o.offset < 0) {

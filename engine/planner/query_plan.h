@@ -96,6 +96,12 @@ struct JoinStep {
   // the window closes (Kafka Streams' spurious-result fix).
   int64_t before_ms = 0, after_ms = 0, grace_ms = 0;
   bool has_grace = false;
+  // Sources with more than one partition joined on something other than their key: the side
+  // is re-keyed by its join expression in a sub-topology of its own and written to a
+  // repartition topic, which the join reads instead of the source (ksqlDB's
+  // PreJoinRepartitionNode, with Kafka Streams' topic names below). Only a source side: the
+  // left side of step 0, or any step's right side.
+  bool repartition_left = false, repartition_right = false;
   bool left_preserved() const { return type == JoinType::kLeft || type == JoinType::kOuter; }
   bool right_preserved() const { return type == JoinType::kRight || type == JoinType::kOuter; }
   // Store names (suffixes after "<QUERY_ID>-"), shared by the topology and the task.
@@ -105,11 +111,32 @@ struct JoinStep {
   std::string OtherStore() const { return prefix + "Join-other-join-store"; }
   std::string OuterStore() const { return prefix + "Join-outer-shared-join-store"; }
   std::string SubscriptionStore() const { return prefix + "Join-subscription-store"; }
+  // Repartition topic names (suffixes after "<QUERY_ID>-"): a stream-table join's stream side is
+  // <prefix>Join-repartition, a stream-stream join's sides <prefix>Join-left/right-repartition.
+  std::string LeftRepartition() const {
+    return prefix + (kind == Kind::kStreamStream ? "Join-left-repartition" : "Join-repartition");
+  }
+  std::string RightRepartition() const { return prefix + "Join-right-repartition"; }
 };
 
 struct JoinPlan {
   std::vector<JoinStep> steps;  // at least one
+  // How a repartitioned side writes its join key (the bytes its partition comes from): in the
+  // key format of a source joined on its own key, so that a re-keyed record lands in the
+  // partition that holds its match (ksqlDB picks the format of the side not repartitioned).
+  FormatOptions repartition_key_format;
+  Column repartition_key_column;
   const JoinStep& last() const { return steps.back(); }
+  // Whether join source `s` (0: step 0's left, i: step i-1's right) is read through a
+  // repartition topic.
+  bool Repartitioned(size_t s) const {
+    return s == 0 ? steps[0].repartition_left : steps[s - 1].repartition_right;
+  }
+  bool AnyRepartitioned() const {
+    for (size_t s = 0; s <= steps.size(); ++s)
+      if (Repartitioned(s)) return true;
+    return false;
+  }
 };
 
 struct QueryPlan {

@@ -27,21 +27,27 @@ struct SubTopologySpec {
     kGroupBySource,    // source -> filter -> group by -> (repartition | aggregate -> sink)
     kAggregate,        // repartition topic -> aggregate -> sink
     kJoin,             // both sources' topics -> join (stores per side) -> filter/project -> sink
+    kJoinRepartition,  // a join source's topic -> re-key by its join expression -> repartition topic
   };
   Role role = Role::kStateless;
   std::vector<std::string> input_topics;
   std::vector<std::string> output_topics;
   std::vector<StoreSpec> stores;
+  // kJoinRepartition: the join source it re-keys (0: step 0's left, i: step i-1's right).
+  int join_source = -1;
 };
 
 struct TopologySpec {
   std::string query_id;
   std::vector<SubTopologySpec> subtopologies;
-  std::string repartition_topic;  // empty when none
+  std::vector<std::string> repartition_topics;  // written and read by the query itself
   int partitions = 1;             // of the source; tasks per sub-topology
 
   std::vector<std::string> InternalTopics() const;
   const StoreSpec* FindStore(const std::string& suffix) const;
+  bool IsRepartitionTopic(const std::string& topic) const;
+  // The repartition topic of join source `s`, empty when the join reads the source itself.
+  std::string JoinRepartitionTopic(int s) const;
   // Human-readable description (EXPLAIN's topology section).
   std::string Describe() const;
 };

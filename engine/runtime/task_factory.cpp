@@ -1,6 +1,7 @@
 #include "engine/runtime/task_factory.h"
 
 #include "engine/runtime/aggregation/aggregation_tasks.h"
+#include "engine/runtime/join/join_repartition_task.h"
 #include "engine/runtime/join/join_task.h"
 #include "engine/runtime/query_task.h"
 
@@ -34,7 +35,8 @@ Result<std::unique_ptr<Task>> CreateTask(std::shared_ptr<const QueryPlan> plan, 
     }
     case SubTopologySpec::Role::kGroupBySource: return GroupBySourceTask::Create(plan, topology, sub, env);
     case SubTopologySpec::Role::kAggregate: return AggregateTask::Create(plan, sub, env);
-    case SubTopologySpec::Role::kJoin: return JoinTask::Create(plan, sub, env);
+    case SubTopologySpec::Role::kJoin: return JoinTask::Create(plan, topology, sub, env);
+    case SubTopologySpec::Role::kJoinRepartition: return JoinRepartitionTask::Create(plan, sub, env);
   }
   return Status::RuntimeError("unknown sub-topology role");
 }

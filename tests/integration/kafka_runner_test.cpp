@@ -315,3 +315,95 @@ TEST_CASE("A record the query cannot process stops that query with ERROR, not th
   CHECK(out.size() == 1);
   CHECK(server->runner->QueryStatus("CSAS_COPY2_1").state == QueryRunState::kRunning);
 }
+
+namespace {
+
+const char* kOrdersAndCustomers =
+    "CREATE STREAM ORDERS (ORDER_ID STRING KEY, CUSTOMER_ID STRING, AMOUNT INT) "
+    "WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=4);"
+    "CREATE TABLE CUSTOMERS (ID STRING PRIMARY KEY, NAME STRING) "
+    "WITH (KAFKA_TOPIC='customers', VALUE_FORMAT='JSON', PARTITIONS=4);";
+
+// Eight customers c0..c7 (c8 and c9 are missing), on the broker and processed by the query
+// (the join task has them in its table before any order arrives).
+void ProduceCustomers(EmbeddedBroker& broker, Server& server) {
+  std::vector<std::pair<std::string, std::string>> customers;
+  for (int c = 0; c < 8; ++c)
+    customers.push_back({"c" + std::to_string(c), "{\"NAME\":\"n" + std::to_string(c % 3) + "\"}"});
+  ProduceAll(broker, "customers", customers);
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (server.runner->Stats().records_processed < 8 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(server.runner->Stats().records_processed >= 8);
+}
+
+// Order o<i> of customer c<(7 i) % 10>, amount i, keyed by its order id.
+std::vector<std::pair<std::string, std::string>> Orders(int n) {
+  std::vector<std::pair<std::string, std::string>> orders;
+  for (int i = 0; i < n; ++i)
+    orders.push_back({"o" + std::to_string(i), "{\"CUSTOMER_ID\":\"c" + std::to_string((7 * i) % 10) +
+                                                   "\",\"AMOUNT\":" + std::to_string(i) + "}"});
+  return orders;
+}
+
+}  // namespace
+
+TEST_CASE("Stream-table join on a non-key column over 4 partitions goes through the Join-repartition topic",
+          "[integration]") {
+  auto broker = EmbeddedBroker::Start({1, 0});
+  REQUIRE(broker.ok());
+  auto server = StartServer(**broker, "it_join_");
+  Execute(*server, kOrdersAndCustomers);
+  Execute(*server, "CREATE STREAM ENRICHED AS SELECT O.CUSTOMER_ID AS CID, ORDER_ID, AMOUNT, NAME "
+                   "FROM ORDERS O LEFT JOIN CUSTOMERS C ON O.CUSTOMER_ID = C.ID;");
+  // orders (re-keyed), then the repartition topic and customers (joined): 3 topics x 4.
+  WaitForAssignment(*server, "CSAS_ENRICHED_0", 12);
+  ProduceCustomers(**broker, *server);
+  ProduceAll(**broker, "orders", Orders(40));
+
+  std::multiset<std::string> expected;
+  for (int i = 0; i < 40; ++i) {
+    const int c = (7 * i) % 10;
+    expected.insert("c" + std::to_string(c) + " {\"ORDER_ID\":\"o" + std::to_string(i) + "\",\"AMOUNT\":" +
+                    std::to_string(i) + ",\"NAME\":" + (c < 8 ? "\"n" + std::to_string(c % 3) + "\"" : "null") + "}");
+  }
+  auto out = ReadUntil(**broker, "ENRICHED", 4, [&](const auto& r) { return r.size() >= expected.size(); });
+  std::multiset<std::string> got;
+  for (const auto& r : out) {
+    REQUIRE(r.key);
+    REQUIRE(r.value);
+    got.insert(*r.key + " " + *r.value);
+    CHECK(r.partition == KafkaPartitionForKey(*r.key, 4));  // keyed by the customer id now
+  }
+  // Every order met its customer, although orders and customers are partitioned by other keys.
+  CHECK(got == expected);
+  auto repartitioned = ReadUntil(**broker, "_confluent-ksql-it_join_query_CSAS_ENRICHED_0-Join-repartition", 4,
+                                 [](const auto& r) { return r.size() >= 40; });
+  CHECK(repartitioned.size() == 40);
+  for (const auto& r : repartitioned) CHECK(r.partition == KafkaPartitionForKey(*r.key, 4));
+}
+
+TEST_CASE("GROUP BY over a non-key stream-table join over 4 partitions: two repartition topics", "[integration]") {
+  auto broker = EmbeddedBroker::Start({1, 0});
+  REQUIRE(broker.ok());
+  auto server = StartServer(**broker, "it_join_agg_");
+  Execute(*server, kOrdersAndCustomers);
+  Execute(*server, "CREATE TABLE TOTALS AS SELECT NAME, SUM(AMOUNT) AS TOTAL, COUNT(*) AS CNT "
+                   "FROM ORDERS O JOIN CUSTOMERS C ON O.CUSTOMER_ID = C.ID GROUP BY NAME;");
+  // orders, Join-repartition, customers, Aggregate-GroupBy-repartition: 4 topics x 4.
+  WaitForAssignment(*server, "CTAS_TOTALS_0", 16);
+  ProduceCustomers(**broker, *server);
+  ProduceAll(**broker, "orders", Orders(40));
+
+  std::map<std::string, int64_t> total, count;
+  for (int i = 0; i < 40; ++i) {
+    const int c = (7 * i) % 10;
+    if (c >= 8) continue;  // INNER JOIN: no customer, no row
+    total["n" + std::to_string(c % 3)] += i;
+    count["n" + std::to_string(c % 3)] += 1;
+  }
+  auto out = ReadUntil(**broker, "TOTALS", 4, [&](const auto& r) { return Latest(r, "CNT") == count; });
+  CHECK(Latest(out, "CNT") == count);
+  CHECK(Latest(out, "TOTAL") == total);
+  for (const auto& r : out) CHECK(r.partition == KafkaPartitionForKey(*r.key, 4));
+}

@@ -15,7 +15,7 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 // Opens the stores a sub-topology declares.
 Status OpenStores(const SubTopologySpec& sub, const TaskEnvironment& env, TaskStores* stores) {
   for (const auto& spec : sub.stores) {
-    if (EndsWith(spec.name, "-KsqlTopic-Reduce")) {
+    if (EndsWith(spec.name, "-KsqlTopic-Reduce") || EndsWith(spec.name, "-Join-Result-Reduce")) {
       auto s = env.state->OpenKeyValue(spec.name, &stores->changelog);
       if (!s.ok()) return s.status();
       stores->source_table = *s;
@@ -23,6 +23,8 @@ Status OpenStores(const SubTopologySpec& sub, const TaskEnvironment& env, TaskSt
       auto s = env.state->OpenKeyValue(spec.name, &stores->changelog);
       if (!s.ok()) return s.status();
       stores->suppress = *s;
+    } else if (!EndsWith(spec.name, "-Aggregate-Aggregate-Materialize")) {
+      continue;  // another stage's store (a join's, in the same sub-topology)
     } else if (spec.kind == StoreSpec::Kind::kKeyValue) {
       auto s = env.state->OpenKeyValue(spec.name, &stores->changelog);
       if (!s.ok()) return s.status();
@@ -56,18 +58,14 @@ Status MakeAggregation(const QueryPlan& plan, TaskStores* stores, const TaskEnvi
 
 }  // namespace
 
-Result<std::unique_ptr<Task>> GroupBySourceTask::Create(std::shared_ptr<const QueryPlan> plan,
-                                                        const TopologySpec& topology, const SubTopologySpec& sub,
-                                                        const TaskEnvironment& env) {
-  std::unique_ptr<GroupBySourceTask> task(new GroupBySourceTask());
+Result<std::unique_ptr<GroupByTail>> GroupByTail::Create(std::shared_ptr<const QueryPlan> plan,
+                                                         const SubTopologySpec& sub, const TaskEnvironment& env) {
+  std::unique_ptr<GroupByTail> task(new GroupByTail());
   task->plan_ = plan;
   task->stores_ = std::make_unique<TaskStores>();
   SLUICE_RETURN_IF_ERROR(OpenStores(sub, env, task->stores_.get()));
-  task->repartition_topic_ = topology.repartition_topic;
-  auto source = QueryTask::Create(*plan);
-  if (!source.ok()) return source.status();
-  task->source_ = std::move(*source);
-  GroupBySourceTask* self = task.get();
+  if (plan->aggregation->repartition) task->repartition_topic_ = sub.output_topics.at(0);
+  GroupByTail* self = task.get();
   if (plan->aggregation->repartition) {
     auto g = GroupByStage::Create(*plan, task->stores_->source_table, env.partition,
                                   [self](GroupedChange& c) { self->WriteRepartition(c); });
@@ -81,8 +79,33 @@ Result<std::unique_ptr<Task>> GroupBySourceTask::Create(std::shared_ptr<const Qu
     if (!g.ok()) return g.status();
     task->group_by_ = std::move(*g);
   }
+  return task;
+}
+
+void GroupByTail::Accept(const Row& row, int64_t ts, const KafkaRecord& in, bool deleted, const std::string* row_key,
+                         TaskOutput* out) {
+  out_ = out;
+  group_by_->Accept(row, ts, in, deleted, &out->processing_log, row_key);
+}
+
+void GroupByTail::Commit(TaskOutput* out) {
+  out_ = out;
+  if (aggregator_) aggregator_->Flush();
+}
+
+Result<std::unique_ptr<Task>> GroupBySourceTask::Create(std::shared_ptr<const QueryPlan> plan,
+                                                        const TopologySpec& topology, const SubTopologySpec& sub,
+                                                        const TaskEnvironment& env) {
+  std::unique_ptr<GroupBySourceTask> task(new GroupBySourceTask());
+  auto tail = GroupByTail::Create(plan, sub, env);
+  if (!tail.ok()) return tail.status();
+  task->tail_ = std::move(*tail);
+  auto source = QueryTask::Create(*plan);
+  if (!source.ok()) return source.status();
+  task->source_ = std::move(*source);
+  GroupBySourceTask* self = task.get();
   task->source_->SetRowConsumer([self](const Row& row, int64_t ts, const KafkaRecord& in, bool deleted) {
-    self->group_by_->Accept(row, ts, in, deleted, &self->out_->processing_log);
+    self->tail_->Accept(row, ts, in, deleted, nullptr, self->out_);
   });
   return std::unique_ptr<Task>(std::move(task));
 }
@@ -91,12 +114,7 @@ Status GroupBySourceTask::Process(const KafkaRecord& in, TaskOutput* out) {
   out_ = out;
   std::vector<KafkaRecord> unused;
   SLUICE_RETURN_IF_ERROR(source_->Process(in, &unused, &out->processing_log));
-  return aggregator_ ? aggregator_->TakeFailure() : Status::OK();
-}
-
-void GroupBySourceTask::Commit(TaskOutput* out) {
-  out_ = out;
-  if (aggregator_) aggregator_->Flush();
+  return tail_->TakeFailure();
 }
 
 void AggregateTask::Commit(TaskOutput* out) {
@@ -104,7 +122,7 @@ void AggregateTask::Commit(TaskOutput* out) {
   aggregator_->Flush();
 }
 
-void GroupBySourceTask::WriteRepartition(const GroupedChange& change) {
+void GroupByTail::WriteRepartition(const GroupedChange& change) {
   Row value{Value((change.add ? kAdd : 0) | (change.undo ? kUndo : 0))};
   value.insert(value.end(), change.key.begin(), change.key.end());
   if (change.add) value.insert(value.end(), change.add->begin(), change.add->end());

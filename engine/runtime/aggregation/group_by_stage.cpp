@@ -57,8 +57,12 @@ bool GroupByStage::Evaluate(const Row& row, const KafkaRecord& in, Row* key, std
 }
 
 void GroupByStage::Accept(const Row& row, int64_t timestamp, const KafkaRecord& in, bool deleted,
-                          std::vector<std::string>* log) {
-  if (table_store_) return AcceptTableRow(row, timestamp, in, deleted, log);
+                          std::vector<std::string>* log, const std::string* row_key) {
+  if (table_store_) {
+    if (row_key) return AcceptTableRow(row, *row_key, timestamp, in, deleted, log);
+    if (in.key) return AcceptTableRow(row, *in.key, timestamp, in, deleted, log);
+    return;
+  }
   if (deleted) return;
   GroupedChange& change = change_;
   change.timestamp = timestamp;
@@ -72,12 +76,11 @@ void GroupByStage::Accept(const Row& row, int64_t timestamp, const KafkaRecord& 
 // A table row replaces the row with the same source key: subtract what the old row added
 // (from the materialized source), add the new one. Within one group that is one change;
 // across groups the old group is updated first, as Kafka Streams forwards them.
-void GroupByStage::AcceptTableRow(const Row& row, int64_t timestamp, const KafkaRecord& in, bool deleted,
-                                  std::vector<std::string>* log) {
-  if (!in.key) return;
+void GroupByStage::AcceptTableRow(const Row& row, const std::string& row_key, int64_t timestamp,
+                                  const KafkaRecord& in, bool deleted, std::vector<std::string>* log) {
   const size_t key_count = agg_.group_by.size();
   std::optional<GroupedChange> old_change;
-  if (auto stored = table_store_->Get(partition_, *in.key)) {
+  if (auto stored = table_store_->Get(partition_, row_key)) {
     Row decoded;
     if (DecodeRow(*stored, stored_types_, &decoded).ok() && decoded.size() >= key_count) {
       GroupedChange c;
@@ -99,10 +102,10 @@ void GroupByStage::AcceptTableRow(const Row& row, int64_t timestamp, const Kafka
     stored.insert(stored.end(), args.begin(), args.end());
     scratch_.clear();
     EncodeRow(stored, &scratch_);
-    table_store_->Put(partition_, *in.key, scratch_, timestamp);
+    table_store_->Put(partition_, row_key, scratch_, timestamp);
     new_change.add = std::move(args);
   } else if (old_change) {
-    table_store_->Delete(partition_, *in.key, timestamp);
+    table_store_->Delete(partition_, row_key, timestamp);
   }
   if (old_change && has_new && old_change->key_bytes == new_change.key_bytes) {
     new_change.undo = std::move(old_change->undo);

@@ -20,8 +20,10 @@ class GroupByStage {
   static Result<std::unique_ptr<GroupByStage>> Create(const QueryPlan& plan, std::shared_ptr<KeyValueStore> table_store,
                                                       int partition, ChangeConsumer consumer);
 
+  // `row_key`: a table row's key bytes (the row it replaces); null: the record's key (a table
+  // source's). A join's result passes its join key.
   void Accept(const Row& row, int64_t timestamp, const KafkaRecord& in, bool deleted,
-              std::vector<std::string>* log);
+              std::vector<std::string>* log, const std::string* row_key = nullptr);
 
  private:
   GroupByStage(const QueryPlan& plan, std::shared_ptr<KeyValueStore> table_store, int partition, ChangeConsumer consumer)
@@ -30,8 +32,8 @@ class GroupByStage {
   // Grouping key and arguments of a row; false (with a log entry) if the key is NULL.
   bool Evaluate(const Row& row, const KafkaRecord& in, Row* key, std::string* key_bytes, Row* args,
                 std::vector<std::string>* log);
-  void AcceptTableRow(const Row& row, int64_t timestamp, const KafkaRecord& in, bool deleted,
-                      std::vector<std::string>* log);
+  void AcceptTableRow(const Row& row, const std::string& row_key, int64_t timestamp, const KafkaRecord& in,
+                      bool deleted, std::vector<std::string>* log);
   std::string LogEntry(const KafkaRecord& in, const std::string& what) const;
 
   const QueryPlan& plan_;

@@ -6,12 +6,10 @@
 
 namespace sluice {
 
-namespace {
-
 // One side's decoding plan: its source's columns and pseudo columns, every column decoded, no
 // WHERE (the join's WHERE runs on the joined row). The sink is the source itself only because
 // QueryTask builds serializers; the join never uses them.
-QueryPlan SidePlan(const QueryPlan& plan, const DataSourcePtr& source) {
+QueryPlan JoinSidePlan(const QueryPlan& plan, const DataSourcePtr& source) {
   QueryPlan side;
   side.query_id = plan.query_id;
   side.source = source;
@@ -25,6 +23,8 @@ QueryPlan SidePlan(const QueryPlan& plan, const DataSourcePtr& source) {
   side.fail_on_invalid_timestamp = plan.fail_on_invalid_timestamp;
   return side;
 }
+
+namespace {
 
 // Stream-stream window entries hold every record of a key at one timestamp: a list of
 // length-prefixed encoded rows.
@@ -93,8 +93,8 @@ std::vector<std::string> SplitFramed(std::string_view bytes) {
 
 }  // namespace
 
-Result<std::unique_ptr<Task>> JoinTask::Create(std::shared_ptr<const QueryPlan> plan, const SubTopologySpec& sub,
-                                               const TaskEnvironment& env) {
+Result<std::unique_ptr<Task>> JoinTask::Create(std::shared_ptr<const QueryPlan> plan, const TopologySpec& topology,
+                                               const SubTopologySpec& sub, const TaskEnvironment& env) {
   std::unique_ptr<JoinTask> task(new JoinTask());
   task->plan_ = plan;
   task->partition_ = env.partition;
@@ -122,7 +122,15 @@ Result<std::unique_ptr<Task>> JoinTask::Create(std::shared_ptr<const QueryPlan> 
   }
   JoinTask* self = task.get();
   for (size_t s = 0; s < task->sources_.size(); ++s) {
-    auto decoder = QueryTask::Create(SidePlan(*plan, task->sources_[s]));
+    task->repartition_topics_.push_back(join.Repartitioned(s) ? topology.JoinRepartitionTopic(static_cast<int>(s)) : "");
+    if (join.Repartitioned(s)) {
+      if (task->repartition_topics_.back().empty())
+        return Status::RuntimeError("query " + plan->query_id + ": join source " + std::to_string(s) +
+                                    " has no repartition topic in its topology");
+      task->decoders_.push_back(nullptr);
+      continue;
+    }
+    auto decoder = QueryTask::Create(JoinSidePlan(*plan, task->sources_[s]));
     if (!decoder.ok()) return decoder.status();
     Step* st = task->steps_[s == 0 ? 0 : s - 1].get();
     const int side = s == 0 ? 0 : 1;
@@ -132,6 +140,11 @@ Result<std::unique_ptr<Task>> JoinTask::Create(std::shared_ptr<const QueryPlan> 
     task->decoders_.push_back(std::move(*decoder));
   }
   SLUICE_RETURN_IF_ERROR(task->OpenStores(sub, env));
+  if (plan->aggregation) {
+    auto tail = GroupByTail::Create(plan, sub, env);
+    if (!tail.ok()) return tail.status();
+    task->tail_ = std::move(*tail);
+  }
   auto key_out = MakeSerializer(plan->sink->key_format, plan->sink->KeyColumns());
   if (!key_out.ok()) return key_out.status();
   auto value_out = MakeSerializer(plan->sink->value_format, plan->sink->ValueColumns());
@@ -190,9 +203,37 @@ std::string JoinTask::LogEntry(const KafkaRecord& in, const std::string& what) c
 Status JoinTask::Process(const KafkaRecord& in, TaskOutput* out) {
   out_ = out;
   std::vector<KafkaRecord> unused;
-  for (size_t s = 0; s < sources_.size(); ++s)
-    if (in.topic == sources_[s]->topic) SLUICE_RETURN_IF_ERROR(decoders_[s]->Process(in, &unused, &out->processing_log));
-  return Status::OK();
+  for (size_t s = 0; s < sources_.size(); ++s) {
+    if (!decoders_[s]) {
+      if (in.topic == repartition_topics_[s]) OnRepartitioned(s, in);
+    } else if (in.topic == sources_[s]->topic) {
+      SLUICE_RETURN_IF_ERROR(decoders_[s]->Process(in, &unused, &out->processing_log));
+    }
+  }
+  return tail_ ? tail_->TakeFailure() : Status::OK();
+}
+
+void JoinTask::Commit(TaskOutput* out) {
+  if (tail_) tail_->Commit(out);
+}
+
+std::vector<ChangelogRecord> JoinTask::TakeChangelog() {
+  std::vector<ChangelogRecord> records = changelog_.Take();
+  if (tail_)
+    for (auto& r : tail_->TakeChangelog()) records.push_back(std::move(r));
+  return records;
+}
+
+void JoinTask::OnRepartitioned(size_t s, const KafkaRecord& in) {
+  if (!in.value) return;
+  Step& st = *steps_[s == 0 ? 0 : s - 1];
+  const int side = s == 0 ? 0 : 1;
+  Row row;
+  if (Status d = DecodeRow(*in.value, st.types[side], &row); !d.ok()) {
+    out_->processing_log.push_back(LogEntry(in, "malformed repartition record: " + d.message()));
+    return;
+  }
+  OnRow(st, side, row, in.timestamp, in, /*deleted=*/false);
 }
 
 void JoinTask::OnRow(Step& st, int side, const Row& row, int64_t ts, const KafkaRecord& in, bool deleted) {
@@ -512,6 +553,13 @@ void JoinTask::EmitToSink(const Row* left, const Row* right, const Value& key, i
       tombstone = true;  // the joined row no longer matches: delete it downstream
     }
   }
+  if (tail_) {
+    // A table result replaces the row of its join key; a stream's rows only add.
+    std::string row_key;
+    if (table) EncodeRow(Row{key}, &row_key);
+    tail_->Accept(joined_, ts, in, tombstone, table ? &row_key : nullptr, out_);
+    return;
+  }
   ctx_.error.clear();
   out_key_.resize(plan_->key_columns.size());
   for (size_t i = 0; i < plan_->key_columns.size(); ++i) out_key_[i] = plan_->key_columns[i].expr.eval(ctx_);
@@ -526,7 +574,9 @@ void JoinTask::EmitToSink(const Row* left, const Row* right, const Value& key, i
   if (!ctx_.error.empty()) out_->processing_log.push_back(LogEntry(in, "Error evaluating expression: " + ctx_.error));
   if (!tombstone && plan_->sink_timestamp_column >= 0 && !SinkTimestamp(&rec.timestamp, in)) return;
   std::string bytes;
-  if (!key_out_->IsNullPayload(out_key_)) {
+  // PARTITION BY over the join may compute a NULL key: the record then has none.
+  const bool null_key = plan_->repartitioned && out_key_.size() == 1 && out_key_[0].IsNull();
+  if (!null_key && !key_out_->IsNullPayload(out_key_)) {
     Status s = key_out_->Serialize(out_key_, &bytes);
     if (!s.ok()) {
       out_->processing_log.push_back(LogEntry(in, "Failed to serialize key: " + s.message()));

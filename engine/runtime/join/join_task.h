@@ -14,22 +14,29 @@
 //   foreign key:  both tables materialized, plus the subscriptions (foreign key -> left keys);
 //                 a left update looks its foreign key up, a right update re-joins every left
 //                 row that references it (Kafka Streams' foreign-key join results).
-// Then WHERE and the projection over the joined row, and the sink's serializers.
+// Then WHERE and the projection over the joined row, and the sink's serializers; or, with
+// GROUP BY over the join, WHERE and the aggregation's group-by stage (GroupByTail).
 #include <memory>
 
 #include "engine/planner/topology.h"
+#include "engine/runtime/aggregation/aggregation_tasks.h"
 #include "engine/runtime/aggregation/group_cache.h"
 #include "engine/runtime/query_task.h"
 #include "engine/runtime/task.h"
 
 namespace sluice {
 
+// How the join (and a join source's repartition task) decodes one source: its columns and
+// pseudo columns, every column decoded, no WHERE.
+QueryPlan JoinSidePlan(const QueryPlan& plan, const DataSourcePtr& source);
+
 class JoinTask : public Task {
  public:
-  static Result<std::unique_ptr<Task>> Create(std::shared_ptr<const QueryPlan> plan, const SubTopologySpec& sub,
-                                              const TaskEnvironment& env);
+  static Result<std::unique_ptr<Task>> Create(std::shared_ptr<const QueryPlan> plan, const TopologySpec& topology,
+                                              const SubTopologySpec& sub, const TaskEnvironment& env);
   Status Process(const KafkaRecord& in, TaskOutput* out) override;
-  std::vector<ChangelogRecord> TakeChangelog() override { return changelog_.Take(); }
+  void Commit(TaskOutput* out) override;
+  std::vector<ChangelogRecord> TakeChangelog() override;
 
  private:
   // One join step's state: its stores and the types of its two input rows.
@@ -56,6 +63,8 @@ class JoinTask : public Task {
   JoinTask() = default;
   Status OpenStores(const SubTopologySpec& sub, const TaskEnvironment& env);
   void OnRow(Step& st, int side, const Row& row, int64_t ts, const KafkaRecord& in, bool deleted);
+  // A record of source `s`'s repartition topic: its side row in the internal row codec.
+  void OnRepartitioned(size_t s, const KafkaRecord& in);
   void StreamTable(Step& st, int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
                    const KafkaRecord& in, bool deleted);
   void TableTable(Step& st, int side, const Row& row, const std::string& key_bytes, const Value& key, int64_t ts,
@@ -88,9 +97,13 @@ class JoinTask : public Task {
   int partition_ = 0;
   size_t cache_max_bytes_ = 0;  // per table cache (ksql.streams.cache.max.bytes.buffering)
   std::vector<DataSourcePtr> sources_;               // source 0 (left of step 0), then each step's right
-  std::vector<std::unique_ptr<QueryTask>> decoders_;  // per source
+  std::vector<std::unique_ptr<QueryTask>> decoders_;  // per source (null: read through its repartition topic)
+  std::vector<std::string> repartition_topics_;        // per source ("" when read from its own topic)
   std::vector<std::unique_ptr<Step>> steps_;
   ChangelogCollector changelog_;
+  // GROUP BY over the join: the join's results (after WHERE) go to the aggregation's group-by
+  // stage instead of the sink (a table result's updates subtract their earlier rows).
+  std::unique_ptr<GroupByTail> tail_;
   std::unique_ptr<RowSerializer> key_out_, value_out_;
   EvalContext ctx_;
   Row joined_, out_key_, out_value_;
