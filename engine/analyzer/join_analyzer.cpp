@@ -390,8 +390,9 @@ Result<Criteria> AnalyzeCriteria(const JoinClause& j, const JoinScope& probe, in
 }
 
 // The key format repartitioned sides write their join key in: that of the first source read
-// as it is (joined on its own key, so its records are partitioned by those key bytes), else
-// the left source's (JSON when it has none), as both sides then write it the same way.
+// as it is (joined on its own key, so its records are partitioned by those key bytes). When
+// every side is repartitioned any format both write the same way will do: unwrapped JSON,
+// which carries every key type and needs no Schema Registry subject.
 void PlanRepartitionKeyFormat(const std::vector<Side>& sides, JoinPlan* join) {
   for (size_t s = 0; s < sides.size(); ++s) {
     if (join->Repartitioned(s)) continue;
@@ -401,12 +402,9 @@ void PlanRepartitionKeyFormat(const std::vector<Side>& sides, JoinPlan* join) {
     join->repartition_key_column = keys[0];
     return;
   }
-  join->repartition_key_format = sides[0].source->key_format;
-  if (join->repartition_key_format.kind == FormatKind::kNone) {
-    join->repartition_key_format = FormatOptions{};
-    join->repartition_key_format.kind = FormatKind::kJson;
-    join->repartition_key_format.wrap_single_value = false;
-  }
+  join->repartition_key_format = FormatOptions{};
+  join->repartition_key_format.kind = FormatKind::kJson;
+  join->repartition_key_format.wrap_single_value = false;
   join->repartition_key_column = Column{"ROWKEY", join->steps[0].left_key.type};
 }
 
