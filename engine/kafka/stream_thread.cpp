@@ -62,6 +62,21 @@ void QueryContext::Fail(const Status& status, const std::string& thread) {
   if (on_failure) on_failure(status);
 }
 
+void QueryContext::HandOver(const TopicPartition& tp, int64_t next_offset) {
+  std::lock_guard<std::mutex> lock(handed_over_mu_);
+  int64_t& slot = handed_over_.try_emplace(tp, next_offset).first->second;
+  slot = std::max(slot, next_offset);
+}
+
+std::optional<int64_t> QueryContext::TakeHandedOver(const TopicPartition& tp) {
+  std::lock_guard<std::mutex> lock(handed_over_mu_);
+  auto it = handed_over_.find(tp);
+  if (it == handed_over_.end()) return std::nullopt;
+  const int64_t offset = it->second;
+  handed_over_.erase(it);
+  return offset;
+}
+
 std::string QueryContext::error() const {
   std::lock_guard<std::mutex> lock(error_mu_);
   return error_;
@@ -394,7 +409,8 @@ Status StreamThread::CommitAll() {
     // nothing: the outputs are flushed, and whoever owns the partitions next starts from the
     // last committed offset (at-least-once, as Kafka Streams' CommitFailedException). The
     // offsets stay in next_offsets_ and go with the next commit: the revocation callback's,
-    // which the group accepts before the member rejoins, when a rebalance was the reason.
+    // which a real broker accepts before the member rejoins. The embedded broker refuses that
+    // one too; OnRevoked then hands the offsets to the query's next owner on this server.
     Status committed = consumer_->Commit(offsets);
     if (!committed.ok()) {
       spdlog::warn("{}: offsets not committed (tried again at the next commit or revocation): {}", Name(),
@@ -602,9 +618,15 @@ Result<std::vector<TopicPartitionOffset>> StreamThread::ReadStartOffsets(const s
   for (const auto& c : *committed) {
     TopicPartitionOffset o{c.topic, c.partition, c.offset};
     const char* from = "the group's committed offset";
+    const std::optional<int64_t> handed_over = ctx_->TakeHandedOver({c.topic, c.partition});
     if (auto it = stored.find(OffsetKey(c.topic, c.partition)); it != stored.end()) {
       o.offset = it->second;
       from = "the offsets topic";
+    } else if (handed_over && *handed_over >= 0 && *handed_over > o.offset) {
+      o.offset = *handed_over;
+      from = "handed over by this query's previous owner, not yet committed";
+      next_offsets_[{c.topic, c.partition}] = *handed_over;  // committed with the next commit
+      dirty_ = true;
     } else if (o.offset < 0 && ctx_->topology.IsRepartitionTopic(c.topic)) {
       o.offset = RD_KAFKA_OFFSET_BEGINNING;
       from = "the beginning (repartition topic)";
@@ -661,7 +683,10 @@ void StreamThread::OnRevoked(const std::vector<TopicPartition>& parts) {
   if (consumer_paused_) ctx_->paused_partitions -= static_cast<int>(parts.size());
   ctx_->assigned_partitions -= static_cast<int>(parts.size());
   const bool keep_state = committed && !own_state_;
+  // Flushed but refused by the group (still dirty): the next owner here starts after them.
+  const bool hand_over = committed && dirty_ && !own_producer_;
   for (const auto& tp : parts) {
+    if (auto next = next_offsets_.find(tp); hand_over && next != next_offsets_.end()) ctx_->HandOver(tp, next->second);
     next_offsets_.erase(tp);
     auto subs = ctx_->subs_of_topic.find(tp.topic);
     if (subs == ctx_->subs_of_topic.end()) continue;

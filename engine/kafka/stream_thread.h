@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -95,6 +96,15 @@ struct QueryContext {
   std::atomic<bool> failed{false};
   std::atomic<int> paused_partitions{0};
   std::atomic<int> assigned_partitions{0};  // over the query's consumers
+
+  // At-least-once: offsets a revoked thread processed and flushed (outputs, changelogs,
+  // checkpoints) but could not commit because the group was already rebalancing (the embedded
+  // broker refuses commits then). The next owner on this server starts from them rather than
+  // from the older committed offset, so a hand-over between the query's own threads processes
+  // nothing twice; it commits them with its first commit.
+  void HandOver(const TopicPartition& tp, int64_t next_offset);
+  // The handed-over offset of `tp` (removed), if any.
+  std::optional<int64_t> TakeHandedOver(const TopicPartition& tp);
   // The first error that stopped the query: logged with its context, and written to the
   // processing log as ksqlDB's kafkaStreamsThreadError entry naming `thread`.
   void Fail(const Status& status, const std::string& thread);
@@ -102,6 +112,8 @@ struct QueryContext {
   int64_t error_time_ms() const;
 
  private:
+  std::mutex handed_over_mu_;
+  std::map<TopicPartition, int64_t> handed_over_;
   mutable std::mutex error_mu_;
   std::string error_;
   int64_t error_time_ms_ = 0;
