@@ -121,7 +121,6 @@ Status CheckJoinShape(const Query& q, const JoinClause& j, const Side& l, Source
     return Status::InvalidArgument("Source(s) " + names[0] + (names.size() > 1 ? ", " + names[1] : "") +
                                    " are using the 'KAFKA' value format. This format does not yet support JOIN.");
   }
-  if (ls.window || rs.window) return Status::NotSupported("Joins of windowed sources are not supported yet");
   if (left_kind == SourceKind::kTable && rs.kind == SourceKind::kStream)
     return Status::InvalidArgument("Invalid join order: table-stream joins are not supported; only stream-table joins. Got " +
                                    ls.name + " " + JoinTypeText(j.type) + " " + rs.name + ".");
@@ -147,6 +146,72 @@ Status CheckWithin(const JoinClause& j, SourceKind left_kind, const Side& r) {
     return Status::InvalidArgument("A window definition was provided for a Stream-Table join. These joins are not "
                                    "windowed. Please drop the window definition (ie. the WITHIN clause) and try to "
                                    "submit your query again.");
+  return Status::OK();
+}
+
+const char* WindowTypeName(const WindowInfo& w) {
+  switch (w.kind) {
+    case WindowSpec::Kind::kTumbling: return "TUMBLING";
+    case WindowSpec::Kind::kHopping: return "HOPPING";
+    case WindowSpec::Kind::kSession: return "SESSION";
+  }
+  return "UNKNOWN";
+}
+
+// ksqlDB's analyzer: both sides of a join are windowed or neither, and session windows join
+// only session windows (their keys carry both bounds, the others only the start). `first` and
+// `second` are the sides in the order the ON clause names them.
+Status CheckSourceWindowing(const Side& first, const Side& second) {
+  const auto& a = first.source->window;
+  const auto& b = second.source->window;
+  if (a.has_value() != b.has_value())
+    return Status::InvalidArgument("Can not join windowed source to non-windowed source.\n`" + first.alias + "` is " +
+                                   (a ? WindowTypeName(*a) : "not") + " windowed\n`" + second.alias + "` is " +
+                                   (b ? WindowTypeName(*b) : "not") + " windowed");
+  if (!a) return Status::OK();
+  const bool a_session = a->kind == WindowSpec::Kind::kSession, b_session = b->kind == WindowSpec::Kind::kSession;
+  if (a_session != b_session)
+    return Status::InvalidArgument(std::string("Incompatible windowed sources.\nLeft source: ") + WindowTypeName(*a) +
+                                   "\nRight source: " + WindowTypeName(*b) +
+                                   "\nSession windowed sources can only be joined to other session windowed sources, "
+                                   "and may still not result in expected behaviour as session bounds must be an exact "
+                                   "match for the join to work\nHopping and tumbling windowed sources can only be "
+                                   "joined to other hopping and tumbling windowed sources");
+  return Status::OK();
+}
+
+// The key format a join's sides meet in (ksqlDB's KLIP-33: the left source's unless the left
+// is re-keyed anyway, then the right's), compared as ksqlDB compares key formats: the format
+// and the window (type and size).
+struct JoinKeyFormat {
+  FormatKind kind = FormatKind::kKafka;
+  std::optional<WindowInfo> window;
+
+  static JoinKeyFormat Of(const DataSource& s) { return {s.key_format.kind, s.window}; }
+  bool operator==(const JoinKeyFormat& o) const {
+    if (kind != o.kind || window.has_value() != o.window.has_value()) return false;
+    return !window || (window->kind == o.window->kind && window->size_ms == o.window->size_ms);
+  }
+};
+
+// Kafka Streams cannot re-key windowed records, so ksqlDB refuses every join that would put a
+// windowed side through a repartition, except the one it forces for Schema-Registry key formats
+// (whose bytes carry a schema id) on a stream joined on its own key in the join's format.
+// `rekeyed`: the side is joined on something other than its key.
+Status CheckWindowedRepartition(const Side& s, bool rekeyed, const JoinKeyFormat& join_format) {
+  if (!s.source->window) return Status::OK();
+  const bool format_change = !(JoinKeyFormat::Of(*s.source) == join_format);
+  const bool forced = UsesSchemaRegistry(join_format.kind);
+  if (!rekeyed && !format_change && !forced) return Status::OK();
+  const std::string refused =
+      "Implicit repartitioning of windowed sources is not supported. See https://github.com/confluentinc/ksql/issues/4385.";
+  if (s.source->kind == SourceKind::kTable)
+    return Status::InvalidArgument(refused + (forced ? " As a result, ksqlDB does not support joins on windowed sources "
+                                                       "with Schema-Registry-enabled key formats (AVRO, JSON_SR, "
+                                                       "PROTOBUF) at this time. Please repartition your sources to use "
+                                                       "a different key format before performing the join."
+                                                     : ""));
+  if (rekeyed || !forced) return Status::InvalidArgument(refused);
   return Status::OK();
 }
 
@@ -344,6 +409,7 @@ std::vector<TypePtr> SideTypes(const DataSource& source) {
 struct Criteria {
   ExprPtr left, right;
   int left_side = 0;
+  bool flipped = false;  // the ON clause names the newly joined source first
 };
 
 Result<Criteria> AnalyzeCriteria(const JoinClause& j, const JoinScope& probe, int right_side) {
@@ -385,8 +451,8 @@ Result<Criteria> AnalyzeCriteria(const JoinClause& j, const JoinScope& probe, in
                                    sides[right_side]->alias + "`) in the FROM clause, instead the right source "
                                    "references `" + sides[second_side]->alias + "` and the left source references `" +
                                    sides[first_side]->alias + "`");
-  if (first_side == right_side) return Criteria{eq.right, eq.left, second_side};
-  return Criteria{eq.left, eq.right, first_side};
+  if (first_side == right_side) return Criteria{eq.right, eq.left, second_side, /*flipped=*/true};
+  return Criteria{eq.left, eq.right, first_side, /*flipped=*/false};
 }
 
 // The key format repartitioned sides write their join key in: that of the first source read
@@ -616,6 +682,9 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     JoinScope probe(visible, join.steps[i].right_offset + join.steps[i].right_width, join.steps[i].key_index, "", nullptr);
     auto criteria = AnalyzeCriteria(q.joins[i], probe, static_cast<int>(i + 1));
     if (!criteria.ok()) return criteria.status();
+    const Side& named_first = sides[criteria->flipped ? i + 1 : criteria->left_side];
+    const Side& named_second = sides[criteria->flipped ? criteria->left_side : i + 1];
+    SLUICE_RETURN_IF_ERROR(CheckSourceWindowing(named_first, named_second));
     criteria_list.push_back(*criteria);
   }
   for (size_t i = 0; i < n; ++i) {
@@ -676,6 +745,20 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     step.kind = left_kind == SourceKind::kTable ? (left_keyed ? JoinStep::Kind::kTableTable : JoinStep::Kind::kForeignKey)
                 : r.source->kind == SourceKind::kTable ? JoinStep::Kind::kStreamTable
                                                        : JoinStep::Kind::kStreamStream;
+    if (r.source->window) {
+      // Windowed sources join with the window in the key; the checks are ksqlDB's planner's.
+      if (step.kind == JoinStep::Kind::kForeignKey)
+        return Status::InvalidArgument("Foreign-key table-table joins are not supported on windowed tables.");
+      // Only the first step can meet one (CheckSourceWindowing: the later sources would have to
+      // be windowed like the earlier ones, which stops here).
+      const bool left_rekeyed = left_kind == SourceKind::kStream && !left_keyed;
+      const bool right_rekeyed = step.kind == JoinStep::Kind::kStreamStream && !right_is_key;
+      const JoinKeyFormat join_format = JoinKeyFormat::Of(left_rekeyed ? *r.source : *l.source);
+      SLUICE_RETURN_IF_ERROR(CheckWindowedRepartition(l, left_rekeyed, join_format));
+      SLUICE_RETURN_IF_ERROR(CheckWindowedRepartition(r, right_rekeyed, join_format));
+      return Status::NotSupported("Joins of windowed sources are not supported yet (the join key would carry the "
+                                  "window bounds)");
+    }
     if (step.kind == JoinStep::Kind::kForeignKey) {
       if (i > 0)
         return Status::InvalidArgument("Invalid join condition: foreign-key table-table joins are not supported as part "
