@@ -7,6 +7,7 @@
 
 #include "engine/common/ascii.h"
 #include "engine/schema_registry/schema_registry.h"
+#include "engine/serde/text_codec.h"  // TrimSpaces
 
 namespace sluice {
 
@@ -19,12 +20,6 @@ SchemaType RegistryTypeOf(FormatKind kind) {
     case FormatKind::kJsonSr: return SchemaType::kJson;
     default: return SchemaType::kAvro;
   }
-}
-
-std::string Trim(const std::string& s) {
-  const size_t begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
 }
 
 const char* Side(bool is_key) { return is_key ? "key" : "value"; }
@@ -98,7 +93,8 @@ void AttachSchemaOptions(FormatOptions* format, const std::string& topic, bool i
   else if (is_key && format->kind == FormatKind::kAvro) format->schema_full_name = AvroKeySchemaName(source_name);
   if (!is_key) {
     if (props.value_schema_full_name) format->schema_full_name = *props.value_schema_full_name;
-    else if (props.value_avro_schema_full_name) format->schema_full_name = Trim(*props.value_avro_schema_full_name);
+    else if (props.value_avro_schema_full_name)
+      format->schema_full_name = std::string(serde::TrimSpaces(*props.value_avro_schema_full_name));
   }
 }
 
@@ -116,14 +112,14 @@ Status CheckSchemaProperties(const WithProperties& props, FormatKind key_kind,
   };
   if (props.value_avro_schema_full_name) {
     if (value_kind != FormatKind::kAvro) return full_name_error(value_kind);
-    if (Trim(*props.value_avro_schema_full_name).empty())
+    if (serde::TrimSpaces(*props.value_avro_schema_full_name).empty())
       return Status::InvalidArgument("fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}");
   }
   for (const auto& [name, kind] : {std::pair{&props.key_schema_full_name, key_kind},
                                    std::pair{&props.value_schema_full_name, value_kind}}) {
     if (!*name) continue;
     if (!has_full_name(kind)) return full_name_error(kind);
-    if (Trim(**name).empty())
+    if (serde::TrimSpaces(**name).empty())
       return Status::InvalidArgument("fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}");
   }
   for (const auto& [id, kind, is_key] : {std::tuple{props.key_schema_id, key_kind, true},

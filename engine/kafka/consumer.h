@@ -86,6 +86,10 @@ struct RebalanceListener {
   std::function<void(const std::vector<TopicPartition>&)> on_revoked;  // before they go
 };
 
+// How long the stream threads and the materialization wait for the broker's answer to a
+// metadata request (watermarks, committed offsets, offsets for times).
+inline constexpr auto kMetadataTimeout = std::chrono::seconds(10);
+
 class Consumer {
  public:
   // `props`: librdkafka settings; bootstrap.servers and group.id are required. Defaults set

@@ -19,7 +19,6 @@
 namespace sluice {
 
 namespace {
-constexpr auto kMetadataTimeout = std::chrono::seconds(10);
 constexpr auto kReadTimeout = std::chrono::seconds(60);  // per partition, reading to its end
 using Clock = std::chrono::steady_clock;
 // A pull query waits at most this long for the copy to reach the end offsets it needs.

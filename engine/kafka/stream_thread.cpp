@@ -15,7 +15,6 @@ namespace {
 constexpr auto kPollTimeout = std::chrono::milliseconds(100);
 constexpr auto kDeliveryTimeout = std::chrono::seconds(120);
 constexpr auto kRestoreTimeout = std::chrono::seconds(120);
-constexpr auto kMetadataTimeout = std::chrono::seconds(10);
 constexpr size_t kRestoreChunk = 10000;
 
 std::string OffsetKey(const std::string& topic, int partition) { return topic + "/" + std::to_string(partition); }

@@ -2,16 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/runtime/state/state_keys.h"  // GetBE64
 #include "engine/executor/pull/pull_plan.h"  // RestValue: values as ksqlDB's REST API writes them
 
 namespace sluice {
 
 namespace {
 
-int64_t ReadInt64BE(std::string_view bytes, size_t at) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[at + i]);
-  return static_cast<int64_t>(v);
+// A window bound of a windowed topic key: big-endian int64 at `at`.
+int64_t WindowBoundAt(std::string_view key, size_t at) {
+  return static_cast<int64_t>(state_keys::GetBE64(key.data() + at));
 }
 
 }  // namespace
@@ -94,8 +94,8 @@ Result<std::optional<QueryRow>> PushRowDecoder::Decode(const KafkaRecord& record
     const size_t suffix = session ? 16 : 8;
     if (key.size() < suffix) return Status::SerdeError("windowed key shorter than its window");
     const size_t at = key.size() - suffix;
-    window_start = session ? ReadInt64BE(key, at + 8) : ReadInt64BE(key, at);
-    window_end = session ? ReadInt64BE(key, at) : window_start + window_->size_ms.value_or(0);
+    window_start = session ? WindowBoundAt(key, at + 8) : WindowBoundAt(key, at);
+    window_end = session ? WindowBoundAt(key, at) : window_start + window_->size_ms.value_or(0);
     key = key.substr(0, at);
     has_window = true;
   }

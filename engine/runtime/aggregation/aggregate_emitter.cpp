@@ -1,14 +1,11 @@
 #include "engine/runtime/aggregation/aggregate_emitter.h"
 
 #include "engine/runtime/state/row_codec.h"
+#include "engine/runtime/state/state_keys.h"  // PutBE64
 
 namespace sluice {
 
 namespace {
-
-void AppendInt64BE(std::string* out, int64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xff));
-}
 
 // Buffered entry: [window start, window end, timestamp, key values..., results...].
 constexpr size_t kBufferedHeader = 3;
@@ -113,8 +110,8 @@ void AggregateEmitter::WriteRecord(const std::string& key_bytes, std::optional<T
   if (window) {
     // Windowed keys as Kafka Streams writes them: time windows key + start; sessions key +
     // end + start (big-endian).
-    if (agg_.window->kind == WindowSpec::Kind::kSession) AppendInt64BE(&key_scratch_, window->end);
-    AppendInt64BE(&key_scratch_, window->start);
+    if (agg_.window->kind == WindowSpec::Kind::kSession) state_keys::PutBE64(key_scratch_, static_cast<uint64_t>(window->end));
+    state_keys::PutBE64(key_scratch_, static_cast<uint64_t>(window->start));
   }
   rec.key = key_scratch_;
   if (!tombstone && !value_out_->IsNullPayload(value_)) {
@@ -130,7 +127,7 @@ void AggregateEmitter::WriteRecord(const std::string& key_bytes, std::optional<T
 
 void AggregateEmitter::Buffer(const AggregateUpdate& u) {
   std::string buffer_key = *u.key_bytes;
-  AppendInt64BE(&buffer_key, u.window->start);
+  state_keys::PutBE64(buffer_key, static_cast<uint64_t>(u.window->start));
   Row entry{Value(u.window->start), Value(u.window->end), Value(u.timestamp)};
   entry.insert(entry.end(), u.key->begin(), u.key->end());
   entry.insert(entry.end(), u.new_results->begin(), u.new_results->end());
