@@ -23,6 +23,15 @@ struct Side {
   int offset = 0;     // where its columns start in the joined row
 };
 
+// A side row: the source's columns, ROWTIME, ROWPARTITION, ROWOFFSET, and for a windowed
+// source WINDOWSTART and WINDOWEND (as the query task decodes them from the windowed key).
+int SideWidth(const DataSource& source) { return static_cast<int>(source.columns.size()) + (source.window ? 5 : 3); }
+
+// Where a side row holds WINDOWSTART (WINDOWEND follows), -1 for a source that is not windowed.
+int SideWindowIndex(const DataSource& source) {
+  return source.window ? static_cast<int>(source.columns.size()) + 3 : -1;
+}
+
 // Resolves names over a joined row: `A.X` by alias (or source name), `X` when only one side
 // has it, the synthetic key column by its name, pseudo columns of the result.
 class JoinScope : public ColumnScope {
@@ -44,6 +53,9 @@ class JoinScope : public ColumnScope {
       if (auto p = Pseudo(name); p.index >= 0)
         return ColumnBinding{s->offset + static_cast<int>(s->source->columns.size()) + (p.index - rowtime_index_),
                              p.type};
+      // A windowed source's bounds, qualified only (both sides have them).
+      if (const int w = SideWindowIndex(*s->source); w >= 0 && (name == "WINDOWSTART" || name == "WINDOWEND"))
+        return ColumnBinding{s->offset + w + (name == "WINDOWEND" ? 1 : 0), SqlType::Bigint()};
       return Status::InvalidArgument("column '" + qualifier + "." + name + "' cannot be resolved.");
     }
     std::vector<std::string> found;
@@ -65,7 +77,7 @@ class JoinScope : public ColumnScope {
   // Which side a resolved index belongs to (its position in the sides, -1 for none).
   int SideIndex(int index) const {
     for (size_t i = 0; i < sides_.size(); ++i)
-      if (index >= sides_[i]->offset && index < sides_[i]->offset + static_cast<int>(sides_[i]->source->columns.size()) + 3)
+      if (index >= sides_[i]->offset && index < sides_[i]->offset + SideWidth(*sides_[i]->source))
         return static_cast<int>(i);
     return -1;
   }
@@ -215,6 +227,19 @@ Status CheckWindowedRepartition(const Side& s, bool rekeyed, const JoinKeyFormat
   return Status::OK();
 }
 
+// The windowed joins ksqlDB runs that Sluice does not yet: the repartition ksqlDB forces for
+// Schema-Registry key formats (it would carry the window), n-way joins, and GROUP BY or
+// PARTITION BY over the join (the re-keyed result would drop or need the window).
+Status CheckWindowedJoinSupported(const Query& q, const JoinKeyFormat& join_format, size_t steps) {
+  if (UsesSchemaRegistry(join_format.kind))
+    return Status::NotSupported("Joins of windowed sources with a Schema-Registry key format (which ksqlDB "
+                                "repartitions) are not supported yet");
+  if (steps > 1) return Status::NotSupported("N-way joins of windowed sources are not supported yet");
+  if (IsAggregationQuery(q) || q.has_partition_by)
+    return Status::NotSupported("GROUP BY or PARTITION BY over a join of windowed sources is not supported yet");
+  return Status::OK();
+}
+
 // The source (0 left, 1 right) every column of `e` belongs to; -1 when none or both.
 int SourceOfExpression(const ExprPtr& e, const JoinScope& scope, Status* error) {
   std::set<int> sides;
@@ -307,8 +332,18 @@ Status ExpandJoinSelect(const Query& q, const std::vector<Side>& sides, const st
     auto add = [&](const std::string& name) {
       items->push_back(Item(s.alias + "_" + name, qualified_ref(s.alias, name), /*from_star=*/true));
     };
-    for (const auto& c : s.source->columns)
+    // A windowed source's bounds follow its key columns, as value columns (ksqlDB's join schema).
+    size_t bounds_at = 0;
+    if (s.source->window && !repartitioned)
+      for (size_t i = 0; i < s.source->columns.size(); ++i)
+        if (s.source->columns[i].ns == ColumnNamespace::kKey) bounds_at = i + 1;
+    for (size_t i = 0; i <= s.source->columns.size(); ++i) {
+      if (i == bounds_at && s.source->window && !repartitioned)
+        for (const char* bound : {"WINDOWSTART", "WINDOWEND"}) add(bound);
+      if (i == s.source->columns.size()) break;
+      const auto& c = s.source->columns[i];
       if (!repartitioned || c.ns != ColumnNamespace::kKey) add(c.name);
+    }
     if (!repartitioned) return;
     for (const char* pseudo : {"ROWTIME", "ROWPARTITION", "ROWOFFSET"}) add(pseudo);
     for (const auto& c : s.source->columns)
@@ -339,7 +374,8 @@ Status ExpandJoinSelect(const Query& q, const std::vector<Side>& sides, const st
       auto& c = static_cast<const ColumnRefExpr&>(*item.expression);
       const Side* s = c.qualifier.empty() ? nullptr : scope.SideOf(c.qualifier);
       // `A.X` keeps the name X unless another source has an X too (then A_X).
-      const bool pseudo = c.name == "ROWTIME" || c.name == "ROWPARTITION" || c.name == "ROWOFFSET";
+      const bool pseudo = c.name == "ROWTIME" || c.name == "ROWPARTITION" || c.name == "ROWOFFSET" ||
+                          c.name == "WINDOWSTART" || c.name == "WINDOWEND";
       const bool elsewhere = std::any_of(sides.begin(), sides.end(), [&](const Side& o) {
         return &o != s && o.source->FindColumn(c.name) != nullptr;
       });
@@ -401,6 +437,7 @@ std::vector<TypePtr> SideTypes(const DataSource& source) {
   std::vector<TypePtr> types;
   for (const auto& c : source.columns) types.push_back(c.type);
   types.insert(types.end(), {SqlType::Bigint(), SqlType::Integer(), SqlType::Bigint()});
+  if (source.window) types.insert(types.end(), {SqlType::Bigint(), SqlType::Bigint()});
   return types;
 }
 
@@ -647,7 +684,7 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
   QueryPlan plan;
   JoinPlan& join = plan.join.emplace();
   join.steps.resize(n);
-  int width = static_cast<int>(sides[0].source->columns.size()) + 3;
+  int width = SideWidth(*sides[0].source);
   for (size_t i = 0; i < n; ++i) {
     JoinStep& step = join.steps[i];
     step.type = q.joins[i].type;
@@ -655,7 +692,7 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
     step.left_is_source = i == 0;
     for (size_t k = i + 1; k < n; ++k) step.prefix += "L_";
     step.right_offset = sides[i + 1].offset = width;
-    step.right_width = static_cast<int>(step.right->columns.size()) + 3;
+    step.right_width = SideWidth(*step.right);
     step.key_index = width + step.right_width + 3;
     width = step.key_index + 1;
   }
@@ -756,8 +793,11 @@ Result<QueryPlan> AnalyzeJoinQuery(const Query& q, const SinkRequest& req, const
       const JoinKeyFormat join_format = JoinKeyFormat::Of(left_rekeyed ? *r.source : *l.source);
       SLUICE_RETURN_IF_ERROR(CheckWindowedRepartition(l, left_rekeyed, join_format));
       SLUICE_RETURN_IF_ERROR(CheckWindowedRepartition(r, right_rekeyed, join_format));
-      return Status::NotSupported("Joins of windowed sources are not supported yet (the join key would carry the "
-                                  "window bounds)");
+      SLUICE_RETURN_IF_ERROR(CheckWindowedJoinSupported(q, join_format, n));
+      // Both sides are joined on their keys: the stores key by the key and the window.
+      step.left_window = SideWindowIndex(*l.source);
+      step.right_window = SideWindowIndex(*r.source);
+      step.session_window = l.source->window->kind == WindowSpec::Kind::kSession;
     }
     if (step.kind == JoinStep::Kind::kForeignKey) {
       if (i > 0)

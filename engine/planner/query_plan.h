@@ -102,6 +102,12 @@ struct JoinStep {
   // PreJoinRepartitionNode, with Kafka Streams' topic names below). Only a source side: the
   // left side of step 0, or any step's right side.
   bool repartition_left = false, repartition_right = false;
+  // Joins of windowed sources: where the left row and the right side row hold their window
+  // bounds (WINDOWSTART, then WINDOWEND; -1 when not windowed). The stores key a row by its
+  // join key and its window (the start; the end and start for session windows), so only
+  // records of the same window join, as ksqlDB's windowed keys compare.
+  int left_window = -1, right_window = -1;
+  bool session_window = false;
   bool left_preserved() const { return type == JoinType::kLeft || type == JoinType::kOuter; }
   bool right_preserved() const { return type == JoinType::kRight || type == JoinType::kOuter; }
   // Store names (suffixes after "<QUERY_ID>-"), shared by the topology and the task.

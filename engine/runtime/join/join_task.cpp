@@ -19,6 +19,10 @@ QueryPlan JoinSidePlan(const QueryPlan& plan, const DataSourcePtr& source) {
   side.rowpartition_index = side.rowtime_index + 1;
   side.rowoffset_index = side.rowtime_index + 2;
   side.row_width = side.rowtime_index + 3;
+  if (source->window) {  // the bounds the windowed key carries
+    side.windowstart_index = side.row_width++;
+    side.windowend_index = side.row_width++;
+  }
   for (int i = 0; i < side.source_column_count; ++i) side.used_columns.push_back(i);
   side.fail_on_invalid_timestamp = plan.fail_on_invalid_timestamp;
   return side;
@@ -59,6 +63,22 @@ int64_t ReadInt64BE(std::string_view s) {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
   return static_cast<int64_t>(v);
+}
+
+// A windowed key's window, as Kafka Streams serializes it after the key's bytes: the start
+// (time windows) or the end and the start (session windows), big-endian longs. `at`: where
+// `row` holds WINDOWSTART (WINDOWEND follows). Empty when the row has no window.
+std::string WindowSuffix(const Row& row, int at, bool session) {
+  std::string out;
+  if (at < 0 || at + 1 >= static_cast<int>(row.size()) || !row[at].IsBigint() || !row[at + 1].IsBigint()) return out;
+  if (session) AppendInt64BE(&out, row[at + 1].AsBigint());
+  AppendInt64BE(&out, row[at].AsBigint());
+  return out;
+}
+
+size_t WindowSuffixSize(const JoinStep& step) {
+  if (step.left_window < 0 && step.right_window < 0) return 0;
+  return step.session_window ? 16 : 8;
 }
 
 // Outer store key: timestamp (big-endian, so a scan is in time order), side, join key bytes.
@@ -112,6 +132,7 @@ Result<std::unique_ptr<Task>> JoinTask::Create(std::shared_ptr<const QueryPlan> 
     for (const auto& c : step.right->columns) st->types[1].push_back(c.type);
     st->rowtime[1] = static_cast<int>(step.right->columns.size());
     st->types[1].insert(st->types[1].end(), {SqlType::Bigint(), SqlType::Integer(), SqlType::Bigint()});
+    if (step.right->window) st->types[1].insert(st->types[1].end(), {SqlType::Bigint(), SqlType::Bigint()});
     st->key_ctx[0].lambda_values.resize(step.left_key.lambda_slots);
     st->key_ctx[1].lambda_values.resize(step.right_key.lambda_slots);
     st->fk_ctx.lambda_values.resize(step.foreign_key.lambda_slots);
@@ -245,6 +266,8 @@ void JoinTask::OnRow(Step& st, int side, const Row& row, int64_t ts, const Kafka
   if (key.IsNull()) return;  // a NULL key joins nothing (Kafka Streams drops such records)
   std::string key_bytes;
   EncodeRow(Row{key}, &key_bytes);
+  // Windowed sources: only records of the same window join.
+  key_bytes += WindowSuffix(row, side == 0 ? st.plan->left_window : st.plan->right_window, st.plan->session_window);
   switch (st.plan->kind) {
     case JoinStep::Kind::kStreamTable: return StreamTable(st, side, row, key_bytes, key, ts, in, deleted);
     case JoinStep::Kind::kTableTable: return TableTable(st, side, row, key_bytes, key, ts, in, deleted);
@@ -505,7 +528,7 @@ void JoinTask::EmitClosedOuterRecords(Step& st, const KafkaRecord& in) {
   const JoinStep& step = *st.plan;
   std::vector<std::pair<std::string, std::string>> closed;
   st.outer->Scan(partition_, [&](std::string_view k, std::string_view v) {
-    if (k.size() < 9) return true;
+    if (k.size() < 9 + WindowSuffixSize(step)) return true;
     const int64_t ts = ReadInt64BE(k);
     const int side = static_cast<unsigned char>(k[8]);
     const int64_t look_back = side == 0 ? step.after_ms : step.before_ms;
@@ -517,7 +540,8 @@ void JoinTask::EmitClosedOuterRecords(Step& st, const KafkaRecord& in) {
     const int64_t ts = ReadInt64BE(k);
     const int side = static_cast<unsigned char>(k[8]);
     Row key_row;
-    if (!DecodeRow(std::string_view(k).substr(9), {side == 0 ? step.left_key.type : step.right_key.type}, &key_row).ok() ||
+    const std::string_view key_bytes = std::string_view(k).substr(9, k.size() - 9 - WindowSuffixSize(step));
+    if (!DecodeRow(key_bytes, {side == 0 ? step.left_key.type : step.right_key.type}, &key_row).ok() ||
         key_row.empty())
       continue;
     for (const auto& row : DecodeFramed(v, st.types[side])) {
@@ -581,6 +605,14 @@ void JoinTask::EmitToSink(const Row* left, const Row* right, const Value& key, i
     if (!s.ok()) {
       out_->processing_log.push_back(LogEntry(in, "Failed to serialize key: " + s.message()));
       return;
+    }
+    // A join of windowed sources writes the window the records joined in (the left's, else
+    // the right's: the stores matched them by it) after the key, as its windowed sink reads it.
+    if (plan_->sink->window && (step.left_window >= 0 || step.right_window >= 0)) {
+      std::string window = WindowSuffix(joined_, step.left_window, step.session_window);
+      if (window.empty() && step.right_window >= 0)
+        window = WindowSuffix(joined_, step.right_offset + step.right_window, step.session_window);
+      bytes += window;
     }
     rec.key = bytes;
   }
