@@ -404,10 +404,7 @@ Result<QueryPlan> AnalyzeAggregateQuery(const Query& q, const SinkRequest& req, 
   RecordResultColumns(req, *source, items);
   SLUICE_RETURN_IF_ERROR(PlanAggregation(q, req, compiler, scope, items, source->kind, *source, config, &plan));
   plan.aggregation->repartition = !ExactlySourceKey(q.group_by, *source);
-  plan.used_columns.assign(scope.used().begin(), scope.used().end());
-  if (!source->timestamp_column.empty())
-    for (size_t i = 0; i < source->columns.size(); ++i)
-      if (source->columns[i].name == source->timestamp_column) plan.used_columns.push_back(static_cast<int>(i));
+  RecordUsedColumns(scope, *source, &plan);
   auto sink = BuildSink(req, *source, plan, metastore, config);
   if (!sink.ok()) return sink.status();
   plan.sink = WindowedSink(*sink, plan, req);

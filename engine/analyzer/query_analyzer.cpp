@@ -678,6 +678,13 @@ Status CompileProjection(const Query& q, const DataSource& source, const std::ve
   return Status::OK();
 }
 
+void RecordUsedColumns(const SourceScope& scope, const DataSource& source, QueryPlan* plan) {
+  plan->used_columns.assign(scope.used().begin(), scope.used().end());
+  if (source.timestamp_column.empty()) return;
+  for (size_t i = 0; i < source.columns.size(); ++i)
+    if (source.columns[i].name == source.timestamp_column) plan->used_columns.push_back(static_cast<int>(i));
+}
+
 // Where the output timestamp comes from when the sink has TIMESTAMP='col' (a value column,
 // or a key column after the values).
 Status PlanSinkTimestamp(QueryPlan* plan) {
@@ -753,10 +760,7 @@ Result<QueryPlan> AnalyzeQuery(const Query& q, const SinkRequest& req, const Met
   SLUICE_RETURN_IF_ERROR(CompileProjection(q, *source, keys, values, compiler, slot_scope, &plan));
 
   // The deserializer decodes only what some expression reads (and the timestamp column).
-  plan.used_columns.assign(scope.used().begin(), scope.used().end());
-  if (!source->timestamp_column.empty())
-    for (size_t i = 0; i < source->columns.size(); ++i)
-      if (source->columns[i].name == source->timestamp_column) plan.used_columns.push_back(static_cast<int>(i));
+  RecordUsedColumns(scope, *source, &plan);
 
   auto sink = BuildSink(req, *source, plan, metastore, config);
   if (!sink.ok()) return sink.status();

@@ -81,6 +81,9 @@ void InitRowLayout(const DataSourcePtr& source, bool repartitioned, QueryPlan* p
 Status PlanWhere(const Query& q, const ExpressionCompiler& compiler, const ColumnScope& scope,
                  QueryPlan* plan);
 Status PlanSinkTimestamp(QueryPlan* plan);
+// The source columns the deserializer must decode: those some expression reads, and the
+// source's TIMESTAMP column.
+void RecordUsedColumns(const SourceScope& scope, const DataSource& source, QueryPlan* plan);
 // ksqlDB's error when the projection lacks some of the sink's key expressions (`what`: "key
 // column", "partitioning expression").
 Status KeysMissing(const std::string& what, const std::string& sink_name, const std::vector<std::string>& required);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/runtime/state/row_codec.h"
+#include "engine/runtime/state/state_keys.h"
 
 namespace sluice {
 
@@ -55,24 +56,14 @@ std::vector<Row> DecodeFramed(std::string_view bytes, const std::vector<TypePtr>
   return rows;
 }
 
-void AppendInt64BE(std::string* out, int64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xff));
-}
-
-int64_t ReadInt64BE(std::string_view s) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
-  return static_cast<int64_t>(v);
-}
-
 // A windowed key's window, as Kafka Streams serializes it after the key's bytes: the start
 // (time windows) or the end and the start (session windows), big-endian longs. `at`: where
 // `row` holds WINDOWSTART (WINDOWEND follows). Empty when the row has no window.
 std::string WindowSuffix(const Row& row, int at, bool session) {
   std::string out;
   if (at < 0 || at + 1 >= static_cast<int>(row.size()) || !row[at].IsBigint() || !row[at + 1].IsBigint()) return out;
-  if (session) AppendInt64BE(&out, row[at + 1].AsBigint());
-  AppendInt64BE(&out, row[at].AsBigint());
+  if (session) state_keys::PutBE64(out, static_cast<uint64_t>(row[at + 1].AsBigint()));
+  state_keys::PutBE64(out, static_cast<uint64_t>(row[at].AsBigint()));
   return out;
 }
 
@@ -84,7 +75,7 @@ size_t WindowSuffixSize(const JoinStep& step) {
 // Outer store key: timestamp (big-endian, so a scan is in time order), side, join key bytes.
 std::string OuterKey(int64_t ts, int side, const std::string& key_bytes) {
   std::string k;
-  AppendInt64BE(&k, ts);
+  state_keys::PutBE64(k, static_cast<uint64_t>(ts));
   k.push_back(static_cast<char>(side));
   k.append(key_bytes);
   return k;
@@ -529,7 +520,7 @@ void JoinTask::EmitClosedOuterRecords(Step& st, const KafkaRecord& in) {
   std::vector<std::pair<std::string, std::string>> closed;
   st.outer->Scan(partition_, [&](std::string_view k, std::string_view v) {
     if (k.size() < 9 + WindowSuffixSize(step)) return true;
-    const int64_t ts = ReadInt64BE(k);
+    const int64_t ts = static_cast<int64_t>(state_keys::GetBE64(k.data()));
     const int side = static_cast<unsigned char>(k[8]);
     const int64_t look_back = side == 0 ? step.after_ms : step.before_ms;
     if (ts + look_back + step.grace_ms >= st.stream_time) return false;
@@ -537,7 +528,7 @@ void JoinTask::EmitClosedOuterRecords(Step& st, const KafkaRecord& in) {
     return true;
   });
   for (const auto& [k, v] : closed) {
-    const int64_t ts = ReadInt64BE(k);
+    const int64_t ts = static_cast<int64_t>(state_keys::GetBE64(k.data()));
     const int side = static_cast<unsigned char>(k[8]);
     Row key_row;
     const std::string_view key_bytes = std::string_view(k).substr(9, k.size() - 9 - WindowSuffixSize(step));
