@@ -71,8 +71,9 @@ start_server b "$B_PORT"
 check "b replays the query from the command topic and gets half the partitions" \
   wait_for 60 assigned b 4
 check "a keeps the other half" wait_for 30 assigned a 4
+# The restore is logged when it ends, after the assignment: waited for, as the assignment is.
 check "b restored the aggregation state of its partitions from the changelog" \
-  grep -q "restored [0-9]* records of store" "$WORK/b.log"
+  wait_for 30 grep -q "restored [0-9]* records of store" "$WORK/b.log"
 
 produce 800 800
 check "after the handoff no payment is lost (a)" wait_for 60 totals_are "$A_PORT" 200 at_least
