@@ -128,15 +128,6 @@ std::string WindowedKey(int32_t id, int64_t start, std::optional<int64_t> sessio
   return k;
 }
 
-KafkaRecord Input(const std::string& topic, const std::string& key, const std::string& value, int64_t ts) {
-  KafkaRecord r;
-  r.topic = topic;
-  r.key = key;
-  r.value = value;
-  r.timestamp = ts;
-  return r;
-}
-
 TEST_CASE("windowed joins: time windows join only records of the same window", "[join][windowed]") {
   TestDriver driver;
   RequireOk(driver.Execute(Streams(kTumbling2s, kTumbling2s) +
@@ -151,12 +142,12 @@ TEST_CASE("windowed joins: time windows join only records of the same window", "
   for (const auto& c : out->columns) columns += c.name + " ";
   CHECK(columns == "S1_ID S1_WINDOWSTART S1_WINDOWEND S1_K2 S1_V S2_ID S2_WINDOWSTART S2_WINDOWEND S2_K2 S2_V ");
 
-  RequireOk(driver.Produce(Input("left_topic", WindowedKey(1, 0), R"({"K2":7,"V":1})", 100)));
+  RequireOk(driver.Produce(Record("left_topic", WindowedKey(1, 0), R"({"K2":7,"V":1})", 100)));
   // Within WITHIN, same key, another window: no result.
-  RequireOk(driver.Produce(Input("right_topic", WindowedKey(1, 2000), R"({"K2":8,"V":5})", 2100)));
+  RequireOk(driver.Produce(Record("right_topic", WindowedKey(1, 2000), R"({"K2":8,"V":5})", 2100)));
   CHECK(driver.Records("OUT").empty());
   // Same window: one result, keyed by the key and the left's window.
-  RequireOk(driver.Produce(Input("right_topic", WindowedKey(1, 0), R"({"K2":9,"V":4})", 200)));
+  RequireOk(driver.Produce(Record("right_topic", WindowedKey(1, 0), R"({"K2":9,"V":4})", 200)));
   REQUIRE(driver.Records("OUT").size() == 1);
   const KafkaRecord& r = driver.Records("OUT")[0];
   CHECK(r.key == WindowedKey(1, 0));
@@ -164,7 +155,7 @@ TEST_CASE("windowed joins: time windows join only records of the same window", "
   CHECK(r.value == R"({"S1_WINDOWSTART":0,"S1_WINDOWEND":2000,"S1_K2":7,"S1_V":1,"S2_ID":1,"S2_WINDOWSTART":0,)"
                    R"("S2_WINDOWEND":2000,"S2_K2":9,"S2_V":4})");
   // A later left record of the 2000 window joins the right record of that window only.
-  RequireOk(driver.Produce(Input("left_topic", WindowedKey(1, 2000), R"({"K2":7,"V":3})", 2200)));
+  RequireOk(driver.Produce(Record("left_topic", WindowedKey(1, 2000), R"({"K2":7,"V":3})", 2200)));
   REQUIRE(driver.Records("OUT").size() == 2);
   CHECK(driver.Records("OUT")[1].key == WindowedKey(1, 2000));
   CHECK(driver.Records("OUT")[1].value->find(R"("S1_V":3)") != std::string::npos);
@@ -181,14 +172,14 @@ TEST_CASE("windowed joins: session windows join only the same session (both boun
   REQUIRE(out->window);
   CHECK(out->window->kind == WindowSpec::Kind::kSession);
   // A right session with the same start but another end is another session.
-  RequireOk(driver.Produce(Input("right_topic", WindowedKey(1, 234, 567), R"({"V":2})", 567)));
-  RequireOk(driver.Produce(Input("right_topic", WindowedKey(1, 234, 765), R"({"V":3})", 765)));
-  RequireOk(driver.Produce(Input("left_topic", WindowedKey(1, 234, 765), R"({"V":1})", 765)));
+  RequireOk(driver.Produce(Record("right_topic", WindowedKey(1, 234, 567), R"({"V":2})", 567)));
+  RequireOk(driver.Produce(Record("right_topic", WindowedKey(1, 234, 765), R"({"V":3})", 765)));
+  RequireOk(driver.Produce(Record("left_topic", WindowedKey(1, 234, 765), R"({"V":1})", 765)));
   REQUIRE(driver.Records("OUT").size() == 1);
   CHECK(driver.Records("OUT")[0].key == WindowedKey(1, 234, 765));
   CHECK(driver.Records("OUT")[0].value == R"({"S1_WINDOWSTART":234,"S2_WINDOWEND":765,"S1_V":1,"S2_V":3})");
   // LEFT JOIN without a match in its session: NULLs for the right, the left's window in the key.
-  RequireOk(driver.Produce(Input("left_topic", WindowedKey(1, 1000, 1500), R"({"V":9})", 1500)));
+  RequireOk(driver.Produce(Record("left_topic", WindowedKey(1, 1000, 1500), R"({"V":9})", 1500)));
   REQUIRE(driver.Records("OUT").size() == 2);
   CHECK(driver.Records("OUT")[1].key == WindowedKey(1, 1000, 1500));
   CHECK(driver.Records("OUT")[1].value == R"({"S1_WINDOWSTART":1000,"S2_WINDOWEND":null,"S1_V":9,"S2_V":null})");
