@@ -14,6 +14,13 @@
 
 namespace sluice {
 
+// A processing-log entry about the input record `in`: the query, topic, partition and offset
+// every entry names, then what went wrong.
+inline std::string ProcessingLogMessage(const std::string& query_id, const KafkaRecord& in, const std::string& what) {
+  return "query " + query_id + ", topic " + in.topic + ", partition " + std::to_string(in.partition) + ", offset " +
+         std::to_string(in.offset) + ": " + what;
+}
+
 struct TaskOutput {
   std::vector<KafkaRecord> records;         // partition < 0: the driver partitions by key
   std::vector<std::string> processing_log;  // records that could not be processed

@@ -36,8 +36,7 @@ Result<std::unique_ptr<AggregateEmitter>> AggregateEmitter::Create(const QueryPl
 
 std::string AggregateEmitter::LogEntry(const KafkaRecord* in, const std::string& what) const {
   if (!in) return "query " + plan_.query_id + ": " + what;
-  return "query " + plan_.query_id + ", topic " + in->topic + ", partition " + std::to_string(in->partition) +
-         ", offset " + std::to_string(in->offset) + ": " + what;
+  return ProcessingLogMessage(plan_.query_id, *in, what);
 }
 
 void AggregateEmitter::Accept(const AggregateUpdate& u, TaskOutput* out) {

@@ -1,6 +1,7 @@
 #include "engine/runtime/aggregation/group_by_stage.h"
 
 #include "engine/runtime/state/row_codec.h"
+#include "engine/runtime/task.h"
 
 namespace sluice {
 
@@ -26,8 +27,7 @@ Result<std::unique_ptr<GroupByStage>> GroupByStage::Create(const QueryPlan& plan
 }
 
 std::string GroupByStage::LogEntry(const KafkaRecord& in, const std::string& what) const {
-  return "query " + plan_.query_id + ", topic " + in.topic + ", partition " + std::to_string(in.partition) +
-         ", offset " + std::to_string(in.offset) + ": " + what;
+  return ProcessingLogMessage(plan_.query_id, in, what);
 }
 
 bool GroupByStage::Evaluate(const Row& row, const KafkaRecord& in, Row* key, std::string* key_bytes, Row* args,

@@ -41,8 +41,7 @@ void JoinRepartitionTask::Write(const Row& row, int64_t ts, const KafkaRecord& i
   ctx_.error.clear();
   key_row_.assign(1, key_->eval(ctx_));
   auto log = [&](const std::string& what) {
-    out_->processing_log.push_back("query " + plan_->query_id + ", topic " + in.topic + ", partition " +
-                                   std::to_string(in.partition) + ", offset " + std::to_string(in.offset) + ": " + what);
+    out_->processing_log.push_back(ProcessingLogMessage(plan_->query_id, in, what));
   };
   if (!ctx_.error.empty()) log("Error evaluating join key: " + ctx_.error);
   if (key_row_[0].IsNull()) return;  // a NULL key joins nothing (the join would drop it too)

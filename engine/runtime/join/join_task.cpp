@@ -208,8 +208,7 @@ Status JoinTask::OpenStores(const SubTopologySpec& sub, const TaskEnvironment& e
 }
 
 std::string JoinTask::LogEntry(const KafkaRecord& in, const std::string& what) const {
-  return "query " + plan_->query_id + ", topic " + in.topic + ", partition " + std::to_string(in.partition) +
-         ", offset " + std::to_string(in.offset) + ": " + what;
+  return ProcessingLogMessage(plan_->query_id, in, what);
 }
 
 Status JoinTask::Process(const KafkaRecord& in, TaskOutput* out) {
